@@ -1,0 +1,87 @@
+#include "AdminClient.h"
+
+#include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QThread>
+
+namespace ferry {
+
+namespace {
+constexpr int EngineStartTimeoutMs = 20000;
+}
+
+AdminClient::AdminClient(Profile profile)
+    : m_profile(std::move(profile))
+{
+}
+
+bool AdminClient::tryConnect()
+{
+    m_socket.connectToServer(m_profile.socketPath());
+    return m_socket.waitForConnected(2000);
+}
+
+bool AdminClient::connectOrStartEngine(QString *error)
+{
+    if (tryConnect())
+        return true;
+    QString engineError;
+    if (!m_profile.ensureExists(&engineError)) {
+        *error = engineError;
+        return false;
+    }
+    const QString program = QCoreApplication::applicationDirPath() + QLatin1String("/ferry");
+    if (!QFileInfo(program).isExecutable()) {
+        *error = QStringLiteral("no engine runs for %1 and %2 cannot be started").arg(m_profile.dir(), program);
+        return false;
+    }
+    QProcess engine;
+    engine.setProgram(program);
+    engine.setArguments({QStringLiteral("--headless"), QStringLiteral("--profile"), m_profile.dir()});
+    engine.setStandardInputFile(QProcess::nullDevice());
+    engine.setStandardOutputFile(m_profile.dir() + QLatin1String("/engine.log"), QIODevice::Append);
+    engine.setStandardErrorFile(m_profile.dir() + QLatin1String("/engine.log"), QIODevice::Append);
+    qint64 pid = 0;
+    if (!engine.startDetached(&pid)) {
+        *error = QStringLiteral("cannot start %1").arg(program);
+        return false;
+    }
+    // Wait for the socket to appear: the engine's start is the only thing polled here.
+    QDeadlineTimer deadline(EngineStartTimeoutMs);
+    while (!deadline.hasExpired()) {
+        if (tryConnect())
+            return true;
+        QThread::msleep(50);
+    }
+    *error = QStringLiteral("the engine (pid %1) did not come up within %2 s; see %3/engine.log")
+                 .arg(pid)
+                 .arg(EngineStartTimeoutMs / 1000)
+                 .arg(m_profile.dir());
+    return false;
+}
+
+AdminReply AdminClient::request(const QString &verb, const QStringList &args)
+{
+    const QJsonObject req{{QStringLiteral("verb"), verb}, {QStringLiteral("args"), QJsonArray::fromStringList(args)}};
+    m_socket.write(QJsonDocument(req).toJson(QJsonDocument::Compact) + '\n');
+    m_socket.flush();
+    while (!m_socket.canReadLine()) {
+        if (!m_socket.waitForReadyRead(-1) && m_socket.state() != QLocalSocket::ConnectedState)
+            break;
+    }
+    const QByteArray line = m_socket.readLine();
+    if (line.isEmpty()) {
+        AdminReply r;
+        r.ok = false;
+        r.code = hr::E_FAIL;
+        r.message = QStringLiteral("the engine closed the connection");
+        return r;
+    }
+    return AdminReply::fromJson(QJsonDocument::fromJson(line).object());
+}
+
+} // namespace ferry

@@ -1,0 +1,27 @@
+// ferry-admin's side of the control socket: connects to the profile's engine, starting
+// `ferry --headless --profile DIR` when none runs, and sends one request at a time.
+#pragma once
+
+#include "AdminVerbs.h"
+#include "Profile.h"
+
+#include <QLocalSocket>
+
+namespace ferry {
+
+class AdminClient
+{
+public:
+    explicit AdminClient(Profile profile);
+
+    bool connectOrStartEngine(QString *error);
+    AdminReply request(const QString &verb, const QStringList &args);   // blocks until the reply
+
+private:
+    bool tryConnect();
+
+    Profile m_profile;
+    QLocalSocket m_socket;
+};
+
+} // namespace ferry

@@ -1,0 +1,137 @@
+// ferry-admin: bitsadmin for Ferry. One verb per call, carried out by the profile's engine.
+#include "AdminClient.h"
+#include "JobTypes.h"
+
+#include <QCoreApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <cstdio>
+
+using namespace ferry;
+
+namespace {
+
+void printUsage()
+{
+    std::fputs(
+        "usage: ferry-admin [--profile DIR] VERB [ARGS...] [--json]\n"
+        "verbs (a leading / is accepted, as in bitsadmin):\n"
+        "  create NAME | addfile JOB URL LOCALPATH | resume JOB | suspend JOB | cancel JOB\n"
+        "  complete JOB | takeownership JOB | list [--json] | info JOB [--json]\n"
+        "  getstate JOB | geterror JOB | getpriority JOB | setpriority JOB FOREGROUND|HIGH|NORMAL|LOW\n"
+        "  getpeercachingflags JOB | setpeercachingflags JOB N\n"
+        "  getmaxdownloadtime JOB | setmaxdownloadtime JOB SECONDS\n"
+        "  getnoprogresstimeout JOB | setnoprogresstimeout JOB SECONDS\n"
+        "  getminretrydelay JOB | setminretrydelay JOB SECONDS\n"
+        "  getownerelevationstate JOB | getownerintegritylevel JOB | getowner JOB\n"
+        "  setnotifycmdline JOB PROGRAM [PARAMETERS] | getnotifycmdline JOB\n"
+        "  setcustomheaders JOB [\"Name: value\" ...] | getcustomheaders JOB\n"
+        "  setdisplayname JOB NAME | setdescription JOB TEXT | setproxysettings JOB USAGE [LIST] [BYPASS]\n"
+        "  getconfig | setconfig KEY VALUE   (maxBackgroundJobs, timeSliceSeconds, checkpointBytes)\n"
+        "  wait JOB | transfer NAME URL LOCALPATH [URL LOCALPATH ...] | shutdown\n"
+        "JOB is a job id or a unique display name.\n",
+        stderr);
+}
+
+int fail(const AdminReply &r)
+{
+    std::fprintf(stderr, "ferry-admin: %s (%s): %s\n", qPrintable(errorName(r.code)), qPrintable(errorHex(r.code)),
+                 qPrintable(r.message));
+    return 1;
+}
+
+void print(const AdminReply &r, bool json)
+{
+    if (json && !r.json.isNull() && !r.json.isUndefined()) {
+        QByteArray out;
+        if (r.json.isObject())
+            out = QJsonDocument(r.json.toObject()).toJson(QJsonDocument::Indented);
+        else if (r.json.isArray())
+            out = QJsonDocument(r.json.toArray()).toJson(QJsonDocument::Indented);
+        else
+            out = QJsonDocument(QJsonArray{r.json}).toJson(QJsonDocument::Compact).mid(1).chopped(1) + '\n';
+        std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
+    } else if (!r.text.isEmpty()) {
+        std::printf("%s\n", qPrintable(r.text));
+    }
+}
+
+// create, add the files, resume, wait for the notification, complete (PowerShell defaults:
+// FOREGROUND). A failed job stays for inspection; its error is printed.
+int transfer(AdminClient &client, const QStringList &args)
+{
+    if (args.size() < 3 || args.size() % 2 != 1) {
+        std::fputs("usage: ferry-admin transfer NAME URL LOCALPATH [URL LOCALPATH ...]\n", stderr);
+        return 2;
+    }
+    AdminReply r = client.request(QStringLiteral("create"), {args[0]});
+    if (!r.ok)
+        return fail(r);
+    const QString id = r.text;
+    for (int i = 1; i < args.size(); i += 2) {
+        if (!(r = client.request(QStringLiteral("addfile"), {id, args[i], args[i + 1]})).ok) {
+            client.request(QStringLiteral("cancel"), {id});
+            return fail(r);
+        }
+    }
+    client.request(QStringLiteral("setpriority"), {id, QStringLiteral("FOREGROUND")});
+    if (!(r = client.request(QStringLiteral("resume"), {id})).ok)
+        return fail(r);
+    if (!(r = client.request(QStringLiteral("wait"), {id})).ok)
+        return fail(r);
+    if (r.text != stateName(JobState::Transferred)) {
+        const AdminReply e = client.request(QStringLiteral("geterror"), {id});
+        std::fprintf(stderr, "ferry-admin: job %s ended %s\n%s\n", qPrintable(id), qPrintable(r.text),
+                     qPrintable(e.ok ? e.text : e.message));
+        return 1;
+    }
+    if (!(r = client.request(QStringLiteral("complete"), {id})).ok)
+        return fail(r);
+    std::printf("%s TRANSFERRED and completed\n", qPrintable(id));
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QStringList args = app.arguments().mid(1);
+    QString profile;
+    bool json = false;
+    for (int i = 0; i < args.size();) {
+        if (args[i] == QLatin1String("--profile") && i + 1 < args.size()) {
+            profile = args[i + 1];
+            args.remove(i, 2);
+        } else if (args[i].startsWith(QLatin1String("--profile="))) {
+            profile = args[i].mid(10);
+            args.remove(i);
+        } else if (args[i] == QLatin1String("--json") || args[i] == QLatin1String("/json")) {
+            json = true;
+            args.remove(i);
+        } else {
+            ++i;
+        }
+    }
+    if (args.isEmpty() || args[0] == QLatin1String("--help") || args[0] == QLatin1String("-h")) {
+        printUsage();
+        return args.isEmpty() ? 2 : 0;
+    }
+    const QString verb = AdminVerbs::normalizedVerb(args.takeFirst());
+
+    AdminClient client{Profile(profile)};
+    QString error;
+    if (!client.connectOrStartEngine(&error)) {
+        std::fprintf(stderr, "ferry-admin: %s\n", qPrintable(error));
+        return 2;
+    }
+    if (verb == QLatin1String("transfer"))
+        return transfer(client, args);
+    const AdminReply r = client.request(verb, args);
+    if (!r.ok)
+        return fail(r);
+    print(r, json);
+    return 0;
+}

@@ -1,0 +1,28 @@
+// ferry [--headless] [--profile DIR] : the window, or the engine alone for ferry-admin.
+#include "DesktopApp.h"
+#include "HeadlessEngine.h"
+
+#include <cstdio>
+#include <cstring>
+
+int main(int argc, char **argv)
+{
+    bool headless = false;
+    QString profile;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--headless") == 0) {
+            headless = true;
+        } else if (std::strcmp(argv[i], "--profile") == 0 && i + 1 < argc) {
+            profile = QString::fromLocal8Bit(argv[++i]);
+        } else if (std::strncmp(argv[i], "--profile=", 10) == 0) {
+            profile = QString::fromLocal8Bit(argv[i] + 10);
+        } else if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+            std::printf("usage: ferry [--headless] [--profile DIR]\n"
+                        "  --headless      run the engine without a window (ferry-admin drives it)\n"
+                        "  --profile DIR   keep jobs and settings in DIR (default: $FERRY_PROFILE or the "
+                        "user's data folder)\n");
+            return 0;
+        }
+    }
+    return headless ? ferry::runHeadless(argc, argv, profile) : ferry::runDesktop(argc, argv, profile);
+}

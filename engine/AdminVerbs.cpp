@@ -1,0 +1,222 @@
+#include "AdminVerbs.h"
+
+#include "JobJson.h"
+#include "JobManager.h"
+
+#include <QJsonArray>
+#include <functional>
+
+namespace ferry {
+namespace {
+
+AdminReply failure(const Status &s)
+{
+    AdminReply r;
+    r.ok = false;
+    r.code = s.code;
+    r.message = s.message.isEmpty() ? errorName(s.code) : s.message;
+    return r;
+}
+
+AdminReply success(const QString &text = {}, const QJsonValue &json = {})
+{
+    AdminReply r;
+    r.text = text;
+    r.json = json;
+    return r;
+}
+
+AdminReply fromStatus(const Status &s, const QString &text = {})
+{
+    if (!s)
+        return failure(s);
+    return success(s.code == hr::S_OK ? text : s.message);
+}
+
+bool parseNumber(const QString &text, quint32 *out)
+{
+    bool ok = false;
+    const qulonglong v = text.trimmed().toULongLong(&ok, 0);
+    if (!ok || v > 0xFFFFFFFFull)
+        return false;
+    *out = quint32(v);
+    return true;
+}
+
+AdminReply usage(const QString &verb, const QString &syntax)
+{
+    return failure({hr::E_INVALIDARG, QStringLiteral("usage: %1 %2").arg(verb, syntax)});
+}
+
+} // namespace
+
+QJsonObject AdminReply::toJson() const
+{
+    if (!ok)
+        return {{QStringLiteral("ok"), false},
+                {QStringLiteral("code"), errorHex(code)},
+                {QStringLiteral("name"), errorName(code)},
+                {QStringLiteral("message"), message}};
+    return {{QStringLiteral("ok"), true}, {QStringLiteral("text"), text}, {QStringLiteral("json"), json}};
+}
+
+AdminReply AdminReply::fromJson(const QJsonObject &o)
+{
+    AdminReply r;
+    r.ok = o.value(QLatin1String("ok")).toBool();
+    r.text = o.value(QLatin1String("text")).toString();
+    r.json = o.value(QLatin1String("json"));
+    r.code = o.value(QLatin1String("code")).toString().toUInt(nullptr, 16);
+    r.message = o.value(QLatin1String("message")).toString();
+    return r;
+}
+
+QString AdminVerbs::normalizedVerb(QString verb)
+{
+    while (verb.startsWith(QLatin1Char('/')) || verb.startsWith(QLatin1Char('-')))
+        verb.remove(0, 1);
+    return verb.toLower();
+}
+
+AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, const Owner &caller)
+{
+    const QString verb = normalizedVerb(rawVerb);
+
+    if (verb == QLatin1String("create")) {
+        if (args.size() != 1)
+            return usage(verb, QStringLiteral("NAME"));
+        QUuid id;
+        if (Status s = m_jobs->createJob(args[0], caller, &id); !s)
+            return failure(s);
+        return success(id.toString(QUuid::WithoutBraces), id.toString(QUuid::WithoutBraces));
+    }
+    if (verb == QLatin1String("list")) {
+        QStringList lines;
+        QJsonArray array;
+        for (const Job &job : m_jobs->jobs()) {
+            lines << jobSummaryLine(job);
+            array << jobToJson(job);
+        }
+        lines << QStringLiteral("Listed %1 job(s).").arg(array.size());
+        return success(lines.join(QLatin1Char('\n')), array);
+    }
+    if (verb == QLatin1String("getconfig") || verb == QLatin1String("setconfig")) {
+        const EngineSettings s = m_jobs->settings();
+        if (verb == QLatin1String("setconfig")) {
+            if (args.size() != 2)
+                return usage(verb, QStringLiteral("KEY VALUE"));
+            return fromStatus(m_jobs->setSetting(args[0], args[1]));
+        }
+        return success(QStringLiteral("maxBackgroundJobs %1\ntimeSliceSeconds %2\ncheckpointBytes %3")
+                           .arg(s.maxBackgroundJobs)
+                           .arg(s.timeSliceSeconds)
+                           .arg(s.checkpointBytes));
+    }
+
+    // Everything else names a job first.
+    if (args.isEmpty())
+        return usage(verb, QStringLiteral("JOB ..."));
+    QUuid id;
+    if (Status s = m_jobs->find(args[0], &id); !s)
+        return failure(s);
+    const QStringList rest = args.mid(1);
+    const Job *job = m_jobs->job(id);
+
+    using Setter = std::function<Status(quint32)>;
+    const auto numberVerb = [&](quint32 current, const Setter &set, bool isSet) -> AdminReply {
+        if (!isSet)
+            return success(QString::number(current), double(current));
+        quint32 value = 0;
+        if (rest.size() != 1 || !parseNumber(rest[0], &value))
+            return usage(verb, QStringLiteral("JOB NUMBER"));
+        return fromStatus(set(value));
+    };
+
+    if (verb == QLatin1String("addfile")) {
+        if (rest.size() != 2)
+            return usage(verb, QStringLiteral("JOB URL LOCALPATH"));
+        return fromStatus(m_jobs->addFile(id, rest[0], rest[1]));
+    }
+    if (verb == QLatin1String("resume"))
+        return fromStatus(m_jobs->resume(id));
+    if (verb == QLatin1String("suspend"))
+        return fromStatus(m_jobs->suspend(id));
+    if (verb == QLatin1String("cancel"))
+        return fromStatus(m_jobs->cancel(id));
+    if (verb == QLatin1String("complete"))
+        return fromStatus(m_jobs->complete(id));
+    if (verb == QLatin1String("takeownership"))
+        return fromStatus(m_jobs->takeOwnership(id, caller));
+    if (verb == QLatin1String("info"))
+        return success(jobInfoText(*job), jobToJson(*job));
+    if (verb == QLatin1String("getstate"))
+        return success(stateName(job->state), stateName(job->state));
+    if (verb == QLatin1String("geterror")) {
+        if (job->state != JobState::Error && job->state != JobState::TransientError)
+            return failure({hr::BG_E_ERROR_INFORMATION_UNAVAILABLE,
+                            QStringLiteral("the job is %1: there is no error to report").arg(stateName(job->state))});
+        return success(jobErrorText(*job), jobToJson(*job).value(QLatin1String("error")));
+    }
+    if (verb == QLatin1String("getpriority"))
+        return success(priorityName(job->priority));
+    if (verb == QLatin1String("setpriority")) {
+        const auto p = rest.size() == 1 ? parsePriority(rest[0]) : std::nullopt;
+        if (!p)
+            return usage(verb, QStringLiteral("JOB FOREGROUND|HIGH|NORMAL|LOW"));
+        return fromStatus(m_jobs->setPriority(id, *p));
+    }
+    if (verb == QLatin1String("getpeercachingflags") || verb == QLatin1String("setpeercachingflags"))
+        return numberVerb(job->peerCachingFlags, [&](quint32 v) { return m_jobs->setPeerCachingFlags(id, v); },
+                          verb.startsWith(QLatin1String("set")));
+    if (verb == QLatin1String("getmaxdownloadtime") || verb == QLatin1String("setmaxdownloadtime"))
+        return numberVerb(job->maximumDownloadTime, [&](quint32 v) { return m_jobs->setMaximumDownloadTime(id, v); },
+                          verb.startsWith(QLatin1String("set")));
+    if (verb == QLatin1String("getnoprogresstimeout") || verb == QLatin1String("setnoprogresstimeout"))
+        return numberVerb(job->noProgressTimeout, [&](quint32 v) { return m_jobs->setNoProgressTimeout(id, v); },
+                          verb.startsWith(QLatin1String("set")));
+    if (verb == QLatin1String("getminretrydelay") || verb == QLatin1String("setminretrydelay"))
+        return numberVerb(job->minimumRetryDelay, [&](quint32 v) { return m_jobs->setMinimumRetryDelay(id, v); },
+                          verb.startsWith(QLatin1String("set")));
+    if (verb == QLatin1String("getownerelevationstate"))
+        return success(job->owner.elevated ? QStringLiteral("true") : QStringLiteral("false"), job->owner.elevated);
+    if (verb == QLatin1String("getownerintegritylevel"))
+        return success(integrityName(job->owner.integrity), integrityName(job->owner.integrity));
+    if (verb == QLatin1String("getowner"))
+        return success(QStringLiteral("%1 (uid %2)").arg(job->owner.userName).arg(job->owner.uid));
+    if (verb == QLatin1String("setnotifycmdline")) {
+        if (rest.isEmpty() || rest.size() > 2)
+            return usage(verb, QStringLiteral("JOB PROGRAM [PARAMETERS]  (PROGRAM \"\" clears)"));
+        return fromStatus(m_jobs->setNotifyCmdLine(id, rest[0], rest.value(1)));
+    }
+    if (verb == QLatin1String("getnotifycmdline"))
+        return success(QStringLiteral("%1 %2").arg(job->notifyProgram, job->notifyParameters).trimmed());
+    if (verb == QLatin1String("setcustomheaders"))
+        return fromStatus(m_jobs->setCustomHeaders(id, rest));
+    if (verb == QLatin1String("getcustomheaders"))
+        return success(job->customHeaders.join(QLatin1Char('\n')), QJsonArray::fromStringList(job->customHeaders));
+    if (verb == QLatin1String("setdisplayname")) {
+        if (rest.size() != 1)
+            return usage(verb, QStringLiteral("JOB NAME"));
+        return fromStatus(m_jobs->setDisplayName(id, rest[0]));
+    }
+    if (verb == QLatin1String("getdisplayname"))
+        return success(job->displayName);
+    if (verb == QLatin1String("setdescription")) {
+        if (rest.size() != 1)
+            return usage(verb, QStringLiteral("JOB TEXT"));
+        return fromStatus(m_jobs->setDescription(id, rest[0]));
+    }
+    if (verb == QLatin1String("getdescription"))
+        return success(job->description);
+    if (verb == QLatin1String("setproxysettings")) {
+        const auto u = rest.isEmpty() ? std::nullopt : parseProxyUsage(rest[0]);
+        if (!u || rest.size() > 3)
+            return usage(verb, QStringLiteral("JOB PRECONFIG|NO_PROXY|OVERRIDE|AUTODETECT [LIST] [BYPASS]"));
+        return fromStatus(m_jobs->setProxyUsage(id, *u, rest.value(1), rest.value(2)));
+    }
+    if (verb == QLatin1String("getproxyusage"))
+        return success(proxyUsageName(job->proxyUsage));
+    return failure({hr::E_INVALIDARG, QStringLiteral("unknown verb '%1'").arg(rawVerb)});
+}
+
+} // namespace ferry

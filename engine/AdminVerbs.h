@@ -1,0 +1,39 @@
+// The ferry-admin verbs (bitsadmin-style, spec §10) carried out on the engine. One request in,
+// one reply out; the client only prints what comes back.
+#pragma once
+
+#include "BitsError.h"
+#include "Owner.h"
+
+#include <QJsonObject>
+#include <QStringList>
+
+namespace ferry {
+
+class JobManager;
+
+struct AdminReply
+{
+    bool ok = true;
+    QString text;               // what ferry-admin prints
+    QJsonValue json;            // what `--json` prints, where the verb has one
+    quint32 code = 0;           // on failure
+    QString message;            // on failure
+
+    QJsonObject toJson() const;
+    static AdminReply fromJson(const QJsonObject &o);
+};
+
+class AdminVerbs
+{
+public:
+    explicit AdminVerbs(JobManager *jobs) : m_jobs(jobs) {}
+    AdminReply handle(const QString &verb, const QStringList &args, const Owner &caller);
+
+    static QString normalizedVerb(QString verb);   // "/Resume" -> "resume"
+
+private:
+    JobManager *m_jobs;
+};
+
+} // namespace ferry

@@ -1,0 +1,156 @@
+#include "ControlServer.h"
+
+#include "JobManager.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLocalServer>
+#include <QLocalSocket>
+#include <QLoggingCategory>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace ferry {
+
+Q_LOGGING_CATEGORY(lcControl, "ferry.control")
+
+namespace {
+constexpr qint64 MaxRequestBytes = 1 << 20;
+}
+
+ControlServer::ControlServer(JobManager *jobs, QObject *parent)
+    : QObject(parent)
+    , m_jobs(jobs)
+    , m_verbs(jobs)
+    , m_server(new QLocalServer(this))
+{
+    connect(m_server, &QLocalServer::newConnection, this, &ControlServer::onNewConnection);
+    connect(jobs, &JobManager::jobChanged, this, &ControlServer::onJobChanged);
+    connect(jobs, &JobManager::jobRemoved, this, &ControlServer::onJobRemoved);
+}
+
+ControlServer::~ControlServer()
+{
+    m_server->close();
+}
+
+bool ControlServer::listen(const QString &socketPath, QString *error)
+{
+    // The engine lock guarantees no live engine owns this name, so a leftover is stale.
+    QLocalServer::removeServer(socketPath);
+    m_server->setSocketOptions(QLocalServer::UserAccessOption);
+    if (m_server->listen(socketPath))
+        return true;
+    if (error)
+        *error = QStringLiteral("cannot listen on %1: %2").arg(socketPath, m_server->errorString());
+    return false;
+}
+
+void ControlServer::onNewConnection()
+{
+    while (QLocalSocket *socket = m_server->nextPendingConnection()) {
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        const bool known = ::getsockopt(int(socket->socketDescriptor()), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
+        if (!known || (cred.uid != ::getuid() && cred.uid != 0)) {
+            qCWarning(lcControl) << "refused a control connection from uid" << cred.uid;
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
+        socket->setProperty("ferryPeerPid", int(cred.pid));
+        connect(socket, &QLocalSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
+        connect(socket, &QLocalSocket::disconnected, this, [this, socket] {
+            for (auto it = m_waiting.begin(); it != m_waiting.end();)
+                it = it.value() == socket ? m_waiting.erase(it) : std::next(it);
+            socket->deleteLater();
+        });
+    }
+}
+
+void ControlServer::onReadyRead(QLocalSocket *socket)
+{
+    while (socket->canReadLine())
+        handle(socket, socket->readLine());
+    if (socket->bytesAvailable() > MaxRequestBytes) {
+        reply(socket, AdminReply::fromJson({{QStringLiteral("ok"), false},
+                                            {QStringLiteral("code"), errorHex(hr::E_INVALIDARG)},
+                                            {QStringLiteral("message"), QStringLiteral("request too large")}}));
+        socket->disconnectFromServer();
+    }
+}
+
+void ControlServer::handle(QLocalSocket *socket, const QByteArray &line)
+{
+    QJsonParseError parseError;
+    const QJsonObject request = QJsonDocument::fromJson(line, &parseError).object();
+    const QString verb = AdminVerbs::normalizedVerb(request.value(QLatin1String("verb")).toString());
+    QStringList args;
+    for (const QJsonValue &v : request.value(QLatin1String("args")).toArray())
+        args << v.toString();
+
+    if (parseError.error != QJsonParseError::NoError || verb.isEmpty()) {
+        AdminReply r;
+        r.ok = false;
+        r.code = hr::E_INVALIDARG;
+        r.message = QStringLiteral("malformed request");
+        return reply(socket, r);
+    }
+    if (verb == QLatin1String("shutdown")) {
+        reply(socket, AdminReply());
+        socket->flush();
+        emit shutdownRequested();
+        return;
+    }
+    if (verb == QLatin1String("wait")) {
+        QUuid id;
+        Status s = args.isEmpty() ? Status(hr::E_INVALIDARG, QStringLiteral("usage: wait JOB")) : m_jobs->find(args[0], &id);
+        if (!s) {
+            AdminReply r;
+            r.ok = false;
+            r.code = s.code;
+            r.message = s.message;
+            return reply(socket, r);
+        }
+        m_waiting.insert(id, socket);
+        onJobChanged(*m_jobs->job(id)); // it may be done already
+        return;
+    }
+    // Identity from the kernel: the peer's pid as seen at connect time.
+    const Owner caller = Owner::ofProcess(pid_t(socket->property("ferryPeerPid").toInt()));
+    reply(socket, m_verbs.handle(verb, args, caller));
+}
+
+void ControlServer::reply(QLocalSocket *socket, const AdminReply &r)
+{
+    socket->write(QJsonDocument(r.toJson()).toJson(QJsonDocument::Compact) + '\n');
+}
+
+void ControlServer::onJobChanged(const Job &job)
+{
+    if (!m_waiting.contains(job.id))
+        return;
+    if (job.state != JobState::Transferred && job.state != JobState::Error && !isFinal(job.state))
+        return;
+    AdminReply r;
+    r.text = stateName(job.state);
+    r.json = stateName(job.state);
+    const auto sockets = m_waiting.values(job.id);
+    m_waiting.remove(job.id);
+    for (QLocalSocket *socket : sockets)
+        reply(socket, r);
+}
+
+void ControlServer::onJobRemoved(const QUuid &id)
+{
+    const auto sockets = m_waiting.values(id);
+    m_waiting.remove(id);
+    AdminReply r;
+    r.text = QStringLiteral("REMOVED");
+    r.json = r.text;
+    for (QLocalSocket *socket : sockets)
+        reply(socket, r);
+}
+
+} // namespace ferry

@@ -1,0 +1,49 @@
+// The engine's local socket: newline-delimited JSON requests from ferry-admin (and later the
+// second instance). Only the engine's own user or root may connect; who a client is comes from
+// SO_PEERCRED and /proc, never from the request.
+#pragma once
+
+#include "AdminVerbs.h"
+
+#include <QHash>
+#include <QObject>
+#include <QUuid>
+
+class QLocalServer;
+class QLocalSocket;
+
+namespace ferry {
+
+class Job;
+class JobManager;
+
+class ControlServer : public QObject
+{
+    Q_OBJECT
+public:
+    explicit ControlServer(JobManager *jobs, QObject *parent = nullptr);
+    ~ControlServer() override;
+
+    bool listen(const QString &socketPath, QString *error);
+
+    // Request: {"verb": "...", "args": [...]}. Reply: AdminReply::toJson(). The "wait" verb
+    // replies once the job is TRANSFERRED, in ERROR or gone: clients learn of it by this
+    // notification, not by polling.
+signals:
+    void shutdownRequested();
+
+private:
+    void onNewConnection();
+    void onReadyRead(QLocalSocket *socket);
+    void handle(QLocalSocket *socket, const QByteArray &line);
+    void reply(QLocalSocket *socket, const AdminReply &r);
+    void onJobChanged(const Job &job);
+    void onJobRemoved(const QUuid &id);
+
+    JobManager *m_jobs;
+    AdminVerbs m_verbs;
+    QLocalServer *m_server;
+    QMultiHash<QUuid, QLocalSocket *> m_waiting;
+};
+
+} // namespace ferry

@@ -1,0 +1,44 @@
+// The transfer thread's resident: owns the QNetworkAccessManager, the checkpoint log and the
+// running Transfers. JobManager talks to it only through queued calls and signals.
+#pragma once
+
+#include "Transfer.h"
+
+#include <QHash>
+#include <QObject>
+#include <memory>
+
+class QNetworkAccessManager;
+
+namespace ferry {
+
+class Downloader : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Downloader(QString databasePath, QObject *parent = nullptr);
+    ~Downloader() override;
+
+public slots:
+    void start(const ferry::TransferRequest &request);
+    void stop(quint64 ticket);        // returns once the part file is closed and checkpointed
+    void stopAll();
+
+signals:
+    void responded(quint64 ticket);
+    void progressed(quint64 ticket, qint64 bytesTransferred, qint64 bytesTotal);
+    void warned(quint64 ticket, const QString &message);
+    void finished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
+    void failed(quint64 ticket, const ferry::TransferFailure &failure);
+
+private:
+    void ensureStarted();
+    void forget(quint64 ticket);
+
+    QString m_databasePath;
+    QNetworkAccessManager *m_nam = nullptr;
+    std::unique_ptr<CheckpointLog> m_log;
+    QHash<quint64, Transfer *> m_transfers;
+};
+
+} // namespace ferry

@@ -1,0 +1,71 @@
+#include "Engine.h"
+
+#include "Clock.h"
+#include "ControlServer.h"
+#include "Downloader.h"
+#include "JobManager.h"
+#include "JobStore.h"
+
+namespace ferry {
+
+Engine::Engine(const Profile &profile, Clock *clock, QObject *parent)
+    : QObject(parent)
+    , m_profile(profile)
+    , m_ownClock(clock ? nullptr : std::make_unique<Clock>())
+    , m_clock(clock ? clock : m_ownClock.get())
+    , m_lock(profile.lockPath())
+{
+    m_transferThread.setObjectName(QStringLiteral("ferry-transfer"));
+}
+
+Engine::~Engine()
+{
+    m_control.reset();
+    m_jobs.reset(); // stops running transfers, waiting for their checkpoints
+    m_transferThread.quit();
+    m_transferThread.wait();
+    m_store.reset();
+}
+
+bool Engine::start(QString *error, bool listenForClients)
+{
+    if (!m_profile.ensureExists(error))
+        return false;
+    m_lock.setStaleLockTime(0);
+    if (!m_lock.tryLock(100)) {
+        qint64 pid = 0;
+        QString host, app;
+        m_lock.getLockInfo(&pid, &host, &app);
+        if (error)
+            *error = QStringLiteral("another Ferry engine (pid %1) is already running for the profile %2")
+                         .arg(pid)
+                         .arg(m_profile.dir());
+        return false;
+    }
+    m_store = std::make_unique<JobStore>(m_profile.databasePath());
+    if (!m_store->open(error))
+        return false;
+
+    m_downloader = new Downloader(m_profile.databasePath());
+    m_downloader->moveToThread(&m_transferThread);
+    connect(&m_transferThread, &QThread::finished, m_downloader, &QObject::deleteLater);
+    m_transferThread.start();
+
+    m_jobs = std::make_unique<JobManager>(m_store.get(), m_downloader, m_clock);
+    m_jobs->load();
+
+    if (listenForClients) {
+        m_control = std::make_unique<ControlServer>(m_jobs.get());
+        connect(m_control.get(), &ControlServer::shutdownRequested, this, &Engine::shutdownRequested);
+        if (!m_control->listen(m_profile.socketPath(), error))
+            return false;
+    }
+    return true;
+}
+
+QString Engine::recoveryMessage() const
+{
+    return m_store ? m_store->recoveryMessage() : QString();
+}
+
+} // namespace ferry

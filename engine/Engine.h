@@ -1,0 +1,50 @@
+// One profile's engine: the lock that makes it the only one, the job database, the transfer
+// thread and the control socket, wired together. Lives on the engine thread (the main thread
+// when headless, a thread of its own under the window).
+#pragma once
+
+#include "Profile.h"
+
+#include <QLockFile>
+#include <QObject>
+#include <QThread>
+#include <memory>
+
+namespace ferry {
+
+class Clock;
+class ControlServer;
+class Downloader;
+class JobManager;
+class JobStore;
+
+class Engine : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Engine(const Profile &profile, Clock *clock = nullptr, QObject *parent = nullptr);
+    ~Engine() override;
+
+    // False with a message when another engine holds the profile or the state cannot be opened.
+    bool start(QString *error, bool listenForClients = true);
+
+    JobManager *jobs() const { return m_jobs.get(); }
+    QString recoveryMessage() const;
+    const Profile &profile() const { return m_profile; }
+
+signals:
+    void shutdownRequested();
+
+private:
+    Profile m_profile;
+    std::unique_ptr<Clock> m_ownClock;
+    Clock *m_clock;
+    QLockFile m_lock;
+    std::unique_ptr<JobStore> m_store;
+    QThread m_transferThread;
+    Downloader *m_downloader = nullptr;
+    std::unique_ptr<JobManager> m_jobs;
+    std::unique_ptr<ControlServer> m_control;
+};
+
+} // namespace ferry

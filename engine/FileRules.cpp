@@ -1,0 +1,68 @@
+#include "FileRules.h"
+
+#include "JobTypes.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QRegularExpression>
+
+#include <unistd.h>
+
+namespace ferry {
+
+Status checkRemoteUrl(const QString &text, QUrl *url)
+{
+    const QString trimmed = text.trimmed();
+    if (trimmed.isEmpty())
+        return {hr::E_INVALIDARG, QStringLiteral("the remote URL is empty")};
+    if (trimmed.size() > defaults::MaxRemoteUrl)
+        return {hr::E_INVALIDARG, QStringLiteral("the remote URL is longer than %1 characters").arg(defaults::MaxRemoteUrl)};
+    const QUrl u(trimmed, QUrl::StrictMode);
+    if (!u.isValid())
+        return {hr::E_INVALIDARG, QStringLiteral("'%1' is not a valid URL: %2").arg(trimmed, u.errorString())};
+    const QString scheme = u.scheme().toLower();
+    if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
+        return {hr::E_INVALIDARG, scheme.isEmpty() ? QStringLiteral("'%1' has no scheme; use http:// or https://").arg(trimmed)
+                                                   : QStringLiteral("the URL scheme '%1' is not supported; use http or https").arg(scheme)};
+    if (u.host().isEmpty())
+        return {hr::E_INVALIDARG, QStringLiteral("'%1' has no host").arg(trimmed)};
+    *url = u;
+    return {};
+}
+
+Status checkLocalName(const QString &text, QString *cleanPath)
+{
+    if (text.isEmpty())
+        return {hr::E_INVALIDARG, QStringLiteral("the local file name is empty")};
+    if (!QDir::isAbsolutePath(text))
+        return {hr::E_INVALIDARG, QStringLiteral("the local file name '%1' is not an absolute path").arg(text)};
+    const QString path = QDir::cleanPath(text);
+    const QFileInfo info(path);
+    const QString name = info.fileName();
+    if (name.isEmpty() || name == QLatin1String(".") || name == QLatin1String("..") || text.endsWith(QLatin1Char('/')))
+        return {hr::E_INVALIDARG, QStringLiteral("the local file name '%1' names a folder, not a file").arg(text)};
+    if (name.toUtf8().size() > 200)
+        return {hr::E_INVALIDARG, QStringLiteral("the local file name '%1' is too long").arg(name)};
+    const QFileInfo folder(info.absolutePath());
+    if (!folder.exists())
+        return {hr::E_INVALIDARG, QStringLiteral("the folder '%1' does not exist").arg(folder.filePath())};
+    if (!folder.isDir())
+        return {hr::E_INVALIDARG, QStringLiteral("'%1' is not a folder").arg(folder.filePath())};
+    if (::access(QFile::encodeName(folder.filePath()).constData(), W_OK | X_OK) != 0)
+        return {hr::E_ACCESSDENIED, QStringLiteral("the folder '%1' is not writable").arg(folder.filePath())};
+    if (info.exists() || info.isSymLink())
+        return {hr::E_FILE_EXISTS, QStringLiteral("'%1' already exists; Ferry never overwrites a file, choose another name")
+                                       .arg(path)};
+    *cleanPath = path;
+    return {};
+}
+
+Status checkHeaderLine(const QString &line)
+{
+    static const QRegularExpression re(QStringLiteral("^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\\r\\n]*$"));
+    if (!re.match(line).hasMatch())
+        return {hr::E_INVALIDARG, QStringLiteral("'%1' is not a valid HTTP header line (Name: value)").arg(line)};
+    return {};
+}
+
+} // namespace ferry

@@ -1,0 +1,94 @@
+// A BITS job and its files as plain values, with the state machine of spec §1.2.
+// No I/O here: JobManager persists and acts on what these methods decide.
+#pragma once
+
+#include "BitsError.h"
+#include "JobTypes.h"
+#include "Owner.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QMetaType>
+#include <QStringList>
+#include <QUrl>
+#include <QUuid>
+
+namespace ferry {
+
+struct JobFile
+{
+    QUrl remoteUrl;
+    QString localName;           // absolute target path
+    QString tempName;            // .<name>.ferry-<jobid>.part next to the target
+    qint64 bytesTotal = -1;      // -1 while unknown
+    qint64 bytesTransferred = 0; // durable (checkpointed) or live, see Job::files
+    bool transferred = false;    // all bytes are in the temporary file
+    bool completed = false;      // renamed to localName by Complete
+    bool downloadedFromPeer = false;
+    QString etag;                // validator of the bytes we hold
+    QString lastModified;        // raw Last-Modified header of the bytes we hold
+};
+
+struct JobProgress
+{
+    quint64 bytesTotal = 0;      // SizeUnknown while any file's size is unknown
+    quint64 bytesTransferred = 0;
+    int filesTotal = 0;
+    int filesTransferred = 0;
+};
+
+class Job
+{
+public:
+    QUuid id;
+    QString displayName;
+    QString description;
+    JobType type = JobType::Download;
+    JobPriority priority = JobPriority::Normal;
+    JobState state = JobState::Suspended;
+    QList<JobFile> files;
+    QDateTime creationTime;
+    QDateTime modificationTime;
+    QDateTime transferCompletionTime;
+    JobError error;
+    int errorCount = 0;
+    quint32 minimumRetryDelay = defaults::MinimumRetryDelay;
+    quint32 noProgressTimeout = defaults::NoProgressTimeout;
+    quint32 maximumDownloadTime = defaults::MaximumDownloadTime;
+    qint64 downloadTimeUsedMs = 0;   // time spent CONNECTING/TRANSFERRING since the last Resume
+    quint32 peerCachingFlags = 0;
+    Owner owner;
+    QString notifyProgram;
+    QString notifyParameters;
+    ProxyUsage proxyUsage = ProxyUsage::Preconfig;
+    QString proxyList;
+    QString proxyBypassList;
+    QStringList customHeaders;       // "Name: value"
+    quint64 queueSequence = 0;       // round-robin order among equal priorities
+
+    static Job create(const QString &displayName, const Owner &owner, const QDateTime &now);
+    static QString temporaryNameFor(const QString &localName, const QUuid &jobId);
+
+    JobProgress progress() const;
+    int currentFileIndex() const;    // first file not yet transferred, -1 if none
+    bool hasPendingFiles() const { return currentFileIndex() >= 0; }
+
+    // State machine (spec §1.2). Each returns the API result; on success the job has changed.
+    Status resume();
+    Status suspend();
+    Status cancel();
+    Status markAcknowledged();
+    Status checkMutable() const;     // INVALID_STATE for final jobs
+
+    // Transitions driven by the scheduler and transfers.
+    void toConnecting();
+    void toTransferring();
+    void toQueued();                 // preempted or retry delay over
+    void toTransferred(const QDateTime &now);
+    void toTransientError(const JobError &e);
+    void toError(const JobError &e);
+};
+
+} // namespace ferry
+
+Q_DECLARE_METATYPE(ferry::Job)

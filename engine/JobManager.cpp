@@ -1,0 +1,639 @@
+#include "JobManager.h"
+
+#include "Clock.h"
+#include "Downloader.h"
+#include "FileRules.h"
+#include "JobStore.h"
+
+#include <QDir>
+#include <QFile>
+#include <QLoggingCategory>
+#include <QThread>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+namespace ferry {
+
+Q_LOGGING_CATEGORY(lcJobs, "ferry.jobs")
+
+namespace {
+
+// Moves a finished temporary file to its real name without ever replacing an existing file.
+bool renameNoReplace(const QString &from, const QString &to, QString *error)
+{
+    if (::renameat2(AT_FDCWD, QFile::encodeName(from).constData(), AT_FDCWD, QFile::encodeName(to).constData(),
+                    RENAME_NOREPLACE)
+        == 0)
+        return true;
+    *error = errno == EEXIST ? QStringLiteral("'%1' already exists and is never overwritten").arg(to)
+                             : QStringLiteral("cannot rename '%1' to '%2': %3")
+                                   .arg(from, to, QString::fromLocal8Bit(std::strerror(errno)));
+    return false;
+}
+
+void setModificationTime(const QString &path, const QString &lastModified)
+{
+    const QDateTime t = QDateTime::fromString(lastModified, Qt::RFC2822Date);
+    if (!t.isValid())
+        return;
+    timespec times[2];
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1].tv_sec = t.toSecsSinceEpoch();
+    times[1].tv_nsec = 0;
+    ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0);
+}
+
+} // namespace
+
+JobManager::JobManager(JobStore *store, Downloader *downloader, Clock *clock, QObject *parent)
+    : QObject(parent)
+    , m_store(store)
+    , m_downloader(downloader)
+    , m_clock(clock)
+{
+    qRegisterMetaType<Job>();
+    qRegisterMetaType<TransferRequest>();
+    qRegisterMetaType<TransferFailure>();
+    connect(downloader, &Downloader::responded, this, &JobManager::onResponded);
+    connect(downloader, &Downloader::progressed, this, &JobManager::onProgressed);
+    connect(downloader, &Downloader::warned, this, &JobManager::onWarned);
+    connect(downloader, &Downloader::finished, this, &JobManager::onFinished);
+    connect(downloader, &Downloader::failed, this, &JobManager::onFailed);
+    m_timer.setInterval(1000);
+    connect(&m_timer, &QTimer::timeout, this, &JobManager::tick);
+    m_timer.start();
+}
+
+JobManager::~JobManager()
+{
+    const auto ids = m_runtime.keys();
+    for (const QUuid &id : ids)
+        stopTransfer(id);
+}
+
+void JobManager::load()
+{
+    m_settings.maxBackgroundJobs = qMax(1, m_store->setting(QStringLiteral("maxBackgroundJobs"), QStringLiteral("1")).toInt());
+    m_settings.timeSliceSeconds = qMax(1, m_store->setting(QStringLiteral("timeSliceSeconds"), QStringLiteral("60")).toInt());
+    m_settings.checkpointBytes =
+        qMax<qint64>(4096, m_store->setting(QStringLiteral("checkpointBytes"), QString::number(64 << 20)).toLongLong());
+    m_scheduler.maxBackgroundJobs = m_settings.maxBackgroundJobs;
+    m_scheduler.timeSliceMs = qint64(m_settings.timeSliceSeconds) * 1000;
+
+    const qint64 now = m_clock->monotonicMs();
+    const QList<Job> loaded = m_store->loadJobs();
+    for (Job job : loaded) {
+        m_nextSequence = qMax(m_nextSequence, job.queueSequence + 1);
+        if (isActive(job.state))
+            job.state = JobState::Queued; // it was running when the engine stopped
+        Runtime &rt = m_runtime[job.id];
+        if (job.state == JobState::TransientError) {
+            rt.retryAtMs = now; // retry soon after a restart
+            rt.noProgressSinceMs = now;
+        }
+        m_order << job.id;
+        m_jobs.insert(job.id, job);
+    }
+    qCInfo(lcJobs) << "loaded" << m_jobs.size() << "jobs";
+    scheduleSoon();
+}
+
+QList<Job> JobManager::jobs() const
+{
+    QList<Job> out;
+    out.reserve(m_order.size());
+    for (const QUuid &id : m_order)
+        out << m_jobs.value(id);
+    return out;
+}
+
+const Job *JobManager::job(const QUuid &id) const
+{
+    auto it = m_jobs.constFind(id);
+    return it == m_jobs.constEnd() ? nullptr : &*it;
+}
+
+Status JobManager::find(const QString &idOrName, QUuid *id) const
+{
+    const QUuid asId = QUuid::fromString(idOrName.trimmed());
+    if (!asId.isNull() && m_jobs.contains(asId)) {
+        *id = asId;
+        return {};
+    }
+    QUuid match;
+    int count = 0;
+    for (const QUuid &candidate : m_order) {
+        if (m_jobs.value(candidate).displayName == idOrName) {
+            match = candidate;
+            ++count;
+        }
+    }
+    if (count == 1) {
+        *id = match;
+        return {};
+    }
+    if (count > 1)
+        return {hr::E_INVALIDARG, QStringLiteral("%1 jobs are named '%2'; use the job id").arg(count).arg(idOrName)};
+    return {hr::BG_E_NOT_FOUND, QStringLiteral("no job '%1'").arg(idOrName)};
+}
+
+Job *JobManager::mutableJob(const QUuid &id, Status *status)
+{
+    auto it = m_jobs.find(id);
+    if (it == m_jobs.end()) {
+        *status = {hr::BG_E_NOT_FOUND, QStringLiteral("no job %1").arg(id.toString(QUuid::WithoutBraces))};
+        return nullptr;
+    }
+    *status = it->checkMutable();
+    return status->ok() ? &*it : nullptr;
+}
+
+template <typename F>
+Status JobManager::change(const QUuid &id, F &&apply)
+{
+    Status s;
+    Job *job = mutableJob(id, &s);
+    if (!job)
+        return s;
+    Job before = *job;
+    s = apply(*job);
+    if (!s) {
+        *job = before;
+        return s;
+    }
+    job->modificationTime = m_clock->now();
+    if (!commit(*job)) {
+        *job = before;
+        return {hr::E_FAIL, QStringLiteral("the change could not be saved")};
+    }
+    return s;
+}
+
+bool JobManager::commit(Job &job)
+{
+    if (!m_store->saveJob(job))
+        return false;
+    emit jobChanged(job);
+    return true;
+}
+
+void JobManager::removeFinal(Job &job)
+{
+    const QUuid id = job.id;
+    m_store->removeJob(id);
+    m_runtime.remove(id);
+    m_order.removeOne(id);
+    m_jobs.remove(id);
+    emit jobRemoved(id);
+}
+
+void JobManager::scheduleSoon()
+{
+    if (m_tickPending)
+        return;
+    m_tickPending = true;
+    QMetaObject::invokeMethod(this, &JobManager::tick, Qt::QueuedConnection);
+}
+
+Status JobManager::createJob(const QString &displayName, const Owner &owner, QUuid *id)
+{
+    if (displayName.size() > defaults::MaxDisplayName)
+        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the display name is longer than %1 characters").arg(defaults::MaxDisplayName)};
+    Job job = Job::create(displayName, owner, m_clock->now());
+    job.queueSequence = m_nextSequence++;
+    if (!m_store->saveJob(job))
+        return {hr::E_FAIL, QStringLiteral("the job could not be saved")};
+    m_order << job.id;
+    m_jobs.insert(job.id, job);
+    *id = job.id;
+    emit jobChanged(job);
+    return {};
+}
+
+Status JobManager::addFile(const QUuid &id, const QString &remoteUrl, const QString &localName)
+{
+    QUrl url;
+    QString local;
+    if (Status s = checkRemoteUrl(remoteUrl, &url); !s)
+        return s;
+    if (Status s = checkLocalName(localName, &local); !s)
+        return s;
+    return change(id, [&](Job &job) -> Status {
+        if (job.files.size() >= defaults::MaxFilesPerJob)
+            return {hr::BG_E_TOO_MANY_FILES_IN_JOB, QStringLiteral("a job holds at most %1 files").arg(defaults::MaxFilesPerJob)};
+        for (const JobFile &f : std::as_const(job.files))
+            if (f.localName == local)
+                return {hr::E_INVALIDARG, QStringLiteral("the job already writes to '%1'").arg(local)};
+        JobFile file;
+        file.remoteUrl = url;
+        file.localName = local;
+        file.tempName = Job::temporaryNameFor(local, job.id);
+        job.files << file;
+        return {};
+    });
+}
+
+Status JobManager::resume(const QUuid &id)
+{
+    const Status s = change(id, [&](Job &job) {
+        const JobState before = job.state;
+        Status r = job.resume();
+        if (r && job.state == JobState::Queued && before != JobState::Queued) {
+            job.queueSequence = m_nextSequence++;
+            m_runtime[id].noProgressSinceMs = -1;
+        }
+        return r;
+    });
+    if (s)
+        scheduleSoon();
+    return s;
+}
+
+Status JobManager::suspend(const QUuid &id)
+{
+    Status s;
+    if (!mutableJob(id, &s))
+        return s;
+    stopTransfer(id);
+    return change(id, [](Job &job) { return job.suspend(); });
+}
+
+Status JobManager::cancel(const QUuid &id)
+{
+    Status s;
+    Job *job = mutableJob(id, &s);
+    if (!job)
+        return s;
+    stopTransfer(id);
+    job->cancel();
+    bool leftovers = false;
+    for (const JobFile &f : std::as_const(job->files))
+        if (QFile::exists(f.tempName) && !QFile::remove(f.tempName))
+            leftovers = true;
+    removeFinal(*job);
+    scheduleSoon();
+    if (leftovers)
+        return {hr::BG_S_UNABLE_TO_DELETE_FILES, QStringLiteral("the job was cancelled; some temporary files could not be deleted")};
+    return {};
+}
+
+Status JobManager::complete(const QUuid &id)
+{
+    Status s;
+    Job *job = mutableJob(id, &s);
+    if (!job)
+        return s;
+    stopTransfer(id);
+
+    QStringList problems;
+    bool partial = false;
+    for (JobFile &f : job->files) {
+        if (f.completed)
+            continue;
+        if (!f.transferred) {
+            partial = true;
+            continue;
+        }
+        QString error;
+        if (renameNoReplace(f.tempName, f.localName, &error)) {
+            setModificationTime(f.localName, f.lastModified);
+            f.completed = true;
+        } else {
+            problems << error;
+        }
+    }
+    if (!problems.isEmpty()) {
+        // Renamed files stay visible; the job stays so the rest can be completed later.
+        if (isActive(job->state) || job->state == JobState::Queued)
+            job->state = job->hasPendingFiles() ? JobState::Suspended : JobState::Transferred;
+        job->modificationTime = m_clock->now();
+        commit(*job);
+        scheduleSoon();
+        return {hr::E_FILE_EXISTS, problems.join(QLatin1String("; "))};
+    }
+    for (const JobFile &f : std::as_const(job->files))
+        if (!f.completed && QFile::exists(f.tempName))
+            QFile::remove(f.tempName);
+    job->markAcknowledged();
+    removeFinal(*job);
+    scheduleSoon();
+    if (partial)
+        return {hr::BG_S_PARTIAL_COMPLETE, QStringLiteral("only the files transferred so far were kept")};
+    return {};
+}
+
+Status JobManager::takeOwnership(const QUuid &id, const Owner &owner)
+{
+    return change(id, [&](Job &job) {
+        job.owner = owner;
+        // As BITS: a new owner does not inherit the old owner's secrets or commands.
+        job.customHeaders.clear();
+        job.notifyProgram.clear();
+        job.notifyParameters.clear();
+        return Status();
+    });
+}
+
+Status JobManager::setDisplayName(const QUuid &id, const QString &name)
+{
+    if (name.size() > defaults::MaxDisplayName)
+        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the display name is longer than %1 characters").arg(defaults::MaxDisplayName)};
+    return change(id, [&](Job &job) { job.displayName = name; return Status(); });
+}
+
+Status JobManager::setDescription(const QUuid &id, const QString &text)
+{
+    if (text.size() > defaults::MaxDescription)
+        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the description is longer than %1 characters").arg(defaults::MaxDescription)};
+    return change(id, [&](Job &job) { job.description = text; return Status(); });
+}
+
+Status JobManager::setPriority(const QUuid &id, JobPriority priority)
+{
+    const Status s = change(id, [&](Job &job) { job.priority = priority; return Status(); });
+    if (s)
+        scheduleSoon();
+    return s;
+}
+
+Status JobManager::setPeerCachingFlags(const QUuid &id, quint32 flags)
+{
+    if (flags & ~peercaching::ValidMask)
+        return {hr::E_NOTIMPL, QStringLiteral("peer-caching flags 0x%1 hold undefined bits; only CLIENT (0x1) and SERVER (0x2) exist")
+                                   .arg(flags, 0, 16)};
+    return change(id, [&](Job &job) { job.peerCachingFlags = flags; return Status(); });
+}
+
+Status JobManager::setMaximumDownloadTime(const QUuid &id, quint32 seconds)
+{
+    return change(id, [&](Job &job) { job.maximumDownloadTime = seconds; return Status(); });
+}
+
+Status JobManager::setNoProgressTimeout(const QUuid &id, quint32 seconds)
+{
+    return change(id, [&](Job &job) { job.noProgressTimeout = seconds; return Status(); });
+}
+
+Status JobManager::setMinimumRetryDelay(const QUuid &id, quint32 seconds)
+{
+    return change(id, [&](Job &job) {
+        job.minimumRetryDelay = qMax(seconds, defaults::MinimumRetryDelayFloor);
+        return Status();
+    });
+}
+
+Status JobManager::setNotifyCmdLine(const QUuid &id, const QString &program, const QString &parameters)
+{
+    if (!program.isEmpty() && !QDir::isAbsolutePath(program))
+        return {hr::E_INVALIDARG, QStringLiteral("the notification program must be an absolute path (no PATH search)")};
+    if (parameters.size() > defaults::MaxNotifyParameters)
+        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the parameters are longer than %1 characters").arg(defaults::MaxNotifyParameters)};
+    return change(id, [&](Job &job) {
+        job.notifyProgram = program;
+        job.notifyParameters = program.isEmpty() ? QString() : parameters;
+        return Status();
+    });
+}
+
+Status JobManager::setCustomHeaders(const QUuid &id, const QStringList &headers)
+{
+    for (const QString &h : headers)
+        if (Status s = checkHeaderLine(h); !s)
+            return s;
+    return change(id, [&](Job &job) { job.customHeaders = headers; return Status(); });
+}
+
+Status JobManager::setProxyUsage(const QUuid &id, ProxyUsage usage, const QString &list, const QString &bypass)
+{
+    if (usage == ProxyUsage::Override && list.trimmed().isEmpty())
+        return {hr::E_INVALIDARG, QStringLiteral("OVERRIDE needs a proxy list")};
+    if (list.size() > 4000 || bypass.size() > 4000)
+        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("proxy lists hold at most 4000 characters")};
+    return change(id, [&](Job &job) {
+        job.proxyUsage = usage;
+        job.proxyList = usage == ProxyUsage::Override ? list : QString();
+        job.proxyBypassList = usage == ProxyUsage::Override ? bypass : QString();
+        return Status();
+    });
+}
+
+Status JobManager::setSetting(const QString &key, const QString &value)
+{
+    bool ok = false;
+    const qint64 n = value.toLongLong(&ok);
+    if (key == QLatin1String("maxBackgroundJobs") && ok && n >= 1 && n <= 64)
+        m_settings.maxBackgroundJobs = m_scheduler.maxBackgroundJobs = int(n);
+    else if (key == QLatin1String("timeSliceSeconds") && ok && n >= 1 && n <= 86400)
+        m_scheduler.timeSliceMs = (m_settings.timeSliceSeconds = int(n)) * qint64(1000);
+    else if (key == QLatin1String("checkpointBytes") && ok && n >= 4096)
+        m_settings.checkpointBytes = n;
+    else
+        return {hr::E_INVALIDARG, QStringLiteral("unknown setting or bad value: %1=%2 (maxBackgroundJobs 1..64, "
+                                                 "timeSliceSeconds 1..86400, checkpointBytes >= 4096)")
+                                      .arg(key, value)};
+    if (!m_store->setSetting(key, value))
+        return {hr::E_FAIL, QStringLiteral("the setting could not be saved")};
+    scheduleSoon();
+    return {};
+}
+
+void JobManager::tick()
+{
+    m_tickPending = false;
+    const qint64 now = m_clock->monotonicMs();
+
+    for (const QUuid &id : std::as_const(m_order)) {
+        Job &job = m_jobs[id];
+        if (job.state != JobState::TransientError)
+            continue;
+        Runtime &rt = m_runtime[id];
+        if (rt.noProgressSinceMs >= 0 && now - rt.noProgressSinceMs >= qint64(job.noProgressTimeout) * 1000) {
+            job.toError(job.error);
+            job.modificationTime = m_clock->now();
+            commit(job);
+            emit jobFailed(id);
+        } else if (now >= rt.retryAtMs) {
+            requeue(job);
+        }
+    }
+
+    QList<SchedulerEntry> candidates;
+    for (const QUuid &id : std::as_const(m_order)) {
+        const Job &job = m_jobs[id];
+        if (job.state == JobState::Queued || isActive(job.state))
+            candidates << SchedulerEntry{id, job.priority, isActive(job.state), m_runtime.value(id).runningSinceMs,
+                                         job.queueSequence};
+    }
+    const SchedulerDecision decision = m_scheduler.decide(candidates, now);
+    for (const QUuid &id : decision.preempt) {
+        stopTransfer(id);
+        requeue(m_jobs[id]);
+    }
+    for (const QUuid &id : decision.start)
+        startJob(m_jobs[id]);
+}
+
+void JobManager::requeue(Job &job)
+{
+    job.toQueued();
+    job.queueSequence = m_nextSequence++;
+    job.modificationTime = m_clock->now();
+    commit(job);
+}
+
+void JobManager::startJob(Job &job)
+{
+    const int index = job.currentFileIndex();
+    if (index < 0) {
+        job.toTransferred(m_clock->now());
+        job.modificationTime = job.transferCompletionTime;
+        commit(job);
+        emit jobTransferred(job.id);
+        return;
+    }
+    const JobFile &file = job.files[index];
+    TransferRequest request;
+    request.ticket = m_nextTicket++;
+    request.jobId = job.id;
+    request.fileIndex = index;
+    request.url = file.remoteUrl;
+    request.tempName = file.tempName;
+    request.offset = file.bytesTransferred;
+    request.bytesTotal = file.bytesTotal;
+    request.etag = file.etag;
+    request.lastModified = file.lastModified;
+    request.headers = job.customHeaders;
+    request.checkpointBytes = m_settings.checkpointBytes;
+    request.checkpointMs = m_settings.checkpointMs;
+
+    Runtime &rt = m_runtime[job.id];
+    if (!isActive(job.state))
+        rt.runningSinceMs = m_clock->monotonicMs();
+    rt.ticket = request.ticket;
+    m_tickets.insert(request.ticket, job.id);
+    if (job.state != JobState::Transferring) {
+        job.toConnecting();
+        job.modificationTime = m_clock->now();
+        commit(job);
+    }
+    QMetaObject::invokeMethod(m_downloader, [d = m_downloader, request] { d->start(request); }, Qt::QueuedConnection);
+}
+
+void JobManager::stopTransfer(const QUuid &id)
+{
+    auto it = m_runtime.find(id);
+    if (it == m_runtime.end() || it->ticket == 0)
+        return;
+    const quint64 ticket = it->ticket;
+    it->ticket = 0;
+    m_tickets.remove(ticket);
+    // Wait for the transfer thread to close and checkpoint the file before anyone touches it.
+    const auto type = m_downloader->thread() == QThread::currentThread() ? Qt::DirectConnection
+                                                                          : Qt::BlockingQueuedConnection;
+    QMetaObject::invokeMethod(m_downloader, [d = m_downloader, ticket] { d->stop(ticket); }, type);
+}
+
+Job *JobManager::jobForTicket(quint64 ticket)
+{
+    auto it = m_tickets.constFind(ticket);
+    if (it == m_tickets.constEnd())
+        return nullptr; // a stopped attempt's late news
+    auto job = m_jobs.find(*it);
+    return job == m_jobs.end() ? nullptr : &*job;
+}
+
+void JobManager::onResponded(quint64 ticket)
+{
+    Job *job = jobForTicket(ticket);
+    if (!job || job->state == JobState::Transferring)
+        return;
+    job->toTransferring();
+    job->modificationTime = m_clock->now();
+    commit(*job);
+}
+
+void JobManager::onProgressed(quint64 ticket, qint64 bytes, qint64 total)
+{
+    Job *job = jobForTicket(ticket);
+    if (!job)
+        return;
+    const int index = job->currentFileIndex(); // files go in order: the first unfinished one moves
+    if (index < 0)
+        return;
+    Runtime &rt = m_runtime[job->id];
+    JobFile &file = job->files[index];
+    if (bytes != file.bytesTransferred)
+        rt.noProgressSinceMs = -1;
+    file.bytesTransferred = bytes;
+    file.bytesTotal = total;
+    job->modificationTime = m_clock->now();
+    emit jobChanged(*job); // progress is made durable by checkpoints, not by this
+}
+
+void JobManager::onWarned(quint64 ticket, const QString &message)
+{
+    if (Job *job = jobForTicket(ticket)) {
+        qCWarning(lcJobs).noquote() << job->displayName << ":" << message;
+        emit warning(job->id, message);
+    }
+}
+
+void JobManager::onFinished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified)
+{
+    Job *job = jobForTicket(ticket);
+    if (!job)
+        return;
+    m_tickets.remove(ticket);
+    m_runtime[job->id].ticket = 0;
+    m_runtime[job->id].noProgressSinceMs = -1;
+    const int index = job->currentFileIndex();
+    JobFile &file = job->files[index];
+    file.bytesTotal = file.bytesTransferred = size;
+    file.etag = etag;
+    file.lastModified = lastModified;
+    file.transferred = true;
+    job->modificationTime = m_clock->now();
+    if (job->hasPendingFiles()) {
+        commit(*job);
+        startJob(*job); // files of one job go strictly in order
+        return;
+    }
+    job->toTransferred(m_clock->now());
+    commit(*job);
+    emit jobTransferred(job->id);
+    scheduleSoon();
+}
+
+void JobManager::onFailed(quint64 ticket, const TransferFailure &failure)
+{
+    Job *job = jobForTicket(ticket);
+    if (!job)
+        return;
+    m_tickets.remove(ticket);
+    Runtime &rt = m_runtime[job->id];
+    rt.ticket = 0;
+    const qint64 now = m_clock->monotonicMs();
+    ++job->errorCount;
+    job->modificationTime = m_clock->now();
+    const bool retryable = failure.transient && job->noProgressTimeout > 0
+                           && job->minimumRetryDelay <= job->noProgressTimeout;
+    if (retryable) {
+        if (rt.noProgressSinceMs < 0)
+            rt.noProgressSinceMs = now;
+        rt.retryAtMs = now + qint64(qMax<quint32>(job->minimumRetryDelay, quint32(failure.retryAfterSeconds))) * 1000;
+        job->toTransientError(failure.error);
+        commit(*job);
+    } else {
+        job->toError(failure.error);
+        commit(*job);
+        emit jobFailed(job->id);
+    }
+    scheduleSoon();
+}
+
+} // namespace ferry

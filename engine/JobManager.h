@@ -1,0 +1,113 @@
+// Owns the jobs: the BITS verbs and setters, their validation, the state rules and their
+// persistence (every change is stored before it is announced), and the scheduling loop that
+// hands files to the Downloader on the transfer thread.
+#pragma once
+
+#include "Job.h"
+#include "Scheduler.h"
+
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+
+namespace ferry {
+
+class Clock;
+class Downloader;
+class JobStore;
+struct TransferFailure;
+
+struct EngineSettings
+{
+    int maxBackgroundJobs = 1;
+    int timeSliceSeconds = 60;
+    qint64 checkpointBytes = 64 << 20;
+    int checkpointMs = 1000;
+};
+
+class JobManager : public QObject
+{
+    Q_OBJECT
+public:
+    JobManager(JobStore *store, Downloader *downloader, Clock *clock, QObject *parent = nullptr);
+    ~JobManager() override;
+
+    void load();                                     // persisted jobs; interrupted ones are requeued
+
+    QList<Job> jobs() const;                         // non-final jobs, in creation order
+    const Job *job(const QUuid &id) const;
+    Status find(const QString &idOrName, QUuid *id) const;
+
+    Status createJob(const QString &displayName, const Owner &owner, QUuid *id);
+    Status addFile(const QUuid &id, const QString &remoteUrl, const QString &localName);
+    Status resume(const QUuid &id);
+    Status suspend(const QUuid &id);
+    Status cancel(const QUuid &id);
+    Status complete(const QUuid &id);
+    Status takeOwnership(const QUuid &id, const Owner &owner);
+
+    Status setDisplayName(const QUuid &id, const QString &name);
+    Status setDescription(const QUuid &id, const QString &text);
+    Status setPriority(const QUuid &id, JobPriority priority);
+    Status setPeerCachingFlags(const QUuid &id, quint32 flags);
+    Status setMaximumDownloadTime(const QUuid &id, quint32 seconds);
+    Status setNoProgressTimeout(const QUuid &id, quint32 seconds);
+    Status setMinimumRetryDelay(const QUuid &id, quint32 seconds);
+    Status setNotifyCmdLine(const QUuid &id, const QString &program, const QString &parameters);
+    Status setCustomHeaders(const QUuid &id, const QStringList &headers);
+    Status setProxyUsage(const QUuid &id, ProxyUsage usage, const QString &list, const QString &bypass);
+
+    EngineSettings settings() const { return m_settings; }
+    Status setSetting(const QString &key, const QString &value);
+
+    void tick();                                     // retry delays, timeouts and scheduling
+
+signals:
+    void jobChanged(const ferry::Job &job);
+    void jobRemoved(const QUuid &id);
+    void jobTransferred(const QUuid &id);
+    void jobFailed(const QUuid &id);
+    void warning(const QUuid &id, const QString &message);
+
+private:
+    struct Runtime
+    {
+        quint64 ticket = 0;                          // 0: nothing running
+        qint64 runningSinceMs = 0;
+        qint64 retryAtMs = 0;
+        qint64 noProgressSinceMs = -1;               // -1: progress since the last error
+    };
+
+    Job *mutableJob(const QUuid &id, Status *status);
+    template <typename F>
+    Status change(const QUuid &id, F &&apply);
+    bool commit(Job &job);                           // persist, then announce
+    void removeFinal(Job &job);
+    void scheduleSoon();
+    void startJob(Job &job);
+    void stopTransfer(const QUuid &id);
+    void requeue(Job &job);
+    Job *jobForTicket(quint64 ticket);
+
+    void onResponded(quint64 ticket);
+    void onProgressed(quint64 ticket, qint64 bytes, qint64 total);
+    void onWarned(quint64 ticket, const QString &message);
+    void onFinished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
+    void onFailed(quint64 ticket, const TransferFailure &failure);
+
+    JobStore *m_store;
+    Downloader *m_downloader;
+    Clock *m_clock;
+    Scheduler m_scheduler;
+    EngineSettings m_settings;
+    QHash<QUuid, Job> m_jobs;
+    QList<QUuid> m_order;
+    QHash<QUuid, Runtime> m_runtime;
+    QHash<quint64, QUuid> m_tickets;
+    quint64 m_nextTicket = 1;
+    quint64 m_nextSequence = 1;
+    QTimer m_timer;
+    bool m_tickPending = false;
+};
+
+} // namespace ferry

@@ -1,0 +1,83 @@
+#include "JobTypes.h"
+
+#include <array>
+#include <utility>
+
+namespace ferry {
+namespace {
+
+template <typename E, std::size_t N>
+QString nameOf(const std::array<std::pair<E, const char *>, N> &table, E value)
+{
+    for (const auto &[v, n] : table)
+        if (v == value)
+            return QString::fromLatin1(n);
+    return QStringLiteral("UNKNOWN");
+}
+
+template <typename E, std::size_t N>
+std::optional<E> parse(const std::array<std::pair<E, const char *>, N> &table, const QString &name)
+{
+    const QString upper = name.trimmed().toUpper();
+    for (const auto &[v, n] : table)
+        if (upper == QLatin1String(n))
+            return v;
+    bool ok = false;
+    const int number = name.toInt(&ok);
+    if (ok)
+        for (const auto &[v, n] : table)
+            if (int(v) == number)
+                return v;
+    return std::nullopt;
+}
+
+constexpr std::array<std::pair<JobState, const char *>, 9> kStates{{
+    {JobState::Queued, "QUEUED"},
+    {JobState::Connecting, "CONNECTING"},
+    {JobState::Transferring, "TRANSFERRING"},
+    {JobState::Suspended, "SUSPENDED"},
+    {JobState::Error, "ERROR"},
+    {JobState::TransientError, "TRANSIENT_ERROR"},
+    {JobState::Transferred, "TRANSFERRED"},
+    {JobState::Acknowledged, "ACKNOWLEDGED"},
+    {JobState::Cancelled, "CANCELLED"},
+}};
+
+constexpr std::array<std::pair<JobPriority, const char *>, 4> kPriorities{{
+    {JobPriority::Foreground, "FOREGROUND"},
+    {JobPriority::High, "HIGH"},
+    {JobPriority::Normal, "NORMAL"},
+    {JobPriority::Low, "LOW"},
+}};
+
+constexpr std::array<std::pair<IntegrityLevel, const char *>, 6> kLevels{{
+    {IntegrityLevel::Untrusted, "UNTRUSTED"},
+    {IntegrityLevel::Low, "LOW"},
+    {IntegrityLevel::Medium, "MEDIUM"},
+    {IntegrityLevel::MediumPlus, "MEDIUM_PLUS"},
+    {IntegrityLevel::High, "HIGH"},
+    {IntegrityLevel::System, "SYSTEM"},
+}};
+
+constexpr std::array<std::pair<ProxyUsage, const char *>, 4> kProxy{{
+    {ProxyUsage::Preconfig, "PRECONFIG"},
+    {ProxyUsage::NoProxy, "NO_PROXY"},
+    {ProxyUsage::Override, "OVERRIDE"},
+    {ProxyUsage::AutoDetect, "AUTODETECT"},
+}};
+
+} // namespace
+
+bool isFinal(JobState s) { return s == JobState::Acknowledged || s == JobState::Cancelled; }
+bool isActive(JobState s) { return s == JobState::Connecting || s == JobState::Transferring; }
+
+QString stateName(JobState s) { return nameOf(kStates, s); }
+QString priorityName(JobPriority p) { return nameOf(kPriorities, p); }
+QString integrityName(IntegrityLevel l) { return nameOf(kLevels, l); }
+QString proxyUsageName(ProxyUsage p) { return nameOf(kProxy, p); }
+std::optional<JobState> parseState(const QString &n) { return parse(kStates, n); }
+std::optional<JobPriority> parsePriority(const QString &n) { return parse(kPriorities, n); }
+std::optional<IntegrityLevel> parseIntegrity(const QString &n) { return parse(kLevels, n); }
+std::optional<ProxyUsage> parseProxyUsage(const QString &n) { return parse(kProxy, n); }
+
+} // namespace ferry

@@ -1,0 +1,92 @@
+// Moves the bytes of one job file from its origin over HTTP(S) into its PartFile.
+// Lives on the transfer thread with the QNetworkAccessManager it is given.
+#pragma once
+
+#include "BitsError.h"
+#include "PartFile.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QStringList>
+#include <QUrl>
+#include <QUuid>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+
+namespace ferry {
+
+class CheckpointLog;
+
+struct TransferRequest
+{
+    quint64 ticket = 0;          // identifies this attempt; stale signals are dropped by its owner
+    QUuid jobId;
+    int fileIndex = 0;
+    QUrl url;
+    QString tempName;
+    qint64 offset = 0;           // durable bytes already in the temporary file
+    qint64 bytesTotal = -1;
+    QString etag;
+    QString lastModified;
+    QStringList headers;         // "Name: value"
+    qint64 checkpointBytes = 64 << 20;
+    int checkpointMs = 1000;
+};
+
+struct TransferFailure
+{
+    JobError error;
+    bool transient = false;
+    int retryAfterSeconds = 0;   // from Retry-After, 0 if none
+};
+
+class Transfer : public QObject
+{
+    Q_OBJECT
+public:
+    Transfer(TransferRequest request, QNetworkAccessManager *nam, CheckpointLog *log, QObject *parent = nullptr);
+    ~Transfer() override;
+
+    void start();
+    void stop();                 // abort, keep what is durable
+
+    static constexpr qint64 ReadBufferSize = 1 << 20;
+    static constexpr int StallTimeoutMs = 60000;
+
+signals:
+    void responded(quint64 ticket);
+    void progressed(quint64 ticket, qint64 bytesTransferred, qint64 bytesTotal);
+    void warned(quint64 ticket, const QString &message);
+    void finished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
+    void failed(quint64 ticket, const ferry::TransferFailure &failure);
+
+private:
+    void sendRequest();
+    void onMetaData();
+    void onReadyRead();
+    void onFinished();
+    bool acceptResponse(int status);
+    bool restartFromZero(const QString &why);
+    bool writeChunk(const QByteArray &chunk);
+    bool checkpoint();
+    void finishWith(const TransferFailure &failure);
+    void failLocal();
+    void reportProgress(bool force);
+
+    TransferRequest m_req;
+    QNetworkAccessManager *m_nam;
+    CheckpointLog *m_log;
+    PartFile m_part;
+    QPointer<QNetworkReply> m_reply;
+    bool m_accepted = false;
+    bool m_done = false;
+    QElapsedTimer m_sinceCheckpoint;
+    QElapsedTimer m_sinceProgress;
+};
+
+} // namespace ferry
+
+Q_DECLARE_METATYPE(ferry::TransferRequest)
+Q_DECLARE_METATYPE(ferry::TransferFailure)
