@@ -17,7 +17,7 @@ Status checkRemoteUrl(const QString &text, QUrl *url)
         return {hr::E_INVALIDARG, QStringLiteral("the remote URL is empty")};
     if (trimmed.size() > defaults::MaxRemoteUrl)
         return {hr::E_INVALIDARG, QStringLiteral("the remote URL is longer than %1 characters").arg(defaults::MaxRemoteUrl)};
-    const QUrl u(trimmed, QUrl::StrictMode);
+    const QUrl u(trimmed, QUrl::TolerantMode); // "a b.iso" is what people paste; it means a%20b.iso
     if (!u.isValid())
         return {hr::E_INVALIDARG, QStringLiteral("'%1' is not a valid URL: %2").arg(trimmed, u.errorString())};
     const QString scheme = u.scheme().toLower();

@@ -1,0 +1,28 @@
+# Sourced by app/run.sh and tests/run.sh: installs the Debian bookworm packages Ferry needs,
+# only those that are missing, so a machine that has them needs no network.
+# shellcheck shell=bash
+
+FERRY_BUILD_PACKAGES=(cmake g++ ninja-build pkg-config qt6-base-dev libqt6sql6-sqlite qtkeychain-qt6-dev
+                      libsecret-1-0 libssl-dev qt6-l10n-tools)
+FERRY_TEST_PACKAGES=(dbus gnome-keyring libsecret-tools nginx curl xvfb xauth fonts-dejavu-core)
+
+ferry_install_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "Installing: ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+ferry_build() {   # ferry_build BUILD_DIR [cmake args...]
+  local dir=$1; shift
+  local launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "$@"
+  cmake --build "$dir" --parallel "$(nproc)"
+}

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QUrl>
+
+#include <memory>
+
+class QProcess;
+class QTemporaryDir;
+
+namespace ferry::test {
+
+// A private nginx (/usr/sbin/nginx) child process on a free loopback port.
+// Serves wwwDir at / and the same directory rate-limited under /slow/.
+// Not thread-safe; use it from the thread that created it.
+class NginxServer
+{
+public:
+    struct LogEntry
+    {
+        QString request;  // e.g. "GET /a.bin HTTP/1.1"
+        QString range;    // Range request header, empty if none
+        int status = 0;
+        qint64 bytesSent = 0;  // $body_bytes_sent
+    };
+
+    // prefixDir: where nginx.conf, logs and temp dirs go; a private
+    // QTemporaryDir is used if empty.
+    explicit NginxServer(const QString &wwwDir, const QString &prefixDir = QString());
+    ~NginxServer();
+    NginxServer(const NginxServer &) = delete;
+    NginxServer &operator=(const NginxServer &) = delete;
+
+    void setSlowRate(const QByteArray &nginxRate);  // e.g. "512k"; before start()
+    bool start(QString *error = nullptr);  // true once nginx accepts connections
+    void stop();                           // also done by the destructor
+    bool isRunning() const;
+
+    quint16 port() const;
+    QUrl url(const QString &path) const;  // "http://127.0.0.1:PORT" + path
+    QString prefixDir() const;
+    QString accessLogPath() const;
+    // nginx writes a line when a request completes, which can be a moment
+    // after the client saw the response: poll (QTRY_*) when asserting.
+    QList<LogEntry> accessLog() const;
+
+private:
+    bool startOnce(const QByteArray &templ, QString *error, bool *portInUse);
+
+    QString m_www;
+    QString m_prefix;
+    std::unique_ptr<QTemporaryDir> m_tmp;
+    std::unique_ptr<QProcess> m_proc;
+    QByteArray m_slowRate = "1m";
+    quint16 m_port = 0;
+};
+
+} // namespace ferry::test

@@ -1,0 +1,333 @@
+// Self-test for the test-support library (FaultServer, NginxServer, TestContent).
+#include "FaultServer.h"
+#include "NginxServer.h"
+#include "TestContent.h"
+
+#include <QCryptographicHash>
+#include <QEventLoop>
+#include <QFile>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QTimer>
+#include <QtTest>
+
+#include <memory>
+
+using namespace ferry::test;
+
+namespace {
+
+using RawHeaders = QList<std::pair<QByteArray, QByteArray>>;
+
+struct Fetch
+{
+    bool finished = false;
+    QNetworkReply::NetworkError error = QNetworkReply::NoError;
+    int status = 0;
+    QByteArray body;
+    QHash<QByteArray, QByteArray> headers;  // lower-case names
+};
+
+// Synchronous GET with a private event loop.
+Fetch fetch(QNetworkAccessManager &nam, const QUrl &url, const RawHeaders &headers = {},
+            int timeoutMs = 10000)
+{
+    QNetworkRequest request(url);
+    for (const auto &[name, value] : headers)
+        request.setRawHeader(name, value);
+    std::unique_ptr<QNetworkReply> reply(nam.get(request));
+    QEventLoop loop;
+    QObject::connect(reply.get(), &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    if (!reply->isFinished())
+        loop.exec();
+    Fetch f;
+    f.finished = reply->isFinished();
+    f.error = reply->error();
+    f.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    f.body = reply->readAll();
+    for (const auto &[name, value] : reply->rawHeaderPairs())
+        f.headers[name.toLower()] = value;
+    if (!f.finished)
+        reply->abort();
+    return f;
+}
+
+QByteArray range(qint64 from, qint64 to = -1)
+{
+    return "bytes=" + QByteArray::number(from) + "-" + (to < 0 ? QByteArray() : QByteArray::number(to));
+}
+
+} // namespace
+
+class TestSupport : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void content();
+    void fileAndRange();
+    void largeFileStreams();
+    void dropThenResume();
+    void etagChange();
+    void retry503();
+    void norange();
+    void redirects();
+    void statusCodes();
+    void noLengthAndChunked();
+    void trickle();
+    void servesWhileMainThreadBlocked();
+    void nginx();
+
+private:
+    FaultServer m_server;
+    QNetworkAccessManager m_nam;
+};
+
+void TestSupport::content()
+{
+    const QByteArray all = TestContent::bytes(5, 0, 10000);
+    QCOMPARE(all.size(), 10000);
+    QCOMPARE(TestContent::bytes(5, 0, 10000), all);
+    QCOMPARE(TestContent::bytes(5, 1234, 777), all.mid(1234, 777));
+    QVERIFY(TestContent::bytes(6, 0, 10000) != all);
+    QVERIFY(all.mid(0, 4096) != all.mid(4096, 4096));
+    QCOMPARE(TestContent::sha256Hex(5, 10000),
+             QCryptographicHash::hash(all, QCryptographicHash::Sha256).toHex());
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("f.bin"));
+    QVERIFY(TestContent::writeFile(path, 5, 10000));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), all);
+}
+
+void TestSupport::fileAndRange()
+{
+    const qint64 size = 300000;
+    const QString path = QStringLiteral("/file?size=%1&seed=3").arg(size);
+    Fetch f = fetch(m_nam, m_server.url(path));
+    QCOMPARE(f.error, QNetworkReply::NoError);
+    QCOMPARE(f.status, 200);
+    QCOMPARE(f.body, TestContent::bytes(3, 0, size));
+    QCOMPARE(f.headers.value("accept-ranges"), QByteArray("bytes"));
+    const QByteArray etag = f.headers.value("etag");
+    QVERIFY(etag.startsWith('"'));
+    QVERIFY(!f.headers.value("last-modified").isEmpty());
+
+    f = fetch(m_nam, m_server.url(path), {{"Range", range(1000, 2999)}, {"If-Range", etag}});
+    QCOMPARE(f.status, 206);
+    QCOMPARE(f.body, TestContent::bytes(3, 1000, 2000));
+    QCOMPARE(f.headers.value("content-range"), QByteArray("bytes 1000-2999/300000"));
+
+    f = fetch(m_nam, m_server.url(path), {{"Range", range(size)}});
+    QCOMPARE(f.status, 416);
+    QCOMPARE(f.headers.value("content-range"), QByteArray("bytes */300000"));
+
+    const QList<FaultServer::Request> reqs = m_server.requests();
+    QCOMPARE(reqs.size(), 3);
+    QCOMPARE(reqs[0].method, QByteArray("GET"));
+    QCOMPARE(reqs[0].path, path.toLatin1());
+    QCOMPARE(reqs[0].bodyBytesSent, size);
+    QCOMPARE(reqs[1].rangeHeader, range(1000, 2999));
+    QCOMPARE(reqs[1].ifRangeHeader, etag);
+    QCOMPARE(reqs[1].status, 206);
+    QCOMPARE(reqs[2].status, 416);
+    QCOMPARE(m_server.requestCount("/file"), 3);
+    m_server.clear();
+    QCOMPARE(m_server.requests().size(), 0);
+}
+
+void TestSupport::largeFileStreams()
+{
+    const qint64 size = 64 << 20;
+    QNetworkReply *reply = m_nam.get(QNetworkRequest(m_server.url(QStringLiteral("/file?size=%1&seed=9").arg(size))));
+    QCryptographicHash hash(QCryptographicHash::Sha256);
+    qint64 received = 0;
+    connect(reply, &QNetworkReply::readyRead, reply, [&] {
+        const QByteArray data = reply->readAll();
+        received += data.size();
+        hash.addData(data);
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 20000);
+    const QByteArray rest = reply->readAll();
+    received += rest.size();
+    hash.addData(rest);
+    QCOMPARE(reply->error(), QNetworkReply::NoError);
+    QCOMPARE(received, size);
+    QCOMPARE(hash.result().toHex(), TestContent::sha256Hex(9, size));
+    delete reply;
+}
+
+void TestSupport::dropThenResume()
+{
+    const qint64 size = 500000, after = 123456;
+    const QUrl url = m_server.url(QStringLiteral("/drop?size=%1&seed=4&after=%2").arg(size).arg(after));
+    const int before = m_server.requestCount("/drop");
+    Fetch first = fetch(m_nam, url);
+    QVERIFY(first.finished);
+    QVERIFY(first.error != QNetworkReply::NoError);
+    QCOMPARE(first.body.size(), after);
+    QCOMPARE(first.headers.value("content-length"), QByteArray::number(size));
+
+    Fetch second = fetch(m_nam, url, {{"Range", range(after)}});
+    QCOMPARE(second.status, 206);
+    QCOMPARE(first.body + second.body, TestContent::bytes(4, 0, size));
+    QCOMPARE(m_server.requestCount("/drop") - before, 2);
+    QCOMPARE(m_server.requests().constLast().bodyBytesSent, size - after);
+}
+
+void TestSupport::etagChange()
+{
+    const qint64 size = 200000, after = 50000;
+    const QUrl url = m_server.url(QStringLiteral("/etag-change?size=%1&seed=2&after=%2").arg(size).arg(after));
+    Fetch first = fetch(m_nam, url);
+    QVERIFY(first.error != QNetworkReply::NoError);
+    QCOMPARE(first.headers.value("etag"), QByteArray("\"v1\""));
+    QCOMPARE(first.body, TestContent::bytes(2, 0, after));
+
+    Fetch second = fetch(m_nam, url, {{"Range", range(after)}, {"If-Range", "\"v1\""}});
+    QCOMPARE(second.status, 200);
+    QCOMPARE(second.headers.value("etag"), QByteArray("\"v2\""));
+    QVERIFY(second.headers.value("last-modified") != first.headers.value("last-modified"));
+    QCOMPARE(second.body, TestContent::bytes(1002, 0, size));
+
+    Fetch third = fetch(m_nam, url, {{"Range", range(after)}, {"If-Range", "\"v2\""}});
+    QCOMPARE(third.status, 206);
+    QCOMPARE(third.body, TestContent::bytes(1002, after, size - after));
+}
+
+void TestSupport::retry503()
+{
+    const QUrl url = m_server.url(QStringLiteral("/retry503?size=1000&seed=8&times=2&after=3"));
+    for (int i = 0; i < 2; ++i) {
+        Fetch f = fetch(m_nam, url);
+        QCOMPARE(f.status, 503);
+        QCOMPARE(f.headers.value("retry-after"), QByteArray("3"));
+    }
+    Fetch f = fetch(m_nam, url);
+    QCOMPARE(f.status, 200);
+    QCOMPARE(f.body, TestContent::bytes(8, 0, 1000));
+}
+
+void TestSupport::norange()
+{
+    const qint64 size = 100000;
+    const QUrl url = m_server.url(QStringLiteral("/norange?size=%1&after=1000").arg(size));
+    Fetch first = fetch(m_nam, url);
+    QVERIFY(first.error != QNetworkReply::NoError);
+    QCOMPARE(first.body.size(), 1000);
+    QVERIFY(!first.headers.contains("accept-ranges"));
+    QVERIFY(!first.headers.value("etag").isEmpty());
+    Fetch second = fetch(m_nam, url, {{"Range", range(1000)}});
+    QCOMPARE(second.status, 200);
+    QCOMPARE(second.body, TestContent::bytes(1, 0, size));
+}
+
+void TestSupport::redirects()
+{
+    Fetch f = fetch(m_nam, m_server.url(QStringLiteral("/loop")));
+    QCOMPARE(f.error, QNetworkReply::TooManyRedirectsError);
+    f = fetch(m_nam, m_server.url(QStringLiteral("/redirect?to=%2Ffile%3Fsize%3D100%26seed%3D6")));
+    QCOMPARE(f.status, 200);
+    QCOMPARE(f.body, TestContent::bytes(6, 0, 100));
+}
+
+void TestSupport::statusCodes()
+{
+    Fetch f = fetch(m_nam, m_server.url(QStringLiteral("/status?code=404")));
+    QCOMPARE(f.status, 404);
+    QCOMPARE(f.error, QNetworkReply::ContentNotFoundError);
+    f = fetch(m_nam, m_server.url(QStringLiteral("/status?code=500")));
+    QCOMPARE(f.status, 500);
+    f = fetch(m_nam, m_server.url(QStringLiteral("/no-such-scenario")));
+    QCOMPARE(f.status, 404);
+    f = fetch(m_nam, m_server.url(QStringLiteral("/file")));  // defaults: 1 MiB, seed 1
+    QCOMPARE(f.status, 200);
+    QCOMPARE(f.body, TestContent::bytes(1, 0, 1 << 20));
+}
+
+void TestSupport::noLengthAndChunked()
+{
+    const qint64 size = 700000;
+    Fetch f = fetch(m_nam, m_server.url(QStringLiteral("/nolength?size=%1&seed=11").arg(size)));
+    QCOMPARE(f.error, QNetworkReply::NoError);
+    QVERIFY(!f.headers.contains("content-length"));
+    QCOMPARE(f.body, TestContent::bytes(11, 0, size));
+    f = fetch(m_nam, m_server.url(QStringLiteral("/chunked?size=%1&seed=12").arg(size)));
+    QCOMPARE(f.error, QNetworkReply::NoError);
+    QCOMPARE(f.headers.value("transfer-encoding"), QByteArray("chunked"));
+    QCOMPARE(f.body, TestContent::bytes(12, 0, size));
+}
+
+void TestSupport::trickle()
+{
+    QElapsedTimer timer;
+    timer.start();
+    Fetch f = fetch(m_nam, m_server.url(QStringLiteral("/trickle?size=8000&seed=13&chunk=1000&interval=25")));
+    QCOMPARE(f.error, QNetworkReply::NoError);
+    QCOMPARE(f.body, TestContent::bytes(13, 0, 8000));
+    QVERIFY2(timer.elapsed() >= 150, qPrintable(QString::number(timer.elapsed())));
+}
+
+void TestSupport::servesWhileMainThreadBlocked()
+{
+    Fetch result;
+    const QUrl url = m_server.url(QStringLiteral("/file?size=2000000&seed=14"));
+    std::unique_ptr<QThread> client(QThread::create([&] {
+        QNetworkAccessManager nam;
+        result = fetch(nam, url);
+    }));
+    client->start();
+    QThread::msleep(300);  // main thread busy: no event processing here
+    QVERIFY(client->wait(10000));
+    QCOMPARE(result.status, 200);
+    QCOMPARE(result.body, TestContent::bytes(14, 0, 2000000));
+}
+
+void TestSupport::nginx()
+{
+    QTemporaryDir www;
+    const qint64 size = 3 << 20;
+    QVERIFY(TestContent::writeFile(www.filePath(QStringLiteral("data.bin")), 42, size));
+    QVERIFY(TestContent::writeFile(www.filePath(QStringLiteral("small.bin")), 43, 100000));
+    NginxServer nginx(www.path());
+    nginx.setSlowRate("2m");
+    QString error;
+    QVERIFY2(nginx.start(&error), qPrintable(error));
+    QVERIFY(nginx.isRunning());
+
+    Fetch f = fetch(m_nam, nginx.url(QStringLiteral("/data.bin")));
+    QCOMPARE(f.status, 200);
+    QCOMPARE(QCryptographicHash::hash(f.body, QCryptographicHash::Sha256).toHex(),
+             TestContent::sha256Hex(42, size));
+    QVERIFY(!f.headers.value("etag").isEmpty());
+
+    f = fetch(m_nam, nginx.url(QStringLiteral("/data.bin")),
+              {{"Range", range(1000, 1999)}, {"If-Range", f.headers.value("etag")}});
+    QCOMPARE(f.status, 206);
+    QCOMPARE(f.body, TestContent::bytes(42, 1000, 1000));
+
+    f = fetch(m_nam, nginx.url(QStringLiteral("/slow/small.bin")));
+    QCOMPARE(f.status, 200);
+    QCOMPARE(f.body, TestContent::bytes(43, 0, 100000));
+
+    QTRY_COMPARE(nginx.accessLog().size(), 3);
+    const QList<NginxServer::LogEntry> log = nginx.accessLog();
+    QCOMPARE(log[0].request, QStringLiteral("GET /data.bin HTTP/1.1"));
+    QCOMPARE(log[0].range, QString());
+    QCOMPARE(log[0].status, 200);
+    QCOMPARE(log[0].bytesSent, size);
+    QCOMPARE(log[1].range, QStringLiteral("bytes=1000-1999"));
+    QCOMPARE(log[1].status, 206);
+    QCOMPARE(log[1].bytesSent, 1000);
+    QCOMPARE(log[2].request, QStringLiteral("GET /slow/small.bin HTTP/1.1"));
+
+    nginx.stop();
+    QVERIFY(!nginx.isRunning());
+}
+
+QTEST_GUILESS_MAIN(TestSupport)
+#include "tst_testsupport.moc"
