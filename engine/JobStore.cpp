@@ -282,8 +282,10 @@ bool JobStore::saveJob(const Job &job)
     const QString id = job.id.toString(QUuid::WithoutBraces);
     db.transaction();
     QSqlQuery q(db);
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO jobs (id, name, state, priority, queue_seq, props) "
-                             "VALUES (?, ?, ?, ?, ?, ?)"));
+    // An upsert, not INSERT OR REPLACE: replacing would delete the row and cascade to its files.
+    q.prepare(QStringLiteral("INSERT INTO jobs (id, name, state, priority, queue_seq, props) VALUES (?, ?, ?, ?, ?, ?) "
+                             "ON CONFLICT(id) DO UPDATE SET name = excluded.name, state = excluded.state, "
+                             "priority = excluded.priority, queue_seq = excluded.queue_seq, props = excluded.props"));
     q.addBindValue(id);
     q.addBindValue(job.displayName);
     q.addBindValue(int(job.state));
