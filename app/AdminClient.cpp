@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLockFile>
 #include <QProcess>
 #include <QThread>
 
@@ -34,6 +35,15 @@ bool AdminClient::connectOrStartEngine(QString *error)
         *error = engineError;
         return false;
     }
+    // One starter at a time: a client racing us waits here, then finds our engine.
+    QLockFile startLock(m_profile.dir() + QLatin1String("/start.lock"));
+    startLock.setStaleLockTime(EngineStartTimeoutMs * 2);
+    if (!startLock.tryLock(EngineStartTimeoutMs * 2)) {
+        *error = QStringLiteral("another ferry-admin is starting the engine for %1 and did not finish").arg(m_profile.dir());
+        return false;
+    }
+    if (tryConnect())
+        return true;
     const QString program = QCoreApplication::applicationDirPath() + QLatin1String("/ferry");
     if (!QFileInfo(program).isExecutable()) {
         *error = QStringLiteral("no engine runs for %1 and %2 cannot be started").arg(m_profile.dir(), program);

@@ -133,5 +133,8 @@ int main(int argc, char **argv)
     if (!r.ok)
         return fail(r);
     print(r, json);
+    // `wait` succeeds only when the job's bytes are all there.
+    if (verb == QLatin1String("wait") && r.text != stateName(JobState::Transferred))
+        return 1;
     return 0;
 }

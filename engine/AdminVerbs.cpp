@@ -114,6 +114,20 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
     }
 
     // Everything else names a job first.
+    static const QStringList jobVerbs = {
+        QStringLiteral("addfile"), QStringLiteral("resume"), QStringLiteral("suspend"), QStringLiteral("cancel"),
+        QStringLiteral("complete"), QStringLiteral("takeownership"), QStringLiteral("info"), QStringLiteral("getstate"),
+        QStringLiteral("geterror"), QStringLiteral("getpriority"), QStringLiteral("setpriority"),
+        QStringLiteral("getpeercachingflags"), QStringLiteral("setpeercachingflags"), QStringLiteral("getmaxdownloadtime"),
+        QStringLiteral("setmaxdownloadtime"), QStringLiteral("getnoprogresstimeout"), QStringLiteral("setnoprogresstimeout"),
+        QStringLiteral("getminretrydelay"), QStringLiteral("setminretrydelay"), QStringLiteral("getownerelevationstate"),
+        QStringLiteral("getownerintegritylevel"), QStringLiteral("getowner"), QStringLiteral("setnotifycmdline"),
+        QStringLiteral("getnotifycmdline"), QStringLiteral("setcustomheaders"), QStringLiteral("getcustomheaders"),
+        QStringLiteral("setdisplayname"), QStringLiteral("getdisplayname"), QStringLiteral("setdescription"),
+        QStringLiteral("getdescription"), QStringLiteral("setproxysettings"), QStringLiteral("getproxyusage"),
+    };
+    if (!jobVerbs.contains(verb))
+        return failure({hr::E_INVALIDARG, QStringLiteral("unknown verb '%1' (ferry-admin --help lists them)").arg(rawVerb)});
     if (args.isEmpty())
         return usage(verb, QStringLiteral("JOB ..."));
     QUuid id;

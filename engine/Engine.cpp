@@ -32,7 +32,7 @@ bool Engine::start(QString *error, bool listenForClients)
     if (!m_profile.ensureExists(error))
         return false;
     m_lock.setStaleLockTime(0);
-    if (!m_lock.tryLock(100)) {
+    if (!m_lock.tryLock(0)) {
         qint64 pid = 0;
         QString host, app;
         m_lock.getLockInfo(&pid, &host, &app);

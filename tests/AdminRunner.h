@@ -1,0 +1,74 @@
+// Helpers for the end-to-end tests that drive the real ferry-admin and ferry binaries
+// (paths from the FERRY_ADMIN and FERRY_ENGINE environment variables set by ctest).
+#pragma once
+
+#include <QByteArray>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <QTest>
+
+class QProcess;
+
+// One ferry-admin call: its exit code (-1 when it crashed or did not finish) and what it printed.
+struct AdminResult
+{
+    int exitCode = -1;
+    QString out, err;
+};
+
+// Runs FERRY_ADMIN --profile PROFILE ARGS... with stdin closed and waits for it.
+AdminResult runAdmin(const QString &profile, const QStringList &args, int timeoutMs = 60000);
+
+namespace admintest {
+
+QString adminProgram();     // $FERRY_ADMIN
+QString engineProgram();    // $FERRY_ENGINE
+
+// For races: starts ferry-admin without waiting; finishAdmin() collects it.
+QProcess *startAdmin(const QString &profile, const QStringList &args, QObject *parent = nullptr);
+AdminResult finishAdmin(QProcess *process, int timeoutMs = 60000);
+
+QString describe(const AdminResult &r);           // for failure messages
+QStringList lines(const QString &text);           // the non-empty lines
+QJsonObject jsonObject(const QString &text, bool *ok = nullptr);
+QJsonArray jsonArray(const QString &text, bool *ok = nullptr);
+
+// Files.
+QByteArray sha256(const QString &path);                                  // hex, via ferry::Sha256::ofFile
+bool writeRandomFile(const QString &path, qint64 size, quint32 seed);    // deterministic bytes
+QByteArray readAll(const QString &path);
+QStringList partFiles(const QString &dir);                               // ".*.part" left in dir
+
+// Processes. The engine is started detached by ferry-admin; when the test process is a child
+// subreaper the orphaned engine becomes its child, so a killed or stopped engine is reaped at
+// once instead of whenever the init process gets to it (until then QLockFile takes the zombie's
+// pid for a live lock holder, and a new engine could not take over the profile).
+bool becomeSubreaper();
+qint64 lockPid(const QString &profile);               // first line of PROFILE/engine.lock, 0 if none
+bool isAlive(qint64 pid);                             // exists and is no zombie (reaps our zombies)
+QList<qint64> enginesFor(const QString &profile);     // live `ferry --headless --profile PROFILE`
+// `ferry-admin shutdown` when an engine runs, waits until it is gone, then kills whatever engine
+// for the profile is left. False (with a reason) when something had to be killed.
+bool shutdownEngine(const QString &profile, QString *reason = nullptr);
+void reapEngineZombies();                             // zombie `ferry` children of this process
+
+} // namespace admintest
+
+// Fails the test with ferry-admin's output when the call did not exit 0. Evaluates its
+// argument once (QVERIFY2 evaluates its message even when the check passes).
+#define ADMIN_OK(call)                                                                                        \
+    do {                                                                                                      \
+        const AdminResult adminResult_ = (call);                                                              \
+        QVERIFY2(adminResult_.exitCode == 0, qPrintable(admintest::describe(adminResult_)));                  \
+    } while (false)
+// Fails the test unless the call exited non-zero with exactly one line on stderr.
+#define ADMIN_FAILS_ONE_LINE(call)                                                                            \
+    do {                                                                                                      \
+        const AdminResult adminResult_ = (call);                                                              \
+        QVERIFY2(adminResult_.exitCode > 0, qPrintable(admintest::describe(adminResult_)));                   \
+        QVERIFY2(adminResult_.err.count(QLatin1Char('\n')) == 1 && adminResult_.err.endsWith(QLatin1Char('\n')), \
+                 qPrintable(QStringLiteral("expected one line on stderr; ") + admintest::describe(adminResult_))); \
+    } while (false)
