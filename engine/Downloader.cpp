@@ -35,6 +35,7 @@ void Downloader::start(const TransferRequest &request)
     connect(t, &Transfer::responded, this, &Downloader::responded);
     connect(t, &Transfer::progressed, this, &Downloader::progressed);
     connect(t, &Transfer::warned, this, &Downloader::warned);
+    connect(t, &Transfer::checkpointed, this, &Downloader::checkpointed);
     connect(t, &Transfer::finished, this, [this](quint64 ticket, qint64 size, const QString &etag, const QString &lm) {
         forget(ticket);
         emit finished(ticket, size, etag, lm);
@@ -52,13 +53,17 @@ void Downloader::forget(quint64 ticket)
         t->deleteLater();
 }
 
-void Downloader::stop(quint64 ticket)
+bool Downloader::stop(quint64 ticket, TransferCheckpoint *last)
 {
-    if (Transfer *t = m_transfers.take(ticket)) {
-        t->disconnect(this);
-        t->stop();
-        t->deleteLater();
-    }
+    Transfer *t = m_transfers.take(ticket);
+    if (!t)
+        return false;
+    t->disconnect(this);
+    t->stop();
+    if (last)
+        *last = t->lastCheckpoint();
+    t->deleteLater();
+    return true;
 }
 
 void Downloader::stopAll()

@@ -21,12 +21,14 @@ public:
 
 public slots:
     void start(const ferry::TransferRequest &request);
-    void stop(quint64 ticket);        // returns once the part file is closed and checkpointed
+    // Returns once the part file is closed and checkpointed, with what that checkpoint holds.
+    bool stop(quint64 ticket, ferry::TransferCheckpoint *last = nullptr);
     void stopAll();
 
 signals:
     void responded(quint64 ticket);
     void progressed(quint64 ticket, qint64 bytesTransferred, qint64 bytesTotal);
+    void checkpointed(quint64 ticket, const ferry::TransferCheckpoint &checkpoint);
     void warned(quint64 ticket, const QString &message);
     void finished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
     void failed(quint64 ticket, const ferry::TransferFailure &failure);

@@ -3,6 +3,7 @@
 #include "Clock.h"
 #include "Downloader.h"
 #include "FileRules.h"
+#include "HttpDate.h"
 #include "JobStore.h"
 
 #include <QDir>
@@ -37,7 +38,7 @@ bool renameNoReplace(const QString &from, const QString &to, QString *error)
 
 void setModificationTime(const QString &path, const QString &lastModified)
 {
-    const QDateTime t = QDateTime::fromString(lastModified, Qt::RFC2822Date);
+    const QDateTime t = parseHttpDate(lastModified);
     if (!t.isValid())
         return;
     timespec times[2];
@@ -59,9 +60,11 @@ JobManager::JobManager(JobStore *store, Downloader *downloader, Clock *clock, QO
     qRegisterMetaType<Job>();
     qRegisterMetaType<TransferRequest>();
     qRegisterMetaType<TransferFailure>();
+    qRegisterMetaType<TransferCheckpoint>();
     connect(downloader, &Downloader::responded, this, &JobManager::onResponded);
     connect(downloader, &Downloader::progressed, this, &JobManager::onProgressed);
     connect(downloader, &Downloader::warned, this, &JobManager::onWarned);
+    connect(downloader, &Downloader::checkpointed, this, &JobManager::onCheckpointed);
     connect(downloader, &Downloader::finished, this, &JobManager::onFinished);
     connect(downloader, &Downloader::failed, this, &JobManager::onFailed);
     m_timer.setInterval(1000);
@@ -462,6 +465,10 @@ void JobManager::tick()
         }
     }
 
+    for (const QUuid &id : std::as_const(m_order))
+        if (isActive(m_jobs[id].state))
+            accountDownloadTime(m_jobs[id], now);
+
     QList<SchedulerEntry> candidates;
     for (const QUuid &id : std::as_const(m_order)) {
         const Job &job = m_jobs[id];
@@ -476,6 +483,25 @@ void JobManager::tick()
     }
     for (const QUuid &id : decision.start)
         startJob(m_jobs[id]);
+}
+
+// Only CONNECTING and TRANSFERRING time counts, on CLOCK_BOOTTIME so that a suspend-to-RAM
+// mid-transfer counts too (spec §5.2). 0 means no limit.
+void JobManager::accountDownloadTime(Job &job, qint64 now)
+{
+    Runtime &rt = m_runtime[job.id];
+    job.downloadTimeUsedMs += qMax<qint64>(0, now - rt.accountedUntilMs);
+    rt.accountedUntilMs = now;
+    if (job.maximumDownloadTime == 0 || job.downloadTimeUsedMs < qint64(job.maximumDownloadTime) * 1000)
+        return;
+    stopTransfer(job.id);
+    ++job.errorCount;
+    job.toError({ErrorContext::GeneralQueueManager, hr::BG_E_MAXDOWNLOAD_TIMEOUT,
+                 QStringLiteral("the job did not finish within its maximum download time of %1 s").arg(job.maximumDownloadTime),
+                 job.currentFileIndex()});
+    job.modificationTime = m_clock->now();
+    commit(job);
+    emit jobFailed(job.id);
 }
 
 void JobManager::requeue(Job &job)
@@ -513,7 +539,7 @@ void JobManager::startJob(Job &job)
 
     Runtime &rt = m_runtime[job.id];
     if (!isActive(job.state))
-        rt.runningSinceMs = m_clock->monotonicMs();
+        rt.runningSinceMs = rt.accountedUntilMs = m_clock->monotonicMs();
     rt.ticket = request.ticket;
     m_tickets.insert(request.ticket, job.id);
     if (job.state != JobState::Transferring) {
@@ -535,7 +561,31 @@ void JobManager::stopTransfer(const QUuid &id)
     // Wait for the transfer thread to close and checkpoint the file before anyone touches it.
     const auto type = m_downloader->thread() == QThread::currentThread() ? Qt::DirectConnection
                                                                           : Qt::BlockingQueuedConnection;
-    QMetaObject::invokeMethod(m_downloader, [d = m_downloader, ticket] { d->stop(ticket); }, type);
+    TransferCheckpoint last;
+    bool stopped = false;
+    QMetaObject::invokeMethod(m_downloader, [&] { stopped = m_downloader->stop(ticket, &last); }, type);
+    auto job = m_jobs.find(id);
+    if (stopped && job != m_jobs.end())
+        applyCheckpoint(*job, last);
+}
+
+// The next attempt resumes from what the checkpoint vouches for, with its validator.
+void JobManager::applyCheckpoint(Job &job, const TransferCheckpoint &checkpoint)
+{
+    const int index = job.currentFileIndex();
+    if (index < 0)
+        return;
+    JobFile &file = job.files[index];
+    file.bytesTransferred = checkpoint.offset;
+    file.bytesTotal = checkpoint.bytesTotal;
+    file.etag = checkpoint.etag;
+    file.lastModified = checkpoint.lastModified;
+}
+
+void JobManager::onCheckpointed(quint64 ticket, const TransferCheckpoint &checkpoint)
+{
+    if (Job *job = jobForTicket(ticket))
+        applyCheckpoint(*job, checkpoint);
 }
 
 Job *JobManager::jobForTicket(quint64 ticket)

@@ -15,6 +15,7 @@ namespace ferry {
 class Clock;
 class Downloader;
 class JobStore;
+struct TransferCheckpoint;
 struct TransferFailure;
 
 struct EngineSettings
@@ -74,6 +75,7 @@ private:
     {
         quint64 ticket = 0;                          // 0: nothing running
         qint64 runningSinceMs = 0;
+        qint64 accountedUntilMs = 0;                 // download time counted up to here
         qint64 retryAtMs = 0;
         qint64 noProgressSinceMs = -1;               // -1: progress since the last error
     };
@@ -87,11 +89,14 @@ private:
     void startJob(Job &job);
     void stopTransfer(const QUuid &id);
     void requeue(Job &job);
+    void accountDownloadTime(Job &job, qint64 now);
     Job *jobForTicket(quint64 ticket);
 
     void onResponded(quint64 ticket);
     void onProgressed(quint64 ticket, qint64 bytes, qint64 total);
     void onWarned(quint64 ticket, const QString &message);
+    void onCheckpointed(quint64 ticket, const TransferCheckpoint &checkpoint);
+    void applyCheckpoint(Job &job, const TransferCheckpoint &checkpoint);
     void onFinished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
     void onFailed(quint64 ticket, const TransferFailure &failure);
 

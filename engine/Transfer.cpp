@@ -1,5 +1,6 @@
 #include "Transfer.h"
 
+#include "HttpDate.h"
 #include "JobStore.h"
 
 #include <QLoggingCategory>
@@ -28,7 +29,7 @@ int retryAfterSeconds(const QNetworkReply *reply)
     const int seconds = value.toInt(&ok);
     if (ok)
         return qMax(0, seconds);
-    const QDateTime when = QDateTime::fromString(QString::fromLatin1(value), Qt::RFC2822Date);
+    const QDateTime when = parseHttpDate(QString::fromLatin1(value));
     return when.isValid() ? int(qMax<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(when))) : 0;
 }
 
@@ -96,8 +97,9 @@ void Transfer::start()
     if (!m_part.open(m_req.offset))
         return failLocal();
     if (m_part.offset() != m_req.offset)
-        m_log->record(m_req.jobId, m_req.fileIndex, m_part.offset(), m_req.bytesTotal, m_req.etag, m_req.lastModified);
+        record(m_part.offset());
     m_req.offset = m_part.offset();
+    m_last = {m_part.offset(), m_req.bytesTotal, m_req.etag, m_req.lastModified};
     if (m_req.bytesTotal >= 0 && m_req.offset == m_req.bytesTotal && m_req.offset > 0) {
         // Everything was already here when the engine stopped.
         m_done = true;
@@ -170,9 +172,13 @@ bool Transfer::acceptResponse(int status)
 {
     const QString etag = QString::fromLatin1(m_reply->rawHeader("ETag"));
     const QString lastModified = QString::fromLatin1(m_reply->rawHeader("Last-Modified"));
-    const qint64 length = m_reply->header(QNetworkRequest::ContentLengthHeader).isValid()
-                              ? m_reply->header(QNetworkRequest::ContentLengthHeader).toLongLong()
-                              : -1;
+    // After a followed redirect Qt 6.4 may keep the redirect's length too ("46, 300000"): the
+    // final response's value is the last one.
+    const QByteArray lengthHeader = m_reply->rawHeader("Content-Length");
+    bool lengthOk = false;
+    qint64 length = lengthHeader.split(',').constLast().trimmed().toLongLong(&lengthOk);
+    if (!lengthOk)
+        length = -1;
     const qint64 offset = m_part.offset();
 
     if (status == 206) {
@@ -210,7 +216,7 @@ bool Transfer::acceptResponse(int status)
         m_req.etag = etag;
         m_req.lastModified = lastModified;
         m_req.bytesTotal = length;
-        m_log->record(m_req.jobId, m_req.fileIndex, 0, m_req.bytesTotal, m_req.etag, m_req.lastModified);
+        record(0);
         return true;
     }
     if (status == 416 && offset > 0) {
@@ -256,7 +262,7 @@ bool Transfer::restartFromZero(const QString &why)
         return false;
     }
     // Record the restart before any new byte lands, so old and new content never mix.
-    m_log->record(m_req.jobId, m_req.fileIndex, 0, m_req.bytesTotal, m_req.etag, m_req.lastModified);
+    record(0);
     emit warned(m_req.ticket, why);
     reportProgress(true);
     return true;
@@ -307,8 +313,15 @@ bool Transfer::checkpoint()
     if (!m_part.checkpoint())
         return false;
     m_sinceCheckpoint.start();
-    m_log->record(m_req.jobId, m_req.fileIndex, m_part.durable(), m_req.bytesTotal, m_req.etag, m_req.lastModified);
+    record(m_part.durable());
     return true;
+}
+
+void Transfer::record(qint64 offset)
+{
+    m_log->record(m_req.jobId, m_req.fileIndex, offset, m_req.bytesTotal, m_req.etag, m_req.lastModified);
+    m_last = {offset, m_req.bytesTotal, m_req.etag, m_req.lastModified};
+    emit checkpointed(m_req.ticket, m_last);
 }
 
 void Transfer::reportProgress(bool force)
@@ -359,7 +372,10 @@ void Transfer::onFinished()
     }
     if (m_req.bytesTotal >= 0 && m_part.offset() > m_req.bytesTotal) {
         m_part.restart();
-        m_log->record(m_req.jobId, m_req.fileIndex, 0, -1, QString(), QString());
+        m_req.bytesTotal = -1;
+        m_req.etag.clear();
+        m_req.lastModified.clear();
+        record(0);
         return finishWith({{ErrorContext::RemoteFile, hr::BG_E_INVALID_SERVER_RESPONSE,
                             QStringLiteral("the server sent more bytes than it announced"), m_req.fileIndex},
                            true, 0});

@@ -35,6 +35,15 @@ struct TransferRequest
     int checkpointMs = 1000;
 };
 
+// What the last checkpoint vouches for: the synced bytes and the validator they belong to.
+struct TransferCheckpoint
+{
+    qint64 offset = 0;
+    qint64 bytesTotal = -1;
+    QString etag;
+    QString lastModified;
+};
+
 struct TransferFailure
 {
     JobError error;
@@ -51,6 +60,7 @@ public:
 
     void start();
     void stop();                 // abort, keep what is durable
+    TransferCheckpoint lastCheckpoint() const { return m_last; }
 
     static constexpr qint64 ReadBufferSize = 1 << 20;
     static constexpr int StallTimeoutMs = 60000;
@@ -58,6 +68,7 @@ public:
 signals:
     void responded(quint64 ticket);
     void progressed(quint64 ticket, qint64 bytesTransferred, qint64 bytesTotal);
+    void checkpointed(quint64 ticket, const ferry::TransferCheckpoint &checkpoint);
     void warned(quint64 ticket, const QString &message);
     void finished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
     void failed(quint64 ticket, const ferry::TransferFailure &failure);
@@ -71,6 +82,7 @@ private:
     bool restartFromZero(const QString &why);
     bool writeChunk(const QByteArray &chunk);
     bool checkpoint();
+    void record(qint64 offset);
     void finishWith(const TransferFailure &failure);
     void failLocal();
     void reportProgress(bool force);
@@ -82,6 +94,7 @@ private:
     QPointer<QNetworkReply> m_reply;
     bool m_accepted = false;
     bool m_done = false;
+    TransferCheckpoint m_last;
     QElapsedTimer m_sinceCheckpoint;
     QElapsedTimer m_sinceProgress;
 };
@@ -90,3 +103,4 @@ private:
 
 Q_DECLARE_METATYPE(ferry::TransferRequest)
 Q_DECLARE_METATYPE(ferry::TransferFailure)
+Q_DECLARE_METATYPE(ferry::TransferCheckpoint)

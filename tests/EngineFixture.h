@@ -1,0 +1,101 @@
+// The engine built in-process for a test, wired as engine/Engine.cpp wires it: a JobStore on a
+// private profile, a Downloader on its own transfer thread and a JobManager on the test's thread,
+// driven by a ManualClock so that retry delays, timeouts and time slices pass on demand.
+#pragma once
+
+#include "Clock.h"
+#include "Job.h"
+#include "JobManager.h"
+
+#include <QList>
+#include <QObject>
+#include <QPair>
+#include <QStringList>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QUrl>
+#include <QUuid>
+
+#include <memory>
+
+namespace ferry {
+
+class Downloader;
+class JobStore;
+
+// Readable QCOMPARE output for states (found by argument-dependent lookup).
+char *toString(JobState state);
+
+namespace test {
+
+// What state() answers for a job the manager no longer holds (completed or cancelled).
+constexpr JobState JobGone = JobState(-1);
+
+class EngineFixture : public QObject
+{
+    Q_OBJECT
+public:
+    EngineFixture();
+    ~EngineFixture() override;
+
+    // False (with error()) when the profile or the download folder could not be set up.
+    bool isValid() const { return m_valid; }
+    QString error() const { return m_error; }
+
+    // Tears the manager, downloader and store down in Engine's order and builds them again on
+    // the same profile, as a stop and start of the engine would.
+    void restart();
+
+    JobManager *jobs() const { return m_jobs.get(); }
+    ManualClock &clock() { return m_clock; }
+    QString profileDir() const { return m_profile.path(); }
+    QString databasePath() const;
+    QString downloadDir() const { return m_downloads.path(); }
+    QString downloadPath(const QString &name) const { return m_downloads.filePath(name); }
+
+    // Creates a job owned by this process with the given files (remote URL, local name in the
+    // download folder) and priority, still SUSPENDED. A null id (and a test failure message in
+    // error()) if the manager refused something.
+    QUuid addJob(const QString &name, const QList<QPair<QUrl, QString>> &files,
+                 JobPriority priority = JobPriority::Normal);
+
+    JobState state(const QUuid &id) const;          // JobGone once the job is removed
+    const Job &job(const QUuid &id) const;          // an empty Job once it is removed
+    bool exists(const QUuid &id) const;             // held by job() and listed by jobs()
+    qint64 fileBytes(const QUuid &id, int index = 0) const; // progress of one file
+    QString tempPath(const QUuid &id, int index = 0) const;
+
+    // Advances the ManualClock and runs the manager's tick at once.
+    void advance(qint64 ms);
+
+    // Every JobManager::warning since construction, across restarts.
+    struct Warning
+    {
+        QUuid id;
+        QString message;
+    };
+    QList<Warning> warnings() const { return m_warnings; }
+    QStringList warningsFor(const QUuid &id) const;
+
+signals:
+    // Re-emitted JobManager::warning; survives restart(), so a QSignalSpy on it keeps working.
+    void warningRecorded(const QUuid &id, const QString &message);
+
+private:
+    void build();
+    void tearDown();
+
+    QTemporaryDir m_profile;
+    QTemporaryDir m_downloads;
+    ManualClock m_clock;
+    std::unique_ptr<JobStore> m_store;
+    std::unique_ptr<QThread> m_transferThread;
+    Downloader *m_downloader = nullptr;
+    std::unique_ptr<JobManager> m_jobs;
+    QList<Warning> m_warnings;
+    bool m_valid = false;
+    QString m_error;
+};
+
+} // namespace test
+} // namespace ferry
