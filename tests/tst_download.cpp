@@ -17,6 +17,8 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHostAddress>
+#include <QProcess>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -24,6 +26,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <unistd.h>
 
 using namespace ferry;
 using namespace ferry::test;
@@ -154,6 +157,7 @@ private slots:
     void redirectIsFollowed();
     void unknownLength_data();
     void unknownLength();
+    void fullDiskIsAnErrorThatLosesNothing();
     void connectionRefusedIsTransient();
     void noProgressTimeoutTurnsTransientIntoError();
     void zeroNoProgressTimeoutMakesTransientErrorsFatal();
@@ -1027,6 +1031,44 @@ void tst_Download::propertiesSurviveRestart()
     QCOMPARE(j2.owner.elevated, creator.elevated);
     QCOMPARE(j2.owner.integrity, creator.integrity);
     QCOMPARE(j1.state, JobState::Suspended);
+}
+
+// A full disk is a clear LOCAL_FILE error that keeps every byte already written; once there is
+// room again, Resume continues from there and the file is intact.
+void tst_Download::fullDiskIsAnErrorThatLosesNothing()
+{
+    if (::geteuid() != 0)
+        QSKIP("needs root to mount a small tmpfs as the full disk");
+    QTemporaryDir mountPoint;
+    if (QProcess::execute(QStringLiteral("mount"), {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"),
+                                                    QStringLiteral("size=1m"), QStringLiteral("tmpfs"), mountPoint.path()})
+        != 0)
+        QSKIP("mounting a tmpfs is not permitted here");
+    const auto unmount = qScopeGuard([&] { QProcess::execute(QStringLiteral("umount"), {QStringLiteral("-l"), mountPoint.path()}); });
+
+    const qint64 size = 3 * 1024 * 1024;
+    const QString target = mountPoint.filePath(QStringLiteral("big.bin"));
+    QUuid id;
+    QVERIFY(m_f->jobs()->createJob(QStringLiteral("full disk"), Owner::ofThisProcess(), &id).ok());
+    QVERIFY(m_f->jobs()->addFile(id, m_fault->url(QStringLiteral("/file?size=%1&seed=91").arg(size)).toString(), target).ok());
+    QVERIFY(m_f->jobs()->resume(id).ok());
+    WAIT_STATE(id, JobState::Error);
+    const Job failed = m_f->job(id);
+    QCOMPARE(hex(failed.error.code), hex(hr::E_DISK_FULL));
+    QCOMPARE(failed.error.context, ErrorContext::LocalFile);
+    QVERIFY2(failed.error.description.contains(QStringLiteral("space")), qPrintable(failed.error.description));
+    const qint64 kept = failed.files[0].bytesTransferred;
+    QVERIFY(kept > 0);
+    QCOMPARE(QFileInfo(failed.files[0].tempName).size(), kept);
+    QVERIFY(!QFile::exists(target));
+
+    QCOMPARE(QProcess::execute(QStringLiteral("mount"), {QStringLiteral("-o"), QStringLiteral("remount,size=8m"), mountPoint.path()}), 0);
+    m_fault->clear();
+    QVERIFY(m_f->jobs()->resume(id).ok());
+    WAIT_STATE(id, JobState::Transferred);
+    QCOMPARE(m_fault->requests().constLast().rangeHeader, QByteArray("bytes=") + QByteArray::number(kept) + '-');
+    QVERIFY(m_f->jobs()->complete(id).ok());
+    QCOMPARE(sha(target), TestContent::sha256Hex(91, size));
 }
 
 QTEST_GUILESS_MAIN(tst_Download)
