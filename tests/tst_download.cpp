@@ -109,16 +109,6 @@ QString describe(const Job &j)
         .arg(qint64(j.progress().bytesTotal));
 }
 
-// A loopback port nothing listens on (bound, then released).
-quint16 closedPort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    const quint16 port = probe.serverPort();
-    probe.close();
-    return port;
-}
 
 } // namespace
 
@@ -748,7 +738,7 @@ void tst_Download::unknownLength()
 
 void tst_Download::connectionRefusedIsTransient()
 {
-    const quint16 port = closedPort();
+    const quint16 port = freeLoopbackPort();
     QVERIFY(port != 0);
     const QUrl url(QStringLiteral("http://127.0.0.1:%1/file").arg(port));
     const QUuid id = m_f->addJob(QStringLiteral("refused"), {{url, QStringLiteral("refused.bin")}});
@@ -764,7 +754,7 @@ void tst_Download::connectionRefusedIsTransient()
 
 void tst_Download::noProgressTimeoutTurnsTransientIntoError()
 {
-    const quint16 port = closedPort();
+    const quint16 port = freeLoopbackPort();
     QVERIFY(port != 0);
     const QUrl url(QStringLiteral("http://127.0.0.1:%1/file").arg(port));
     const QUuid id = m_f->addJob(QStringLiteral("no progress"), {{url, QStringLiteral("stuck.bin")}});
@@ -795,7 +785,7 @@ void tst_Download::noProgressTimeoutTurnsTransientIntoError()
 
 void tst_Download::zeroNoProgressTimeoutMakesTransientErrorsFatal()
 {
-    const quint16 port = closedPort();
+    const quint16 port = freeLoopbackPort();
     QVERIFY(port != 0);
     const QUrl url(QStringLiteral("http://127.0.0.1:%1/file").arg(port));
     const QUuid id = m_f->addJob(QStringLiteral("fatal"), {{url, QStringLiteral("fatal.bin")}});

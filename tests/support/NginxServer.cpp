@@ -18,16 +18,6 @@ constexpr char kNginx[] = "/usr/sbin/nginx";
 constexpr int kStartTimeoutMs = 10000;
 constexpr int kPortAttempts = 5;
 
-quint16 pickFreePort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    const quint16 port = probe.serverPort();
-    probe.close();
-    return port;
-}
-
 bool fail(QString *error, const QString &message)
 {
     if (error)
@@ -36,6 +26,16 @@ bool fail(QString *error, const QString &message)
 }
 
 } // namespace
+
+quint16 freeLoopbackPort()
+{
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    const quint16 port = probe.serverPort();
+    probe.close();
+    return port;
+}
 
 NginxServer::NginxServer(const QString &wwwDir, const QString &prefixDir)
     : m_www(QDir(wwwDir).absolutePath()), m_prefix(prefixDir)
@@ -82,7 +82,7 @@ bool NginxServer::start(QString *error)
 
 bool NginxServer::startOnce(const QByteArray &templ, QString *error, bool *portInUse)
 {
-    m_port = pickFreePort();
+    m_port = freeLoopbackPort();
     if (m_port == 0)
         return fail(error, QStringLiteral("no free port"));
     QByteArray conf = templ;

@@ -12,6 +12,9 @@ class QTemporaryDir;
 
 namespace ferry::test {
 
+// A loopback port nothing listens on right now (bound to port 0, then released).
+quint16 freeLoopbackPort();
+
 // A private nginx (/usr/sbin/nginx) child process on a free loopback port.
 // Serves wwwDir at / and the same directory rate-limited under /slow/.
 // Not thread-safe; use it from the thread that created it.
