@@ -146,13 +146,20 @@ void Transfer::stop()
     if (m_done)
         return;
     m_done = true;
-    if (m_reply) {
-        m_reply->disconnect(this);
-        m_reply->abort();
-        m_reply->deleteLater();
-    }
+    dropReply();
     checkpoint();
     m_part.close();
+}
+
+// Abandons the current reply without hearing from it again.
+void Transfer::dropReply()
+{
+    if (!m_reply)
+        return;
+    m_reply->disconnect(this);
+    m_reply->abort();
+    m_reply->deleteLater();
+    m_reply = nullptr;
 }
 
 void Transfer::onMetaData()
@@ -224,18 +231,14 @@ bool Transfer::acceptResponse(int status)
         static const QRegularExpression totalRe(QStringLiteral("^bytes\\s+\\*/(\\d+)$"));
         const auto m = totalRe.match(QString::fromLatin1(m_reply->rawHeader("Content-Range")).trimmed());
         if (m.hasMatch() && m.captured(1).toLongLong() == offset && m_req.bytesTotal == offset) {
-            m_reply->disconnect(this);
-            m_reply->abort();
-            m_reply->deleteLater();
+            dropReply();
             m_done = true;
             checkpoint();
             m_part.close();
             emit finished(m_req.ticket, offset, m_req.etag, m_req.lastModified);
             return false;
         }
-        m_reply->disconnect(this);
-        m_reply->abort();
-        m_reply->deleteLater();
+        dropReply();
         m_req.etag.clear();
         m_req.lastModified.clear();
         if (restartFromZero(QStringLiteral("the file shrank on the server; restarting it from the beginning")))
@@ -393,11 +396,7 @@ void Transfer::finishWith(const TransferFailure &failure)
     if (m_done)
         return;
     m_done = true;
-    if (m_reply) {
-        m_reply->disconnect(this);
-        m_reply->abort();
-        m_reply->deleteLater();
-    }
+    dropReply();
     checkpoint();
     m_part.close();
     emit failed(m_req.ticket, failure);

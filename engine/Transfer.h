@@ -75,6 +75,7 @@ signals:
 
 private:
     void sendRequest();
+    void dropReply();
     void onMetaData();
     void onReadyRead();
     void onFinished();
