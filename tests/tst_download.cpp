@@ -6,6 +6,7 @@
 #include "FaultServer.h"
 #include "NginxServer.h"
 #include "TestContent.h"
+#include "TlsOrigin.h"
 
 #include "BitsError.h"
 #include "JobManager.h"
@@ -19,6 +20,7 @@
 #include <QHostAddress>
 #include <QProcess>
 #include <QScopeGuard>
+#include <QSslConfiguration>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -148,6 +150,7 @@ private slots:
     void unknownLength_data();
     void unknownLength();
     void fullDiskIsAnErrorThatLosesNothing();
+    void httpsDownloadsAndNeverDowngrades();
     void connectionRefusedIsTransient();
     void noProgressTimeoutTurnsTransientIntoError();
     void zeroNoProgressTimeoutMakesTransientErrorsFatal();
@@ -1059,6 +1062,48 @@ void tst_Download::fullDiskIsAnErrorThatLosesNothing()
     QCOMPARE(m_fault->requests().constLast().rangeHeader, QByteArray("bytes=") + QByteArray::number(kept) + '-');
     QVERIFY(m_f->jobs()->complete(id).ok());
     QCOMPARE(sha(target), TestContent::sha256Hex(91, size));
+}
+
+// HTTPS from a local TLS origin: the bytes arrive intact when the certificate is trusted, an
+// untrusted certificate is a fatal SECURE_FAILURE, and a redirect from HTTPS to plain HTTP is
+// refused without touching the HTTP server.
+void tst_Download::httpsDownloadsAndNeverDowngrades()
+{
+    QTemporaryDir certs;
+    TlsOrigin untrusted(certs.path());
+    QString error;
+    QVERIFY2(untrusted.start(&error), qPrintable(error));
+    const QUuid rejected = m_f->addJob(QStringLiteral("untrusted"), {{untrusted.url(QStringLiteral("/file?size=1000&seed=97")), QStringLiteral("untrusted.bin")}});
+    QVERIFY(m_f->jobs()->resume(rejected).ok());
+    WAIT_STATE(rejected, JobState::Error);
+    QCOMPARE(hex(m_f->job(rejected).error.code), hex(hr::E_HTTP_SECURE_FAILURE));
+    QVERIFY(m_f->jobs()->cancel(rejected).ok());
+
+    QTemporaryDir certs2;
+    TlsOrigin origin(certs2.path());
+    QVERIFY2(origin.start(&error), qPrintable(error));
+    const QSslConfiguration before = QSslConfiguration::defaultConfiguration();
+    const auto restore = qScopeGuard([&] { QSslConfiguration::setDefaultConfiguration(before); });
+    QSslConfiguration trusting = before;
+    trusting.addCaCertificate(origin.certificate());
+    QSslConfiguration::setDefaultConfiguration(trusting);
+
+    const qint64 size = 200000;
+    const QUuid id = m_f->addJob(QStringLiteral("https"), {{origin.url(QStringLiteral("/file?size=%1&seed=95").arg(size)), QStringLiteral("https.bin")}});
+    QVERIFY(m_f->jobs()->resume(id).ok());
+    WAIT_STATE(id, JobState::Transferred);
+    QVERIFY(m_f->jobs()->complete(id).ok());
+    QCOMPARE(sha(m_f->downloadPath(QStringLiteral("https.bin"))), TestContent::sha256Hex(95, size));
+
+    m_fault->clear();
+    const QUrl plain = m_fault->url(QStringLiteral("/file?size=1000&seed=96"));
+    const QUrl downgrade = origin.url(QStringLiteral("/to?url=%1").arg(QString::fromLatin1(QUrl::toPercentEncoding(plain.toString()))));
+    const QUuid down = m_f->addJob(QStringLiteral("downgrade"), {{downgrade, QStringLiteral("downgrade.bin")}});
+    QVERIFY(m_f->jobs()->resume(down).ok());
+    WAIT_STATE(down, JobState::Error);
+    QCOMPARE(hex(m_f->job(down).error.code), hex(hr::E_HTTP_REDIRECT_FAILED));
+    QCOMPARE(m_fault->requestCount("/file"), 0);
+    QVERIFY(m_f->jobs()->cancel(down).ok());
 }
 
 QTEST_GUILESS_MAIN(tst_Download)
