@@ -1,5 +1,6 @@
 #include "AdminVerbs.h"
 
+#include "JobAccess.h"
 #include "JobJson.h"
 #include "JobManager.h"
 
@@ -94,8 +95,10 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
         QStringList lines;
         QJsonArray array;
         for (const Job &job : m_jobs->jobs()) {
+            if (!canSee(caller, job.owner))
+                continue; // other users' jobs do not exist for this caller
             lines << jobSummaryLine(job);
-            array << jobToJson(job);
+            array << jobToJson(m_jobs->snapshot(job.id));
         }
         lines << QStringLiteral("Listed %1 job(s).").arg(array.size());
         return success(lines.join(QLatin1Char('\n')), array);
@@ -103,6 +106,8 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
     if (verb == QLatin1String("getconfig") || verb == QLatin1String("setconfig")) {
         const EngineSettings s = m_jobs->settings();
         if (verb == QLatin1String("setconfig")) {
+            if (!caller.isRoot() && caller.uid != m_engineUid)
+                return failure({hr::E_ACCESSDENIED, QStringLiteral("only the engine's user or root may change its settings")});
             if (args.size() != 2)
                 return usage(verb, QStringLiteral("KEY VALUE"));
             return fromStatus(m_jobs->setSetting(args[0], args[1]));
@@ -131,10 +136,27 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
     if (args.isEmpty())
         return usage(verb, QStringLiteral("JOB ..."));
     QUuid id;
-    if (Status s = m_jobs->find(args[0], &id); !s)
+    if (Status s = m_jobs->find(args[0], &id, &caller); !s)
         return failure(s);
     const QStringList rest = args.mid(1);
-    const Job *job = m_jobs->job(id);
+    const Job snapshot = m_jobs->snapshot(id);
+    const Job *job = &snapshot;
+
+    // Reading is open to whoever sees the job; changing follows the BITS owner rules (spec §5.3).
+    static const QStringList readVerbs = {
+        QStringLiteral("info"), QStringLiteral("getstate"), QStringLiteral("geterror"), QStringLiteral("getpriority"),
+        QStringLiteral("getpeercachingflags"), QStringLiteral("getmaxdownloadtime"), QStringLiteral("getnoprogresstimeout"),
+        QStringLiteral("getminretrydelay"), QStringLiteral("getownerelevationstate"), QStringLiteral("getownerintegritylevel"),
+        QStringLiteral("getowner"), QStringLiteral("getnotifycmdline"), QStringLiteral("getcustomheaders"),
+        QStringLiteral("getdisplayname"), QStringLiteral("getdescription"), QStringLiteral("getproxyusage"),
+    };
+    if (verb == QLatin1String("takeownership")) {
+        if (Status s = checkCanTakeOwnership(caller, job->owner); !s)
+            return failure(s);
+    } else if (!readVerbs.contains(verb)) {
+        if (Status s = checkCanChange(caller, job->owner); !s)
+            return failure(s);
+    }
 
     using Setter = std::function<Status(quint32)>;
     const auto numberVerb = [&](quint32 current, const Setter &set, bool isSet) -> AdminReply {

@@ -27,13 +27,14 @@ struct AdminReply
 class AdminVerbs
 {
 public:
-    explicit AdminVerbs(JobManager *jobs) : m_jobs(jobs) {}
+    AdminVerbs(JobManager *jobs, uint engineUid) : m_jobs(jobs), m_engineUid(engineUid) {}
     AdminReply handle(const QString &verb, const QStringList &args, const Owner &caller);
 
     static QString normalizedVerb(QString verb);   // "/Resume" -> "resume"
 
 private:
     JobManager *m_jobs;
+    uint m_engineUid;
 };
 
 } // namespace ferry

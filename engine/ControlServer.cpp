@@ -22,7 +22,7 @@ constexpr qint64 MaxRequestBytes = 1 << 20;
 ControlServer::ControlServer(JobManager *jobs, QObject *parent)
     : QObject(parent)
     , m_jobs(jobs)
-    , m_verbs(jobs)
+    , m_verbs(jobs, ::getuid())
     , m_server(new QLocalServer(this))
 {
     connect(m_server, &QLocalServer::newConnection, this, &ControlServer::onNewConnection);
@@ -39,7 +39,9 @@ bool ControlServer::listen(const QString &socketPath, QString *error)
 {
     // The engine lock guarantees no live engine owns this name, so a leftover is stale.
     QLocalServer::removeServer(socketPath);
-    m_server->setSocketOptions(QLocalServer::UserAccessOption);
+    // A root engine is the computer's system instance: every local user may connect and sees
+    // only their own jobs. A user's engine admits only that user and root.
+    m_server->setSocketOptions(::geteuid() == 0 ? QLocalServer::WorldAccessOption : QLocalServer::UserAccessOption);
     if (m_server->listen(socketPath))
         return true;
     if (error)
@@ -53,13 +55,14 @@ void ControlServer::onNewConnection()
         ucred cred{};
         socklen_t len = sizeof cred;
         const bool known = ::getsockopt(int(socket->socketDescriptor()), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
-        if (!known || (cred.uid != ::getuid() && cred.uid != 0)) {
+        if (!known || (::geteuid() != 0 && cred.uid != ::getuid() && cred.uid != 0)) {
             qCWarning(lcControl) << "refused a control connection from uid" << cred.uid;
             socket->abort();
             socket->deleteLater();
             continue;
         }
         socket->setProperty("ferryPeerPid", int(cred.pid));
+        socket->setProperty("ferryPeerUid", uint(cred.uid));
         connect(socket, &QLocalSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
         connect(socket, &QLocalSocket::disconnected, this, [this, socket] {
             for (auto it = m_waiting.begin(); it != m_waiting.end();)
@@ -97,7 +100,15 @@ void ControlServer::handle(QLocalSocket *socket, const QByteArray &line)
         r.message = QStringLiteral("malformed request");
         return reply(socket, r);
     }
+    const Owner caller = callerOf(socket);
     if (verb == QLatin1String("shutdown")) {
+        if (!caller.isRoot() && caller.uid != ::getuid()) {
+            AdminReply r;
+            r.ok = false;
+            r.code = hr::E_ACCESSDENIED;
+            r.message = QStringLiteral("only the engine's user or root may shut it down");
+            return reply(socket, r);
+        }
         reply(socket, AdminReply());
         socket->flush();
         emit shutdownRequested();
@@ -105,7 +116,7 @@ void ControlServer::handle(QLocalSocket *socket, const QByteArray &line)
     }
     if (verb == QLatin1String("wait")) {
         QUuid id;
-        Status s = args.isEmpty() ? Status(hr::E_INVALIDARG, QStringLiteral("usage: wait JOB")) : m_jobs->find(args[0], &id);
+        Status s = args.isEmpty() ? Status(hr::E_INVALIDARG, QStringLiteral("usage: wait JOB")) : m_jobs->find(args[0], &id, &caller);
         if (!s) {
             AdminReply r;
             r.ok = false;
@@ -117,9 +128,22 @@ void ControlServer::handle(QLocalSocket *socket, const QByteArray &line)
         onJobChanged(*m_jobs->job(id)); // it may be done already
         return;
     }
-    // Identity from the kernel: the peer's pid as seen at connect time.
-    const Owner caller = Owner::ofProcess(pid_t(socket->property("ferryPeerPid").toInt()));
     reply(socket, m_verbs.handle(verb, args, caller));
+}
+
+// Identity from the kernel: SO_PEERCRED as recorded at connect time, and /proc of that pid. If
+// the pid no longer belongs to the connecting uid (the client exited and the pid was reused),
+// the caller is that uid at UNTRUSTED level: nothing in the request itself is ever believed.
+Owner ControlServer::callerOf(QLocalSocket *socket) const
+{
+    const uint uid = socket->property("ferryPeerUid").toUInt();
+    Owner caller = Owner::ofProcess(pid_t(socket->property("ferryPeerPid").toInt()));
+    if (caller.uid != uid || caller.integrity == IntegrityLevel::Untrusted) {
+        caller = Owner();
+        caller.uid = uid;
+        caller.userName = QString::number(uid);
+    }
+    return caller;
 }
 
 void ControlServer::reply(QLocalSocket *socket, const AdminReply &r)

@@ -37,6 +37,7 @@ private:
     void onReadyRead(QLocalSocket *socket);
     void handle(QLocalSocket *socket, const QByteArray &line);
     void reply(QLocalSocket *socket, const AdminReply &r);
+    Owner callerOf(QLocalSocket *socket) const;
     void onJobChanged(const Job &job);
     void onJobRemoved(const QUuid &id);
 

@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QRegularExpression>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace ferry {
@@ -48,7 +49,7 @@ Status checkLocalName(const QString &text, QString *cleanPath)
         return {hr::E_INVALIDARG, QStringLiteral("the folder '%1' does not exist").arg(folder.filePath())};
     if (!folder.isDir())
         return {hr::E_INVALIDARG, QStringLiteral("'%1' is not a folder").arg(folder.filePath())};
-    if (::access(QFile::encodeName(folder.filePath()).constData(), W_OK | X_OK) != 0)
+    if (::faccessat(AT_FDCWD, QFile::encodeName(folder.filePath()).constData(), W_OK | X_OK, AT_EACCESS) != 0)
         return {hr::E_ACCESSDENIED, QStringLiteral("the folder '%1' is not writable").arg(folder.filePath())};
     if (info.exists() || info.isSymLink())
         return {hr::E_FILE_EXISTS, QStringLiteral("'%1' already exists; Ferry never overwrites a file, choose another name")

@@ -29,16 +29,6 @@ QByteArray statusField(const QByteArray &status, const QByteArray &key)
     return {};
 }
 
-// A process is in a login session when the kernel audit session id is set, or when its cgroup
-// sits under a logind session scope.
-bool inLoginSession(pid_t pid)
-{
-    const QByteArray sessionId = readProc(pid, "sessionid").trimmed();
-    if (!sessionId.isEmpty() && sessionId != "4294967295")
-        return true;
-    return readProc(pid, "cgroup").contains("/session-");
-}
-
 QString userNameOf(uint uid)
 {
     if (const passwd *pw = ::getpwuid(uid))
@@ -48,30 +38,42 @@ QString userNameOf(uint uid)
 
 } // namespace
 
-Owner Owner::ofProcess(pid_t pid)
+ProcessFacts ProcessFacts::ofProcess(pid_t pid)
+{
+    ProcessFacts f;
+    const QByteArray status = pid > 0 ? readProc(pid, "status") : QByteArray();
+    if (status.isEmpty())
+        return f;
+    f.readable = true;
+    const QList<QByteArray> uids = statusField(status, "Uid").simplified().split(' ');
+    const QList<QByteArray> gids = statusField(status, "Gid").simplified().split(' ');
+    f.ruid = uids.value(0).toUInt();
+    f.euid = uids.value(1, uids.value(0)).toUInt();
+    f.rgid = gids.value(0).toUInt();
+    f.capEff = statusField(status, "CapEff").toULongLong(nullptr, 16);
+    f.noNewPrivs = statusField(status, "NoNewPrivs") == "1";
+    f.seccompFilter = statusField(status, "Seccomp") == "2";
+    f.flatpak = QFileInfo::exists(QStringLiteral("/proc/%1/root/.flatpak-info").arg(pid));
+    f.snap = readProc(pid, "attr/current").startsWith("snap.");
+    const QByteArray sessionId = readProc(pid, "sessionid").trimmed();
+    f.inLoginSession = (!sessionId.isEmpty() && sessionId != "4294967295") || readProc(pid, "cgroup").contains("/session-");
+    return f;
+}
+
+Owner Owner::fromFacts(const ProcessFacts &f)
 {
     Owner o;
-    const QByteArray status = readProc(pid, "status");
-    if (status.isEmpty())
-        return o; // unreadable: UNTRUSTED, not elevated
-
-    const QList<QByteArray> uids = statusField(status, "Uid").simplified().split(' ');
-    const uint ruid = uids.value(0).toUInt();
-    const uint euid = uids.value(1, uids.value(0)).toUInt();
-    const quint64 capEff = statusField(status, "CapEff").toULongLong(nullptr, 16);
-    const bool noNewPrivs = statusField(status, "NoNewPrivs") == "1";
-    const bool seccompFilter = statusField(status, "Seccomp") == "2";
-    const bool flatpak = QFileInfo::exists(QStringLiteral("/proc/%1/root/.flatpak-info").arg(pid));
-    const bool snap = readProc(pid, "attr/current").startsWith("snap.");
-    const bool adminCap = (capEff & (quint64(1) << CapSysAdmin)) || (capEff & (quint64(1) << CapDacOverride));
-
-    o.uid = ruid;
-    o.userName = userNameOf(ruid);
-    o.elevated = euid == 0 || adminCap;
-    if (flatpak || snap || (noNewPrivs && seccompFilter))
+    if (!f.readable)
+        return o; // unclassifiable: UNTRUSTED, not elevated
+    const bool adminCap = (f.capEff & (quint64(1) << CapSysAdmin)) || (f.capEff & (quint64(1) << CapDacOverride));
+    o.uid = f.ruid;
+    o.gid = f.rgid;
+    o.userName = userNameOf(f.ruid);
+    o.elevated = f.euid == 0 || adminCap;
+    if (f.flatpak || f.snap || (f.noNewPrivs && f.seccompFilter))
         o.integrity = IntegrityLevel::Low;
     else if (o.elevated)
-        o.integrity = (euid == 0 && !inLoginSession(pid)) ? IntegrityLevel::System : IntegrityLevel::High;
+        o.integrity = (f.euid == 0 && !f.inLoginSession) ? IntegrityLevel::System : IntegrityLevel::High;
     else
         o.integrity = IntegrityLevel::Medium;
     return o;

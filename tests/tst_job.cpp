@@ -1,7 +1,8 @@
 // The pure parts: a job's defaults and state machine (spec §1.2, §2.1), the scheduler (§2.2),
-// AddFile's rules (§2.8), error naming (§12) and the owner mapping (§5.3).
+// AddFile's rules (§2.8), error naming (§12), the owner mapping and access rules (§5.3).
 #include "BitsError.h"
 #include "FileRules.h"
+#include "JobAccess.h"
 #include "Job.h"
 #include "Scheduler.h"
 
@@ -275,6 +276,98 @@ private slots:
         else
             QVERIFY(o.integrity == IntegrityLevel::High || o.integrity == IntegrityLevel::System);
         QCOMPARE(Owner::ofProcess(-1).integrity, IntegrityLevel::Untrusted);
+    }
+
+    void ownerMapping_data()
+    {
+        QTest::addColumn<uint>("euid");
+        QTest::addColumn<quint64>("capEff");
+        QTest::addColumn<bool>("noNewPrivs");
+        QTest::addColumn<bool>("seccomp");
+        QTest::addColumn<bool>("flatpak");
+        QTest::addColumn<bool>("snap");
+        QTest::addColumn<bool>("session");
+        QTest::addColumn<bool>("elevated");
+        QTest::addColumn<QString>("level");
+        const quint64 dacOverride = quint64(1) << 1, sysAdmin = quint64(1) << 21, netAdmin = quint64(1) << 12;
+        // Spec §5.3's table, row by row.
+        QTest::newRow("ordinary user") << 1000u << quint64(0) << false << false << false << false << true << false << "MEDIUM";
+        QTest::newRow("no_new_privs alone") << 1000u << quint64(0) << true << false << false << false << true << false << "MEDIUM";
+        QTest::newRow("no_new_privs + seccomp") << 1000u << quint64(0) << true << true << false << false << true << false << "LOW";
+        QTest::newRow("flatpak") << 1000u << quint64(0) << false << false << true << false << true << false << "LOW";
+        QTest::newRow("snap") << 1000u << quint64(0) << false << false << false << true << true << false << "LOW";
+        QTest::newRow("sudo in a session") << 0u << ~quint64(0) << false << false << false << false << true << true << "HIGH";
+        QTest::newRow("root service") << 0u << ~quint64(0) << false << false << false << false << false << true << "SYSTEM";
+        QTest::newRow("user with CAP_DAC_OVERRIDE") << 1000u << dacOverride << false << false << false << false << true << true << "HIGH";
+        QTest::newRow("user with CAP_SYS_ADMIN, no session") << 1000u << sysAdmin << false << false << false << false << false << true << "HIGH";
+        QTest::newRow("other capabilities are not admin") << 1000u << netAdmin << false << false << false << false << true << false << "MEDIUM";
+        QTest::newRow("sandboxed root stays LOW") << 0u << ~quint64(0) << true << true << false << false << false << true << "LOW";
+    }
+
+    void ownerMapping()
+    {
+        QFETCH(uint, euid);
+        QFETCH(quint64, capEff);
+        QFETCH(bool, noNewPrivs);
+        QFETCH(bool, seccomp);
+        QFETCH(bool, flatpak);
+        QFETCH(bool, snap);
+        QFETCH(bool, session);
+        QFETCH(bool, elevated);
+        QFETCH(QString, level);
+        ProcessFacts f;
+        f.readable = true;
+        f.ruid = f.euid = euid;
+        f.capEff = capEff;
+        f.noNewPrivs = noNewPrivs;
+        f.seccompFilter = seccomp;
+        f.flatpak = flatpak;
+        f.snap = snap;
+        f.inLoginSession = session;
+        const Owner o = Owner::fromFacts(f);
+        QCOMPARE(o.elevated, elevated);
+        QCOMPARE(integrityName(o.integrity), level);
+        QCOMPARE(o.uid, euid);
+        QCOMPARE(integrityName(Owner::fromFacts(ProcessFacts()).integrity), QStringLiteral("UNTRUSTED"));
+    }
+
+    void accessRules()
+    {
+        const auto owner = [](uint uid, bool elevated, IntegrityLevel level) {
+            Owner o;
+            o.uid = uid;
+            o.elevated = elevated;
+            o.integrity = level;
+            return o;
+        };
+        const Owner alice = owner(1000, false, IntegrityLevel::Medium);
+        const Owner aliceSandboxed = owner(1000, false, IntegrityLevel::Low);
+        const Owner aliceElevated = owner(1000, true, IntegrityLevel::High);
+        const Owner bob = owner(1001, false, IntegrityLevel::Medium);
+        const Owner sudo = owner(0, true, IntegrityLevel::High);
+        const Owner service = owner(0, true, IntegrityLevel::System);
+
+        // Only the owner's uid and root see a job.
+        QVERIFY(canSee(alice, alice) && canSee(aliceSandboxed, alice) && canSee(sudo, alice) && canSee(service, bob));
+        QVERIFY(!canSee(bob, alice) && !canSee(alice, sudo));
+
+        // Rule 1: an elevated owner's job needs an elevated caller.
+        QVERIFY(checkCanChange(alice, alice).ok());
+        QCOMPARE(checkCanChange(alice, aliceElevated).code, hr::E_ACCESSDENIED);
+        QVERIFY(checkCanChange(aliceElevated, aliceElevated).ok());
+        // Rule 2: never a job owned at a higher integrity level.
+        QCOMPARE(checkCanChange(aliceSandboxed, alice).code, hr::E_ACCESSDENIED);
+        QVERIFY(checkCanChange(alice, aliceSandboxed).ok());
+        QCOMPARE(checkCanChange(sudo, service).code, hr::E_ACCESSDENIED); // LocalSystem resists an admin
+        QVERIFY(checkCanChange(sudo, alice).ok());
+        QVERIFY(checkCanChange(service, sudo).ok());
+
+        // TakeOwnership: the owner, or an elevated caller, within the rules.
+        QVERIFY(checkCanTakeOwnership(alice, alice).ok());
+        QCOMPARE(checkCanTakeOwnership(bob, alice).code, hr::E_ACCESSDENIED);
+        QVERIFY(checkCanTakeOwnership(sudo, alice).ok());
+        QCOMPARE(checkCanTakeOwnership(sudo, service).code, hr::E_ACCESSDENIED);
+        QVERIFY(checkCanChange(alice, aliceElevated).message.contains(QLatin1String("elevated")));
     }
 };
 
