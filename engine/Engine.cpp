@@ -5,6 +5,7 @@
 #include "Downloader.h"
 #include "JobManager.h"
 #include "JobStore.h"
+#include "NetworkWatch.h"
 
 namespace ferry {
 
@@ -21,6 +22,7 @@ Engine::Engine(const Profile &profile, Clock *clock, QObject *parent)
 Engine::~Engine()
 {
     m_control.reset();
+    m_network.reset();
     m_jobs.reset(); // stops running transfers, waiting for their checkpoints
     m_transferThread.quit();
     m_transferThread.wait();
@@ -53,6 +55,11 @@ bool Engine::start(QString *error, bool listenForClients)
 
     m_jobs = std::make_unique<JobManager>(m_store.get(), m_downloader, m_clock);
     m_jobs->load();
+
+    m_network = std::make_unique<NetworkWatch>();
+    connect(m_network.get(), &NetworkWatch::onlineChanged, m_jobs.get(), &JobManager::setNetworkOnline);
+    if (m_network->start())
+        m_jobs->setNetworkOnline(m_network->isOnline());
 
     if (listenForClients) {
         m_control = std::make_unique<ControlServer>(m_jobs.get());

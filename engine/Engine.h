@@ -17,6 +17,7 @@ class ControlServer;
 class Downloader;
 class JobManager;
 class JobStore;
+class NetworkWatch;
 
 class Engine : public QObject
 {
@@ -44,6 +45,7 @@ private:
     QThread m_transferThread;
     Downloader *m_downloader = nullptr;
     std::unique_ptr<JobManager> m_jobs;
+    std::unique_ptr<NetworkWatch> m_network;
     std::unique_ptr<ControlServer> m_control;
 };
 

@@ -73,7 +73,8 @@ Status Job::resume()
     case JobState::TransientError:
         break;
     default:
-        return {}; // QUEUED, CONNECTING, TRANSFERRING: no change
+        downloadTimeUsedMs = 0; // QUEUED, CONNECTING, TRANSFERRING: no state change, but a new clock
+        return {};
     }
     state = JobState::Queued;
     error = {};

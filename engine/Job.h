@@ -60,6 +60,7 @@ public:
     Owner owner;
     QString notifyProgram;
     QString notifyParameters;
+    bool notifyPending = false;      // the notification program has yet to run successfully
     ProxyUsage proxyUsage = ProxyUsage::Preconfig;
     QString proxyList;
     QString proxyBypassList;

@@ -59,7 +59,7 @@ QJsonObject jobToJson(const Job &job)
         {QStringLiteral("error"), error.isEmpty() ? QJsonValue() : QJsonValue(error)},
         {QStringLiteral("peerCachingFlags"), double(job.peerCachingFlags)},
         {QStringLiteral("maxDownloadTime"), double(job.maximumDownloadTime)},
-        {QStringLiteral("downloadTimeUsed"), double(job.downloadTimeUsedMs / 1000)},
+        {QStringLiteral("downloadTimeUsed"), double(job.downloadTimeUsedMs) / 1000.0}, // seconds, ms precision
         {QStringLiteral("noProgressTimeout"), double(job.noProgressTimeout)},
         {QStringLiteral("minRetryDelay"), double(job.minimumRetryDelay)},
         {QStringLiteral("owner"), job.owner.userName},
@@ -97,11 +97,13 @@ QString jobInfoText(const Job &job)
                  .arg(job.owner.userName)
                  .arg(job.owner.uid)
                  .arg(job.owner.elevated ? QStringLiteral("yes") : QStringLiteral("no"), integrityName(job.owner.integrity));
-    lines << QStringLiteral("peer caching: 0x%1  max download time: %2 s  no-progress timeout: %3 s  retry delay: %4 s")
+    lines << QStringLiteral("peer caching: 0x%1  max download time: %2 s (used %5 s)  no-progress timeout: %3 s  "
+                            "retry delay: %4 s")
                  .arg(job.peerCachingFlags, 0, 16)
                  .arg(job.maximumDownloadTime)
                  .arg(job.noProgressTimeout)
-                 .arg(job.minimumRetryDelay);
+                 .arg(job.minimumRetryDelay)
+                 .arg(double(job.downloadTimeUsedMs) / 1000.0, 0, 'f', 3);
     lines << QStringLiteral("created: %1  modified: %2  transferred: %3")
                  .arg(job.creationTime.toString(Qt::ISODate), job.modificationTime.toString(Qt::ISODate),
                       job.transferCompletionTime.isValid() ? job.transferCompletionTime.toString(Qt::ISODate) : QStringLiteral("-"));

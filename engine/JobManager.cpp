@@ -4,7 +4,10 @@
 #include "Downloader.h"
 #include "FileRules.h"
 #include "HttpDate.h"
+#include "JobAccess.h"
 #include "JobStore.h"
+#include "NotifyCommand.h"
+#include "OwnerIdentity.h"
 
 #include <QDir>
 #include <QFile>
@@ -56,6 +59,7 @@ JobManager::JobManager(JobStore *store, Downloader *downloader, Clock *clock, QO
     , m_store(store)
     , m_downloader(downloader)
     , m_clock(clock)
+    , m_notify(new NotifyCommand(this))
 {
     qRegisterMetaType<Job>();
     qRegisterMetaType<TransferRequest>();
@@ -70,13 +74,23 @@ JobManager::JobManager(JobStore *store, Downloader *downloader, Clock *clock, QO
     m_timer.setInterval(1000);
     connect(&m_timer, &QTimer::timeout, this, &JobManager::tick);
     m_timer.start();
+    m_deadline.setSingleShot(true);
+    m_deadline.setTimerType(Qt::PreciseTimer);
+    connect(&m_deadline, &QTimer::timeout, this, &JobManager::tick);
+    connect(m_notify, &NotifyCommand::finished, this, &JobManager::onNotifyFinished);
 }
 
 JobManager::~JobManager()
 {
     const auto ids = m_runtime.keys();
-    for (const QUuid &id : ids)
+    for (const QUuid &id : ids) {
         stopTransfer(id);
+        auto job = m_jobs.find(id);
+        if (job != m_jobs.end() && m_runtime[id].counting) {
+            trackDownloadClock(*job); // the time up to this stop survives the restart
+            m_store->saveDownloadTime(id, job->downloadTimeUsedMs);
+        }
+    }
 }
 
 void JobManager::load()
@@ -95,6 +109,7 @@ void JobManager::load()
         if (isActive(job.state))
             job.state = JobState::Queued; // it was running when the engine stopped
         Runtime &rt = m_runtime[job.id];
+        rt.committedState = job.state;
         if (job.state == JobState::TransientError) {
             rt.retryAtMs = now; // retry soon after a restart
             rt.noProgressSinceMs = now;
@@ -121,17 +136,27 @@ const Job *JobManager::job(const QUuid &id) const
     return it == m_jobs.constEnd() ? nullptr : &*it;
 }
 
-Status JobManager::find(const QString &idOrName, QUuid *id) const
+Job JobManager::snapshot(const QUuid &id) const
 {
+    Job job = m_jobs.value(id);
+    const Runtime rt = m_runtime.value(id);
+    if (rt.counting)
+        job.downloadTimeUsedMs += qMax<qint64>(0, m_clock->monotonicMs() - rt.accountedUntilMs);
+    return job;
+}
+
+Status JobManager::find(const QString &idOrName, QUuid *id, const Owner *caller) const
+{
+    const auto visible = [&](const QUuid &candidate) { return !caller || canSee(*caller, m_jobs.value(candidate).owner); };
     const QUuid asId = QUuid::fromString(idOrName.trimmed());
-    if (!asId.isNull() && m_jobs.contains(asId)) {
+    if (!asId.isNull() && m_jobs.contains(asId) && visible(asId)) {
         *id = asId;
         return {};
     }
     QUuid match;
     int count = 0;
     for (const QUuid &candidate : m_order) {
-        if (m_jobs.value(candidate).displayName == idOrName) {
+        if (m_jobs.value(candidate).displayName == idOrName && visible(candidate)) {
             match = candidate;
             ++count;
         }
@@ -179,8 +204,19 @@ Status JobManager::change(const QUuid &id, F &&apply)
 
 bool JobManager::commit(Job &job)
 {
+    trackDownloadClock(job);
+    Runtime &rt = m_runtime[job.id];
+    const bool notifiable = job.state == JobState::Transferred || job.state == JobState::Error;
+    if (!notifiable) {
+        job.notifyPending = false;
+    } else if (rt.committedState != job.state && !job.notifyProgram.isEmpty()) {
+        job.notifyPending = true; // spec §3: the program runs on TRANSFERRED or ERROR
+        rt.notifyAtMs = m_clock->monotonicMs();
+        scheduleSoon();
+    }
     if (!m_store->saveJob(job))
         return false;
+    rt.committedState = job.state;
     emit jobChanged(job);
     return true;
 }
@@ -220,12 +256,22 @@ Status JobManager::createJob(const QString &displayName, const Owner &owner, QUu
 
 Status JobManager::addFile(const QUuid &id, const QString &remoteUrl, const QString &localName)
 {
+    Status found;
+    const Job *target = mutableJob(id, &found);
+    if (!target)
+        return found;
     QUrl url;
     QString local;
     if (Status s = checkRemoteUrl(remoteUrl, &url); !s)
         return s;
-    if (Status s = checkLocalName(localName, &local); !s)
-        return s;
+    {
+        // The folder must be writable by the job's owner, not merely by the engine (spec §2.8).
+        const OwnerIdentity identity(target->owner);
+        if (!identity.ok())
+            return {hr::E_ACCESSDENIED, QStringLiteral("cannot check '%1' as the job's owner").arg(localName)};
+        if (Status s = checkLocalName(localName, &local); !s)
+            return s;
+    }
     return change(id, [&](Job &job) -> Status {
         if (job.files.size() >= defaults::MaxFilesPerJob)
             return {hr::BG_E_TOO_MANY_FILES_IN_JOB, QStringLiteral("a job holds at most %1 files").arg(defaults::MaxFilesPerJob)};
@@ -250,6 +296,8 @@ Status JobManager::resume(const QUuid &id)
             job.queueSequence = m_nextSequence++;
             m_runtime[id].noProgressSinceMs = -1;
         }
+        if (r)
+            m_runtime[id].accountedUntilMs = m_clock->monotonicMs(); // Resume starts a new clock
         return r;
     });
     if (s)
@@ -275,9 +323,12 @@ Status JobManager::cancel(const QUuid &id)
     stopTransfer(id);
     job->cancel();
     bool leftovers = false;
-    for (const JobFile &f : std::as_const(job->files))
-        if (QFile::exists(f.tempName) && !QFile::remove(f.tempName))
-            leftovers = true;
+    {
+        const OwnerIdentity identity(job->owner);
+        for (const JobFile &f : std::as_const(job->files))
+            if (QFile::exists(f.tempName) && !QFile::remove(f.tempName))
+                leftovers = true;
+    }
     removeFinal(*job);
     scheduleSoon();
     if (leftovers)
@@ -295,6 +346,9 @@ Status JobManager::complete(const QUuid &id)
 
     QStringList problems;
     bool partial = false;
+    const OwnerIdentity identity(job->owner); // the files are the owner's: rename them as the owner
+    if (!identity.ok())
+        return {hr::E_ACCESSDENIED, QStringLiteral("cannot act as the job's owner to move its files")};
     for (JobFile &f : job->files) {
         if (f.completed)
             continue;
@@ -452,6 +506,8 @@ void JobManager::tick()
 
     for (const QUuid &id : std::as_const(m_order)) {
         Job &job = m_jobs[id];
+        if (!m_online && job.state == JobState::Queued)
+            waitForNetwork(job, now);
         if (job.state != JobState::TransientError)
             continue;
         Runtime &rt = m_runtime[id];
@@ -460,38 +516,56 @@ void JobManager::tick()
             job.modificationTime = m_clock->now();
             commit(job);
             emit jobFailed(id);
-        } else if (now >= rt.retryAtMs) {
-            requeue(job);
+        } else if (m_online && now >= rt.retryAtMs) {
+            requeue(job); // offline, every retry waits for the network instead (spec §1.2)
         }
     }
 
-    for (const QUuid &id : std::as_const(m_order))
-        if (isActive(m_jobs[id].state))
-            accountDownloadTime(m_jobs[id], now);
-
-    QList<SchedulerEntry> candidates;
     for (const QUuid &id : std::as_const(m_order)) {
-        const Job &job = m_jobs[id];
-        if (job.state == JobState::Queued || isActive(job.state))
-            candidates << SchedulerEntry{id, job.priority, isActive(job.state), m_runtime.value(id).runningSinceMs,
-                                         job.queueSequence};
+        Job &job = m_jobs[id];
+        if (!isActive(job.state))
+            continue;
+        trackDownloadClock(job);
+        m_store->saveDownloadTime(id, job.downloadTimeUsedMs); // a crash loses at most one tick
+        checkDownloadTime(job);
     }
-    const SchedulerDecision decision = m_scheduler.decide(candidates, now);
-    for (const QUuid &id : decision.preempt) {
-        stopTransfer(id);
-        requeue(m_jobs[id]);
+
+    runNotifications(now);
+
+    if (m_online) {
+        QList<SchedulerEntry> candidates;
+        for (const QUuid &id : std::as_const(m_order)) {
+            const Job &job = m_jobs[id];
+            if (job.state == JobState::Queued || isActive(job.state))
+                candidates << SchedulerEntry{id, job.priority, isActive(job.state), m_runtime.value(id).runningSinceMs,
+                                             job.queueSequence};
+        }
+        const SchedulerDecision decision = m_scheduler.decide(candidates, now);
+        for (const QUuid &id : decision.preempt) {
+            stopTransfer(id);
+            requeue(m_jobs[id]);
+        }
+        for (const QUuid &id : decision.start)
+            startJob(m_jobs[id]);
     }
-    for (const QUuid &id : decision.start)
-        startJob(m_jobs[id]);
+    armDeadline(m_clock->monotonicMs());
 }
 
-// Only CONNECTING and TRANSFERRING time counts, on CLOCK_BOOTTIME so that a suspend-to-RAM
-// mid-transfer counts too (spec §5.2). 0 means no limit.
-void JobManager::accountDownloadTime(Job &job, qint64 now)
+// The maximum-download-time clock runs exactly while the job is CONNECTING or TRANSFERRING, on
+// CLOCK_BOOTTIME so that a suspend-to-RAM mid-transfer counts too (spec §5.2).
+void JobManager::trackDownloadClock(Job &job)
 {
     Runtime &rt = m_runtime[job.id];
-    job.downloadTimeUsedMs += qMax<qint64>(0, now - rt.accountedUntilMs);
+    const qint64 now = m_clock->monotonicMs();
+    if (rt.counting)
+        job.downloadTimeUsedMs += qMax<qint64>(0, now - rt.accountedUntilMs);
     rt.accountedUntilMs = now;
+    rt.counting = isActive(job.state);
+}
+
+// Expiry stops the transfer at once and fails the job. 0 means no limit.
+void JobManager::checkDownloadTime(Job &job)
+{
     if (job.maximumDownloadTime == 0 || job.downloadTimeUsedMs < qint64(job.maximumDownloadTime) * 1000)
         return;
     stopTransfer(job.id);
@@ -502,6 +576,82 @@ void JobManager::accountDownloadTime(Job &job, qint64 now)
     job.modificationTime = m_clock->now();
     commit(job);
     emit jobFailed(job.id);
+}
+
+// Between ticks a precise timer fires at the nearest expiry, so a job ends within milliseconds
+// of its limit rather than up to a tick late.
+void JobManager::armDeadline(qint64 now)
+{
+    qint64 soonest = -1;
+    for (auto it = m_runtime.cbegin(); it != m_runtime.cend(); ++it) {
+        if (!it->counting)
+            continue;
+        const auto job = m_jobs.constFind(it.key());
+        if (job == m_jobs.cend() || job->maximumDownloadTime == 0)
+            continue;
+        const qint64 left = qint64(job->maximumDownloadTime) * 1000 - job->downloadTimeUsedMs - (now - it->accountedUntilMs);
+        soonest = soonest < 0 ? qMax<qint64>(0, left) : qMin(soonest, qMax<qint64>(0, left));
+    }
+    if (soonest >= 0 && soonest <= m_timer.interval())
+        m_deadline.start(int(soonest));
+    else
+        m_deadline.stop();
+}
+
+void JobManager::setNetworkOnline(bool online)
+{
+    if (online == m_online)
+        return;
+    m_online = online;
+    qCInfo(lcJobs) << (online ? "network back: queueing the jobs that waited" : "network gone: active jobs wait");
+    const qint64 now = m_clock->monotonicMs();
+    for (const QUuid &id : std::as_const(m_order)) {
+        Job &job = m_jobs[id];
+        if (!online && (job.state == JobState::Queued || isActive(job.state)))
+            waitForNetwork(job, now);
+        else if (online && job.state == JobState::TransientError)
+            requeue(job); // any error code: the network's return is worth a new attempt
+    }
+    scheduleSoon();
+}
+
+void JobManager::waitForNetwork(Job &job, qint64 now)
+{
+    stopTransfer(job.id);
+    Runtime &rt = m_runtime[job.id];
+    if (rt.noProgressSinceMs < 0)
+        rt.noProgressSinceMs = now; // the no-progress timeout still runs while offline
+    job.toTransientError({ErrorContext::GeneralTransport, hr::BG_E_NETWORK_DISCONNECTED,
+                          QStringLiteral("the network is disconnected; the job continues when it returns"),
+                          job.currentFileIndex()});
+    job.modificationTime = m_clock->now();
+    commit(job);
+}
+
+void JobManager::runNotifications(qint64 now)
+{
+    for (const QUuid &id : std::as_const(m_order)) {
+        const Job &job = m_jobs[id];
+        if (job.notifyPending && !m_notify->isRunning(id) && now >= m_runtime[id].notifyAtMs)
+            m_notify->run(job);
+    }
+}
+
+// Non-zero exit with the job still open: run it again after MinimumRetryDelay (spec §3).
+void JobManager::onNotifyFinished(const QUuid &id, bool succeeded, const QString &detail)
+{
+    auto it = m_jobs.find(id);
+    if (it == m_jobs.end() || !it->notifyPending)
+        return;
+    if (succeeded) {
+        it->notifyPending = false;
+        commit(*it);
+        return;
+    }
+    m_runtime[id].notifyAtMs = m_clock->monotonicMs() + qint64(it->minimumRetryDelay) * 1000;
+    const QString message = QStringLiteral("%1; it runs again in %2 s").arg(detail).arg(it->minimumRetryDelay);
+    qCWarning(lcJobs).noquote() << it->displayName << ":" << message;
+    emit warning(id, message);
 }
 
 void JobManager::requeue(Job &job)
@@ -536,10 +686,11 @@ void JobManager::startJob(Job &job)
     request.headers = job.customHeaders;
     request.checkpointBytes = m_settings.checkpointBytes;
     request.checkpointMs = m_settings.checkpointMs;
+    request.owner = job.owner;
 
     Runtime &rt = m_runtime[job.id];
     if (!isActive(job.state))
-        rt.runningSinceMs = rt.accountedUntilMs = m_clock->monotonicMs();
+        rt.runningSinceMs = m_clock->monotonicMs();
     rt.ticket = request.ticket;
     m_tickets.insert(request.ticket, job.id);
     if (job.state != JobState::Transferring) {

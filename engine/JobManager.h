@@ -15,6 +15,7 @@ namespace ferry {
 class Clock;
 class Downloader;
 class JobStore;
+class NotifyCommand;
 struct TransferCheckpoint;
 struct TransferFailure;
 
@@ -37,7 +38,9 @@ public:
 
     QList<Job> jobs() const;                         // non-final jobs, in creation order
     const Job *job(const QUuid &id) const;
-    Status find(const QString &idOrName, QUuid *id) const;
+    Job snapshot(const QUuid &id) const;             // with the download time used up to now
+    // By id or display name; with a caller, among the jobs that caller may see (JobAccess).
+    Status find(const QString &idOrName, QUuid *id, const Owner *caller = nullptr) const;
 
     Status createJob(const QString &displayName, const Owner &owner, QUuid *id);
     Status addFile(const QUuid &id, const QString &remoteUrl, const QString &localName);
@@ -63,6 +66,12 @@ public:
 
     void tick();                                     // retry delays, timeouts and scheduling
 
+    // The network-state seam (fed by NetworkWatch): when the network goes, QUEUED and active
+    // jobs wait in TRANSIENT_ERROR with NETWORK_DISCONNECTED; when it returns, every job in
+    // TRANSIENT_ERROR is queued again (spec §1.2).
+    void setNetworkOnline(bool online);
+    bool isNetworkOnline() const { return m_online; }
+
 signals:
     void jobChanged(const ferry::Job &job);
     void jobRemoved(const QUuid &id);
@@ -78,6 +87,9 @@ private:
         qint64 accountedUntilMs = 0;                 // download time counted up to here
         qint64 retryAtMs = 0;
         qint64 noProgressSinceMs = -1;               // -1: progress since the last error
+        bool counting = false;                       // the download-time clock runs
+        qint64 notifyAtMs = 0;                       // next run of the notification program
+        JobState committedState = JobState(-1);      // state at the last commit
     };
 
     Job *mutableJob(const QUuid &id, Status *status);
@@ -89,7 +101,12 @@ private:
     void startJob(Job &job);
     void stopTransfer(const QUuid &id);
     void requeue(Job &job);
-    void accountDownloadTime(Job &job, qint64 now);
+    void trackDownloadClock(Job &job);
+    void checkDownloadTime(Job &job);
+    void armDeadline(qint64 now);
+    void waitForNetwork(Job &job, qint64 now);
+    void runNotifications(qint64 now);
+    void onNotifyFinished(const QUuid &id, bool succeeded, const QString &detail);
     Job *jobForTicket(quint64 ticket);
 
     void onResponded(quint64 ticket);
@@ -112,7 +129,10 @@ private:
     quint64 m_nextTicket = 1;
     quint64 m_nextSequence = 1;
     QTimer m_timer;
+    QTimer m_deadline;                               // the nearest maximum-download-time expiry
+    NotifyCommand *m_notify;
     bool m_tickPending = false;
+    bool m_online = true;
 };
 
 } // namespace ferry

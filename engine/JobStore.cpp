@@ -52,11 +52,13 @@ QByteArray jobProperties(const Job &j)
         {QStringLiteral("downloadTimeUsedMs"), double(j.downloadTimeUsedMs)},
         {QStringLiteral("peerCachingFlags"), double(j.peerCachingFlags)},
         {QStringLiteral("ownerUid"), double(j.owner.uid)},
+        {QStringLiteral("ownerGid"), double(j.owner.gid)},
         {QStringLiteral("ownerName"), j.owner.userName},
         {QStringLiteral("ownerElevated"), j.owner.elevated},
         {QStringLiteral("ownerIntegrity"), int(j.owner.integrity)},
         {QStringLiteral("notifyProgram"), j.notifyProgram},
         {QStringLiteral("notifyParameters"), j.notifyParameters},
+        {QStringLiteral("notifyPending"), j.notifyPending},
         {QStringLiteral("proxyUsage"), int(j.proxyUsage)},
         {QStringLiteral("proxyList"), j.proxyList},
         {QStringLiteral("proxyBypass"), j.proxyBypassList},
@@ -84,11 +86,13 @@ void applyProperties(Job &j, const QByteArray &json)
     j.downloadTimeUsedMs = qint64(o.value(QLatin1String("downloadTimeUsedMs")).toDouble());
     j.peerCachingFlags = quint32(o.value(QLatin1String("peerCachingFlags")).toDouble());
     j.owner.uid = uint(o.value(QLatin1String("ownerUid")).toDouble());
+    j.owner.gid = uint(o.value(QLatin1String("ownerGid")).toDouble());
     j.owner.userName = o.value(QLatin1String("ownerName")).toString();
     j.owner.elevated = o.value(QLatin1String("ownerElevated")).toBool();
     j.owner.integrity = IntegrityLevel(o.value(QLatin1String("ownerIntegrity")).toInt());
     j.notifyProgram = o.value(QLatin1String("notifyProgram")).toString();
     j.notifyParameters = o.value(QLatin1String("notifyParameters")).toString();
+    j.notifyPending = o.value(QLatin1String("notifyPending")).toBool();
     j.proxyUsage = ProxyUsage(o.value(QLatin1String("proxyUsage")).toInt());
     j.proxyList = o.value(QLatin1String("proxyList")).toString();
     j.proxyBypassList = o.value(QLatin1String("proxyBypass")).toString();
@@ -274,6 +278,18 @@ QList<Job> JobStore::loadJobs()
         f.lastModified = q.value(5).toString();
     }
     return jobs;
+}
+
+bool JobStore::saveDownloadTime(const QUuid &id, qint64 ms)
+{
+    QSqlQuery q(QSqlDatabase::database(m_connectionName));
+    q.prepare(QStringLiteral("UPDATE jobs SET props = json_set(props, '$.downloadTimeUsedMs', ?) WHERE id = ?"));
+    q.addBindValue(double(ms));
+    q.addBindValue(id.toString(QUuid::WithoutBraces));
+    if (q.exec())
+        return true;
+    qCWarning(lcStore) << "cannot save the download time:" << q.lastError().text();
+    return false;
 }
 
 bool JobStore::saveJob(const Job &job)

@@ -26,6 +26,7 @@ public:
 
     QList<Job> loadJobs();                  // with checkpointed progress applied
     bool saveJob(const Job &job);           // the job row and its file rows, one transaction
+    bool saveDownloadTime(const QUuid &id, qint64 ms); // one field, cheap enough for every tick
     bool removeJob(const QUuid &id);        // row, files and checkpoints
     bool clearCheckpoint(const QUuid &id, int fileIndex);
 

@@ -2,6 +2,7 @@
 
 #include "HttpDate.h"
 #include "JobStore.h"
+#include "OwnerIdentity.h"
 
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
@@ -94,7 +95,12 @@ Transfer::~Transfer()
 
 void Transfer::start()
 {
-    if (!m_part.open(m_req.offset))
+    bool opened = false;
+    {
+        const OwnerIdentity identity(m_req.owner);
+        opened = identity.ok() && m_part.open(m_req.offset);
+    }
+    if (!opened)
         return failLocal();
     if (m_part.offset() != m_req.offset)
         record(m_part.offset());
@@ -405,8 +411,10 @@ void Transfer::finishWith(const TransferFailure &failure)
 void Transfer::failLocal()
 {
     TransferFailure f;
-    f.error = {ErrorContext::LocalFile, m_part.diskFull() ? hr::E_DISK_FULL : hr::E_ACCESSDENIED, m_part.errorString(),
-               m_req.fileIndex};
+    const QString why = m_part.errorString().isEmpty()
+                            ? QStringLiteral("cannot act as the job's owner to open %1").arg(m_req.tempName)
+                            : m_part.errorString();
+    f.error = {ErrorContext::LocalFile, m_part.diskFull() ? hr::E_DISK_FULL : hr::E_ACCESSDENIED, why, m_req.fileIndex};
     f.transient = false;
     finishWith(f);
 }

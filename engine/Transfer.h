@@ -3,6 +3,7 @@
 #pragma once
 
 #include "BitsError.h"
+#include "Owner.h"
 #include "PartFile.h"
 
 #include <QElapsedTimer>
@@ -31,6 +32,7 @@ struct TransferRequest
     QString etag;
     QString lastModified;
     QStringList headers;         // "Name: value"
+    Owner owner;                 // the part file is created with this identity
     qint64 checkpointBytes = 64 << 20;
     int checkpointMs = 1000;
 };

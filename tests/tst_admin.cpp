@@ -17,6 +17,7 @@
 #include <QUuid>
 
 #include <memory>
+#include <csignal>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -120,6 +121,8 @@ private slots:
     void transferTwoFilesFromNginx();
     void transferOf404FailsAndKeepsJobInError();
     void cancelRemovesTemporaryFiles();
+    void maximumDownloadTimeEndsTheJobWithinASecond();
+    void downloadTimeSurvivesAKilledEngine();
     void racingClientsStartOneEngine();
     void noEngineRunsAfterShutdownFollowingARace();
 
@@ -621,6 +624,57 @@ void TestAdmin::cancelRemovesTemporaryFiles()
     QVERIFY(!idsOf(listJson(m_profile)).contains(id));
     const AdminResult gone = runAdmin(m_profile, {QStringLiteral("getstate"), id});
     QVERIFY2(gone.exitCode > 0 && gone.err.contains(QLatin1String("NOT_FOUND")), qPrintable(describe(gone)));
+}
+
+void TestAdmin::maximumDownloadTimeEndsTheJobWithinASecond()
+{
+    // Real time, real engine: a 2 s limit on a ~30 s download. `wait` is told of the ERROR by
+    // notification; the engine's own CONNECTING/TRANSFERRING clock says when it struck.
+    const QString id = createJob(QStringLiteral("limited"));
+    QVERIFY(!id.isEmpty());
+    const QString local = m_downloads + QStringLiteral("/limited.bin");
+    ADMIN_OK(runAdmin(m_profile, {QStringLiteral("addfile"), id, url(QStringLiteral("/slow/big.bin")), local}));
+    ADMIN_OK(runAdmin(m_profile, {QStringLiteral("setmaxdownloadtime"), id, QStringLiteral("2")}));
+    const int requestsBefore = int(m_nginx->accessLog().size());
+    ADMIN_OK(runAdmin(m_profile, {QStringLiteral("resume"), id}));
+
+    const AdminResult waited = runAdmin(m_profile, {QStringLiteral("wait"), id});
+    QVERIFY2(waited.exitCode > 0 && waited.out.contains(QLatin1String("ERROR")), qPrintable(describe(waited)));
+    const QJsonObject job = info(id);
+    QCOMPARE(job.value(QLatin1String("state")).toString(), QStringLiteral("ERROR"));
+    const QJsonObject error = job.value(QLatin1String("error")).toObject();
+    QCOMPARE(error.value(QLatin1String("name")).toString(), QStringLiteral("MAXDOWNLOAD_TIMEOUT"));
+    QCOMPARE(error.value(QLatin1String("code")).toString(), QStringLiteral("0x80200054"));
+    QCOMPARE(job.value(QLatin1String("maxDownloadTime")).toDouble(), 2.0);
+    const double used = job.value(QLatin1String("downloadTimeUsed")).toDouble();
+    QVERIFY2(used >= 2.0 && used < 3.0, qPrintable(QStringLiteral("time used: %1 s").arg(used)));
+
+    // The transfer stopped at once: nginx logs a request when its connection ends, long before
+    // the ~30 s the whole file takes.
+    QTRY_VERIFY_WITH_TIMEOUT(m_nginx->accessLog().size() > requestsBefore, 10000);
+    QVERIFY(m_nginx->accessLog().constLast().bytesSent < 8 * MiB);
+    QVERIFY(!QFileInfo::exists(local));
+}
+
+void TestAdmin::downloadTimeSurvivesAKilledEngine()
+{
+    const QString id = createJob(QStringLiteral("clock across a crash"));
+    QVERIFY(!id.isEmpty());
+    const QString local = m_downloads + QStringLiteral("/crash.bin");
+    ADMIN_OK(runAdmin(m_profile, {QStringLiteral("addfile"), id, url(QStringLiteral("/slow/big.bin")), local}));
+    ADMIN_OK(runAdmin(m_profile, {QStringLiteral("resume"), id}));
+    QTRY_VERIFY_WITH_TIMEOUT(info(id).value(QLatin1String("downloadTimeUsed")).toDouble() >= 2.5, 30000);
+
+    const qint64 pid = lockPid(m_profile);
+    QVERIFY(pid > 0);
+    QCOMPARE(::kill(pid_t(pid), SIGKILL), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!isAlive(pid), 10000);
+
+    // The engine saves the clock every second: at most that much is lost, and Resume was not
+    // called, so the restarted engine continues from there.
+    const double used = info(id).value(QLatin1String("downloadTimeUsed")).toDouble(); // auto-starts the engine
+    QVERIFY2(used >= 1.5, qPrintable(QStringLiteral("time used after the restart: %1 s").arg(used)));
+    ADMIN_OK(runAdmin(m_profile, {QStringLiteral("cancel"), id}));
 }
 
 void TestAdmin::racingClientsStartOneEngine()

@@ -165,9 +165,6 @@ private slots:
     void maxBackgroundJobsSetting();
     void roundRobinByTimeSlice();
 
-    // Limits
-    void maximumDownloadTimeEndsInError();
-
     // Persistence
     void propertiesSurviveRestart();
 
@@ -954,29 +951,6 @@ void tst_Download::roundRobinByTimeSlice()
 
     for (const QUuid &id : {a, b})
         QVERIFY(m_f->jobs()->cancel(id).ok());
-}
-
-// ---------------------------------------------------------------------------------------------
-// Limits
-
-void tst_Download::maximumDownloadTimeEndsInError()
-{
-    // Spec §5.2: only CONNECTING/TRANSFERRING time counts; expiry is ERROR MAXDOWNLOAD_TIMEOUT.
-    const QUuid id = m_f->addJob(QStringLiteral("limited"), {{trickleUrl(73), QStringLiteral("limited.bin")}});
-    QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
-    QVERIFY(m_f->jobs()->setMaximumDownloadTime(id, 30).ok());
-    QCOMPARE(m_f->job(id).maximumDownloadTime, 30u);
-    m_f->advance(3600 * 1000); // SUSPENDED time is free
-    QVERIFY(m_f->jobs()->resume(id).ok());
-    WAIT_STATE(id, JobState::Transferring);
-
-    m_f->advance(20 * 1000);
-    QCOMPARE(m_f->state(id), JobState::Transferring);
-    m_f->advance(11 * 1000); // 31 s spent transferring
-    QCOMPARE(m_f->state(id), JobState::Error);
-    QCOMPARE(hex(m_f->job(id).error.code), hex(hr::BG_E_MAXDOWNLOAD_TIMEOUT));
-    QVERIFY(m_f->jobs()->cancel(id).ok());
-    QVERIFY(!QFile::exists(partName(m_f->downloadPath(QStringLiteral("limited.bin")), id)));
 }
 
 // ---------------------------------------------------------------------------------------------
