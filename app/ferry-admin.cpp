@@ -31,7 +31,12 @@ void printUsage()
         "  setdisplayname JOB NAME | setdescription JOB TEXT | setproxysettings JOB USAGE [LIST] [BYPASS]\n"
         "  getconfig | setconfig KEY VALUE   (maxBackgroundJobs, timeSliceSeconds, checkpointBytes)\n"
         "  wait JOB | transfer NAME URL LOCALPATH [URL LOCALPATH ...] | shutdown\n"
-        "JOB is a job id or a unique display name.\n",
+        "JOB is a job id or a unique display name.\n"
+        "setnotifycmdline: PROGRAM is an absolute path; PARAMETERS is one string whose first word is the\n"
+        "  program's own name (as in bitsadmin), e.g. '/usr/bin/notify-send' 'notify-send \"Download done\"'.\n"
+        "  It runs without a shell on TRANSFERRED or ERROR with FERRY_JOB_ID, FERRY_JOB_NAME and\n"
+        "  FERRY_JOB_STATE set, and again after the retry delay while it exits non-zero.\n"
+        "A root engine serves every local user: pass its --profile; each user sees only their own jobs.\n",
         stderr);
 }
 
