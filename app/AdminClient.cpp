@@ -74,9 +74,11 @@ bool AdminClient::connectOrStartEngine(QString *error)
     return false;
 }
 
-AdminReply AdminClient::request(const QString &verb, const QStringList &args)
+AdminReply AdminClient::request(const QString &verb, const QStringList &args, bool json)
 {
-    const QJsonObject req{{QStringLiteral("verb"), verb}, {QStringLiteral("args"), QJsonArray::fromStringList(args)}};
+    const QJsonObject req{{QStringLiteral("verb"), verb},
+                          {QStringLiteral("args"), QJsonArray::fromStringList(args)},
+                          {QStringLiteral("json"), json}};
     m_socket.write(QJsonDocument(req).toJson(QJsonDocument::Compact) + '\n');
     m_socket.flush();
     while (!m_socket.canReadLine()) {

@@ -15,7 +15,8 @@ public:
     explicit AdminClient(Profile profile);
 
     bool connectOrStartEngine(QString *error);
-    AdminReply request(const QString &verb, const QStringList &args);   // blocks until the reply
+    // Blocks until the reply. json: whether the caller will print the JSON form.
+    AdminReply request(const QString &verb, const QStringList &args, bool json = false);
 
 private:
     bool tryConnect();

@@ -134,7 +134,7 @@ int main(int argc, char **argv)
     }
     if (verb == QLatin1String("transfer"))
         return transfer(client, args);
-    const AdminReply r = client.request(verb, args);
+    const AdminReply r = client.request(verb, args, json);
     if (!r.ok)
         return fail(r);
     print(r, json);

@@ -79,7 +79,7 @@ QString AdminVerbs::normalizedVerb(QString verb)
     return verb.toLower();
 }
 
-AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, const Owner &caller)
+AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, const Owner &caller, bool wantJson)
 {
     const QString verb = normalizedVerb(rawVerb);
 
@@ -94,13 +94,17 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
     if (verb == QLatin1String("list")) {
         QStringList lines;
         QJsonArray array;
+        int count = 0;
         for (const Job &job : m_jobs->jobs()) {
             if (!canSee(caller, job.owner))
                 continue; // other users' jobs do not exist for this caller
-            lines << jobSummaryLine(job);
-            array << jobToJson(m_jobs->snapshot(job.id));
+            ++count;
+            if (wantJson)
+                array << jobToJson(m_jobs->snapshot(job.id));
+            else
+                lines << jobSummaryLine(job);
         }
-        lines << QStringLiteral("Listed %1 job(s).").arg(array.size());
+        lines << QStringLiteral("Listed %1 job(s).").arg(count);
         return success(lines.join(QLatin1Char('\n')), array);
     }
     if (verb == QLatin1String("getconfig") || verb == QLatin1String("setconfig")) {
@@ -112,10 +116,11 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
                 return usage(verb, QStringLiteral("KEY VALUE"));
             return fromStatus(m_jobs->setSetting(args[0], args[1]));
         }
-        return success(QStringLiteral("maxBackgroundJobs %1\ntimeSliceSeconds %2\ncheckpointBytes %3")
+        return success(QStringLiteral("maxBackgroundJobs %1\ntimeSliceSeconds %2\ncheckpointBytes %3\nsyncCheckpoints %4")
                            .arg(s.maxBackgroundJobs)
                            .arg(s.timeSliceSeconds)
-                           .arg(s.checkpointBytes));
+                           .arg(s.checkpointBytes)
+                           .arg(s.syncCheckpoints ? 1 : 0));
     }
 
     // Everything else names a job first.

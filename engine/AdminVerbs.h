@@ -28,7 +28,8 @@ class AdminVerbs
 {
 public:
     AdminVerbs(JobManager *jobs, uint engineUid) : m_jobs(jobs), m_engineUid(engineUid) {}
-    AdminReply handle(const QString &verb, const QStringList &args, const Owner &caller);
+    // wantJson: the client prints JSON; verbs whose two forms are costly (list) build only one.
+    AdminReply handle(const QString &verb, const QStringList &args, const Owner &caller, bool wantJson = true);
 
     static QString normalizedVerb(QString verb);   // "/Resume" -> "resume"
 

@@ -128,7 +128,7 @@ void ControlServer::handle(QLocalSocket *socket, const QByteArray &line)
         onJobChanged(*m_jobs->job(id)); // it may be done already
         return;
     }
-    reply(socket, m_verbs.handle(verb, args, caller));
+    reply(socket, m_verbs.handle(verb, args, caller, request.value(QLatin1String("json")).toBool(true)));
 }
 
 // Identity from the kernel: SO_PEERCRED as recorded at connect time, and /proc of that pid. If

@@ -11,6 +11,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QLoggingCategory>
 #include <QThread>
 
@@ -99,6 +100,7 @@ void JobManager::load()
     m_settings.timeSliceSeconds = qMax(1, m_store->setting(QStringLiteral("timeSliceSeconds"), QStringLiteral("60")).toInt());
     m_settings.checkpointBytes =
         qMax<qint64>(4096, m_store->setting(QStringLiteral("checkpointBytes"), QString::number(64 << 20)).toLongLong());
+    m_settings.syncCheckpoints = m_store->setting(QStringLiteral("syncCheckpoints"), QStringLiteral("0")) == QLatin1String("1");
     m_scheduler.maxBackgroundJobs = m_settings.maxBackgroundJobs;
     m_scheduler.timeSliceMs = qint64(m_settings.timeSliceSeconds) * 1000;
 
@@ -108,6 +110,7 @@ void JobManager::load()
         m_nextSequence = qMax(m_nextSequence, job.queueSequence + 1);
         if (isActive(job.state))
             job.state = JobState::Queued; // it was running when the engine stopped
+        const bool lostBytes = checkTransferredFiles(job);
         Runtime &rt = m_runtime[job.id];
         rt.committedState = job.state;
         if (job.state == JobState::TransientError) {
@@ -116,9 +119,35 @@ void JobManager::load()
         }
         m_order << job.id;
         m_jobs.insert(job.id, job);
+        if (lostBytes)
+            commit(m_jobs[job.id]);
     }
     qCInfo(lcJobs) << "loaded" << m_jobs.size() << "jobs";
     scheduleSoon();
+}
+
+// A file counts as transferred only while its temporary file still holds all its bytes: after a
+// power loss (Ferry does not fdatasync unless syncCheckpoints is on) or a user's meddling, the
+// missing tail is fetched again instead of Complete presenting a short file.
+bool JobManager::checkTransferredFiles(Job &job)
+{
+    bool changed = false;
+    for (JobFile &f : job.files) {
+        if (!f.transferred || f.completed)
+            continue;
+        const QFileInfo temp(f.tempName);
+        const qint64 held = temp.exists() ? temp.size() : 0;
+        if (f.bytesTotal >= 0 && held == f.bytesTotal)
+            continue;
+        qCWarning(lcJobs).noquote() << job.displayName << ":" << f.tempName << "holds" << held << "of" << f.bytesTotal
+                                    << "bytes; fetching the rest again";
+        f.transferred = false;
+        f.bytesTransferred = qMin(held, qMax<qint64>(0, f.bytesTotal));
+        changed = true;
+    }
+    if (changed && job.state == JobState::Transferred)
+        job.state = JobState::Queued;
+    return changed;
 }
 
 QList<Job> JobManager::jobs() const
@@ -489,9 +518,11 @@ Status JobManager::setSetting(const QString &key, const QString &value)
         m_scheduler.timeSliceMs = (m_settings.timeSliceSeconds = int(n)) * qint64(1000);
     else if (key == QLatin1String("checkpointBytes") && ok && n >= 4096)
         m_settings.checkpointBytes = n;
+    else if (key == QLatin1String("syncCheckpoints") && ok && (n == 0 || n == 1))
+        m_settings.syncCheckpoints = n == 1;
     else
         return {hr::E_INVALIDARG, QStringLiteral("unknown setting or bad value: %1=%2 (maxBackgroundJobs 1..64, "
-                                                 "timeSliceSeconds 1..86400, checkpointBytes >= 4096)")
+                                                 "timeSliceSeconds 1..86400, checkpointBytes >= 4096, syncCheckpoints 0|1)")
                                       .arg(key, value)};
     if (!m_store->setSetting(key, value))
         return {hr::E_FAIL, QStringLiteral("the setting could not be saved")};
@@ -686,6 +717,7 @@ void JobManager::startJob(Job &job)
     request.headers = job.customHeaders;
     request.checkpointBytes = m_settings.checkpointBytes;
     request.checkpointMs = m_settings.checkpointMs;
+    request.syncCheckpoints = m_settings.syncCheckpoints;
     request.owner = job.owner;
 
     Runtime &rt = m_runtime[job.id];

@@ -25,6 +25,7 @@ struct EngineSettings
     int timeSliceSeconds = 60;
     qint64 checkpointBytes = 64 << 20;
     int checkpointMs = 1000;
+    bool syncCheckpoints = false;
 };
 
 class JobManager : public QObject
@@ -101,6 +102,7 @@ private:
     void startJob(Job &job);
     void stopTransfer(const QUuid &id);
     void requeue(Job &job);
+    bool checkTransferredFiles(Job &job);
     void trackDownloadClock(Job &job);
     void checkDownloadTime(Job &job);
     void armDeadline(qint64 now);

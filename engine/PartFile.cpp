@@ -45,11 +45,11 @@ bool PartFile::write(const char *data, qint64 size)
     return true;
 }
 
-bool PartFile::checkpoint()
+bool PartFile::checkpoint(bool sync)
 {
     if (m_offset == m_durable)
         return true;
-    if (!m_file.flush() || ::fdatasync(m_file.handle()) != 0)
+    if (sync && (!m_file.flush() || ::fdatasync(m_file.handle()) != 0))
         return fail(QStringLiteral("cannot sync"));
     m_durable = m_offset;
     return true;

@@ -1,5 +1,6 @@
-// The temporary file a download writes into, and its durable offset: the bytes known to be
-// flushed to the kernel and synced, which are the only bytes a checkpoint may record.
+// The temporary file a download writes into, and its durable offset: the bytes a checkpoint may
+// record. They are always in the kernel's hands (they survive a crash or kill of Ferry); with
+// sync they are on the disk too (they survive a power loss), at the price of waiting for it.
 #pragma once
 
 #include <QFile>
@@ -16,7 +17,7 @@ public:
     // bytes after the last checkpoint are not trusted.
     bool open(qint64 resumeOffset);
     bool write(const char *data, qint64 size);
-    bool checkpoint();           // sync written bytes; durable() == offset() afterwards
+    bool checkpoint(bool sync);  // durable() == offset() afterwards; sync: fdatasync first
     bool restart();              // back to an empty file
     void close();
 

@@ -281,11 +281,14 @@ void Transfer::onReadyRead()
 {
     if (!m_accepted || m_done || !m_reply)
         return;
+    // One buffer for the life of the transfer: no allocation (and no page faults) per chunk.
+    if (m_buffer.size() != ReadBufferSize)
+        m_buffer.resize(ReadBufferSize);
     while (m_reply->bytesAvailable() > 0) {
-        const QByteArray chunk = m_reply->read(ReadBufferSize);
-        if (chunk.isEmpty())
+        const qint64 n = m_reply->read(m_buffer.data(), ReadBufferSize);
+        if (n <= 0)
             break;
-        if (!writeChunk(chunk))
+        if (!writeChunk(m_buffer.constData(), n))
             return;
     }
     if (m_sinceCheckpoint.elapsed() >= m_req.checkpointMs && !checkpoint())
@@ -294,10 +297,9 @@ void Transfer::onReadyRead()
 }
 
 // Writes in pieces so that no more than checkpointBytes are ever written past the last checkpoint.
-bool Transfer::writeChunk(const QByteArray &chunk)
+bool Transfer::writeChunk(const char *data, qint64 size)
 {
-    const char *data = chunk.constData();
-    qint64 left = chunk.size();
+    qint64 left = size;
     while (left > 0) {
         const qint64 room = qMax<qint64>(1, m_req.checkpointBytes - m_part.pending());
         const qint64 n = qMin(left, room);
@@ -319,7 +321,7 @@ bool Transfer::checkpoint()
 {
     if (m_part.pending() == 0)
         return true;
-    if (!m_part.checkpoint())
+    if (!m_part.checkpoint(m_req.syncCheckpoints))
         return false;
     m_sinceCheckpoint.start();
     record(m_part.durable());

@@ -35,6 +35,7 @@ struct TransferRequest
     Owner owner;                 // the part file is created with this identity
     qint64 checkpointBytes = 64 << 20;
     int checkpointMs = 1000;
+    bool syncCheckpoints = false; // fdatasync before each checkpoint (power-loss safety)
 };
 
 // What the last checkpoint vouches for: the synced bytes and the validator they belong to.
@@ -83,7 +84,7 @@ private:
     void onFinished();
     bool acceptResponse(int status);
     bool restartFromZero(const QString &why);
-    bool writeChunk(const QByteArray &chunk);
+    bool writeChunk(const char *data, qint64 size);
     bool checkpoint();
     void record(qint64 offset);
     void finishWith(const TransferFailure &failure);
@@ -98,6 +99,7 @@ private:
     bool m_accepted = false;
     bool m_done = false;
     TransferCheckpoint m_last;
+    QByteArray m_buffer;                 // ReadBufferSize, reused for every read
     QElapsedTimer m_sinceCheckpoint;
     QElapsedTimer m_sinceProgress;
 };

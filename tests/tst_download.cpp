@@ -167,6 +167,8 @@ private slots:
 
     // Persistence
     void propertiesSurviveRestart();
+    void shortenedTransferredFileIsFetchedAgain();
+    void syncedCheckpointsStillDownload();
 
 private:
     QUrl trickleUrl(quint32 seed) const;
@@ -1078,6 +1080,53 @@ void tst_Download::httpsDownloadsAndNeverDowngrades()
     QCOMPARE(hex(m_f->job(down).error.code), hex(hr::E_HTTP_REDIRECT_FAILED));
     QCOMPARE(m_fault->requestCount("/file"), 0);
     QVERIFY(m_f->jobs()->cancel(down).ok());
+}
+
+void tst_Download::shortenedTransferredFileIsFetchedAgain()
+{
+    // After a power loss the filesystem may keep less of a temporary file than the database says
+    // was transferred (Ferry does not fdatasync by default). On start the engine notices and
+    // fetches the rest instead of letting Complete present a short file.
+    const qint64 size = 2 << 20;
+    const QUuid id = m_f->addJob(QStringLiteral("shortened"), {{m_nginx->url(QStringLiteral("/a.bin")), QStringLiteral("short.bin")}});
+    QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
+    QVERIFY(m_f->jobs()->resume(id).ok());
+    WAIT_STATE(id, JobState::Transferred);
+    const QString part = m_f->tempPath(id);
+    QCOMPARE(sha(part), TestContent::sha256Hex(11, size));
+
+    m_f->restart();
+    QCOMPARE(m_f->state(id), JobState::Transferred); // intact: nothing to do
+    const int before = int(nginxLog(QStringLiteral("GET /a.bin HTTP/1.1")).size());
+
+    QFile f(part);
+    QVERIFY(f.resize(700000));
+    m_f->restart();
+    QCOMPARE(m_f->state(id), JobState::Queued);
+    QCOMPARE(qint64(m_f->job(id).progress().bytesTransferred), qint64(700000));
+    QVERIFY(!m_f->job(id).files[0].transferred);
+    WAIT_STATE(id, JobState::Transferred);
+    QCOMPARE(sha(part), TestContent::sha256Hex(11, size));
+    QTRY_COMPARE_WITH_TIMEOUT(int(nginxLog(QStringLiteral("GET /a.bin HTTP/1.1")).size()), before + 1, kTimeout);
+    QCOMPARE(nginxLog(QStringLiteral("GET /a.bin HTTP/1.1")).constLast().range, QStringLiteral("bytes=700000-"));
+    QVERIFY(m_f->jobs()->complete(id).ok());
+    QCOMPARE(sha(m_f->downloadPath(QStringLiteral("short.bin"))), TestContent::sha256Hex(11, size));
+}
+
+void tst_Download::syncedCheckpointsStillDownload()
+{
+    // syncCheckpoints=1 makes every checkpoint wait for the disk (power-loss safety).
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("syncCheckpoints"), QStringLiteral("1")).ok());
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("checkpointBytes"), QStringLiteral("65536")).ok());
+    QCOMPARE(hex(m_f->jobs()->setSetting(QStringLiteral("syncCheckpoints"), QStringLiteral("2")).code), hex(hr::E_INVALIDARG));
+    m_f->restart();
+    QVERIFY(m_f->jobs()->settings().syncCheckpoints);
+    const QUuid id = m_f->addJob(QStringLiteral("synced"), {{m_nginx->url(QStringLiteral("/c.bin")), QStringLiteral("synced.bin")}});
+    QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
+    QVERIFY(m_f->jobs()->resume(id).ok());
+    WAIT_STATE(id, JobState::Transferred);
+    QVERIFY(m_f->jobs()->complete(id).ok());
+    QCOMPARE(sha(m_f->downloadPath(QStringLiteral("synced.bin"))), TestContent::sha256Hex(13, 3 << 20));
 }
 
 QTEST_GUILESS_MAIN(tst_Download)
