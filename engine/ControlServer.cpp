@@ -52,21 +52,19 @@ bool ControlServer::listen(const QString &socketPath, QString *error)
 void ControlServer::onNewConnection()
 {
     while (QLocalSocket *socket = m_server->nextPendingConnection()) {
-        ucred cred{};
-        socklen_t len = sizeof cred;
-        const bool known = ::getsockopt(int(socket->socketDescriptor()), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
-        if (!known || (::geteuid() != 0 && cred.uid != ::getuid() && cred.uid != 0)) {
-            qCWarning(lcControl) << "refused a control connection from uid" << cred.uid;
+        auto peer = std::make_shared<PeerIdentity>(int(socket->socketDescriptor()));
+        if (!peer->known() || (::geteuid() != 0 && peer->uid() != ::getuid() && peer->uid() != 0)) {
+            qCWarning(lcControl) << "refused a control connection from uid" << peer->uid();
             socket->abort();
             socket->deleteLater();
             continue;
         }
-        socket->setProperty("ferryPeerPid", int(cred.pid));
-        socket->setProperty("ferryPeerUid", uint(cred.uid));
+        m_peers.insert(socket, peer);
         connect(socket, &QLocalSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
         connect(socket, &QLocalSocket::disconnected, this, [this, socket] {
             for (auto it = m_waiting.begin(); it != m_waiting.end();)
                 it = it.value() == socket ? m_waiting.erase(it) : std::next(it);
+            m_peers.remove(socket);
             socket->deleteLater();
         });
     }
@@ -131,19 +129,11 @@ void ControlServer::handle(QLocalSocket *socket, const QByteArray &line)
     reply(socket, m_verbs.handle(verb, args, caller, request.value(QLatin1String("json")).toBool(true)));
 }
 
-// Identity from the kernel: SO_PEERCRED as recorded at connect time, and /proc of that pid. If
-// the pid no longer belongs to the connecting uid (the client exited and the pid was reused),
-// the caller is that uid at UNTRUSTED level: nothing in the request itself is ever believed.
+// Identity from the kernel only (PeerIdentity): never from anything in the request.
 Owner ControlServer::callerOf(QLocalSocket *socket) const
 {
-    const uint uid = socket->property("ferryPeerUid").toUInt();
-    Owner caller = Owner::ofProcess(pid_t(socket->property("ferryPeerPid").toInt()));
-    if (caller.uid != uid || caller.integrity == IntegrityLevel::Untrusted) {
-        caller = Owner();
-        caller.uid = uid;
-        caller.userName = QString::number(uid);
-    }
-    return caller;
+    const auto peer = m_peers.value(socket);
+    return peer ? peer->caller() : Owner();
 }
 
 void ControlServer::reply(QLocalSocket *socket, const AdminReply &r)

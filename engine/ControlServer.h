@@ -4,10 +4,13 @@
 #pragma once
 
 #include "AdminVerbs.h"
+#include "PeerIdentity.h"
 
 #include <QHash>
 #include <QObject>
 #include <QUuid>
+
+#include <memory>
 
 class QLocalServer;
 class QLocalSocket;
@@ -45,6 +48,7 @@ private:
     AdminVerbs m_verbs;
     QLocalServer *m_server;
     QMultiHash<QUuid, QLocalSocket *> m_waiting;
+    QHash<QLocalSocket *, std::shared_ptr<PeerIdentity>> m_peers;
 };
 
 } // namespace ferry

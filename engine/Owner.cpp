@@ -29,13 +29,6 @@ QByteArray statusField(const QByteArray &status, const QByteArray &key)
     return {};
 }
 
-QString userNameOf(uint uid)
-{
-    if (const passwd *pw = ::getpwuid(uid))
-        return QString::fromLocal8Bit(pw->pw_name);
-    return QString::number(uid);
-}
-
 } // namespace
 
 ProcessFacts ProcessFacts::ofProcess(pid_t pid)
@@ -68,7 +61,7 @@ Owner Owner::fromFacts(const ProcessFacts &f)
     const bool adminCap = (f.capEff & (quint64(1) << CapSysAdmin)) || (f.capEff & (quint64(1) << CapDacOverride));
     o.uid = f.ruid;
     o.gid = f.rgid;
-    o.userName = userNameOf(f.ruid);
+    o.userName = nameOf(f.ruid);
     o.elevated = f.euid == 0 || adminCap;
     if (f.flatpak || f.snap || (f.noNewPrivs && f.seccompFilter))
         o.integrity = IntegrityLevel::Low;
@@ -77,6 +70,13 @@ Owner Owner::fromFacts(const ProcessFacts &f)
     else
         o.integrity = IntegrityLevel::Medium;
     return o;
+}
+
+QString Owner::nameOf(uint uid)
+{
+    if (const passwd *pw = ::getpwuid(uid))
+        return QString::fromLocal8Bit(pw->pw_name);
+    return QString::number(uid);
 }
 
 Owner Owner::ofThisProcess()

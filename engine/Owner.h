@@ -39,6 +39,7 @@ struct Owner
     static Owner ofThisProcess();
 
     bool isRoot() const { return uid == 0; }
+    static QString nameOf(uint uid);           // the user name, or the number
 };
 
 } // namespace ferry
