@@ -9,6 +9,9 @@
 #include <QProcess>
 #include <QThread>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace ferry {
 
 namespace {
@@ -23,13 +26,30 @@ AdminClient::AdminClient(Profile profile)
 bool AdminClient::tryConnect()
 {
     m_socket.connectToServer(m_profile.socketPath());
-    return m_socket.waitForConnected(2000);
+    if (!m_socket.waitForConnected(2000))
+        return false;
+    // Only an engine of our own user or root may hear our requests (the socket may sit in /tmp).
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(int(m_socket.socketDescriptor()), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0
+        || (cred.uid != ::getuid() && cred.uid != 0)) {
+        m_refused = QStringLiteral("%1 is served by uid %2, neither you nor root: not talking to it")
+                        .arg(m_profile.socketPath())
+                        .arg(cred.uid);
+        m_socket.abort();
+        return false;
+    }
+    return true;
 }
 
 bool AdminClient::connectOrStartEngine(QString *error)
 {
     if (tryConnect())
         return true;
+    if (!m_refused.isEmpty()) {
+        *error = m_refused;
+        return false;
+    }
     QString engineError;
     if (!m_profile.ensureExists(&engineError)) {
         *error = engineError;
@@ -39,7 +59,12 @@ bool AdminClient::connectOrStartEngine(QString *error)
     QLockFile startLock(m_profile.dir() + QLatin1String("/start.lock"));
     startLock.setStaleLockTime(EngineStartTimeoutMs * 2);
     if (!startLock.tryLock(EngineStartTimeoutMs * 2)) {
-        *error = QStringLiteral("another ferry-admin is starting the engine for %1 and did not finish").arg(m_profile.dir());
+        *error = startLock.error() == QLockFile::PermissionError
+                     ? QStringLiteral("no engine answers for %1, and you may not start one there (no write access to "
+                                      "the profile folder; is it another user's?)")
+                           .arg(m_profile.dir())
+                     : QStringLiteral("another ferry-admin is starting the engine for %1 and did not finish")
+                           .arg(m_profile.dir());
         return false;
     }
     if (tryConnect())

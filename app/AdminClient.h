@@ -23,6 +23,7 @@ private:
 
     Profile m_profile;
     QLocalSocket m_socket;
+    QString m_refused;          // why a listening engine was not trusted
 };
 
 } // namespace ferry
