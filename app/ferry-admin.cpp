@@ -29,7 +29,7 @@ void printUsage()
         "  setnotifycmdline JOB PROGRAM [PARAMETERS] | getnotifycmdline JOB\n"
         "  setcustomheaders JOB [\"Name: value\" ...] | getcustomheaders JOB\n"
         "  setdisplayname JOB NAME | setdescription JOB TEXT | setproxysettings JOB USAGE [LIST] [BYPASS]\n"
-        "  getconfig | setconfig KEY VALUE   (maxBackgroundJobs, timeSliceSeconds, checkpointBytes)\n"
+        "  getconfig | setconfig KEY VALUE   (maxBackgroundJobs, timeSliceSeconds, checkpointBytes, syncCheckpoints)\n"
         "  wait JOB | transfer NAME URL LOCALPATH [URL LOCALPATH ...] | shutdown\n"
         "JOB is a job id or a unique display name.\n"
         "setnotifycmdline: PROGRAM is an absolute path; PARAMETERS is one string whose first word is the\n"
