@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace ferry {
@@ -61,6 +62,17 @@ bool PartFile::restart()
         return fail(QStringLiteral("cannot truncate"));
     m_offset = m_durable = 0;
     return true;
+}
+
+bool PartFile::reserve(qint64 total)
+{
+    if (total <= m_offset)
+        return true;
+    if (::fallocate(m_file.handle(), FALLOC_FL_KEEP_SIZE, m_offset, total - m_offset) == 0)
+        return true;
+    if (errno == ENOSPC || errno == EDQUOT)
+        return fail(QStringLiteral("not enough space for %1 bytes in").arg(total - m_offset));
+    return true; // EOPNOTSUPP and the like: writing will tell
 }
 
 void PartFile::close()

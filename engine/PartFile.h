@@ -19,6 +19,9 @@ public:
     bool write(const char *data, qint64 size);
     bool checkpoint(bool sync);  // durable() == offset() afterwards; sync: fdatasync first
     bool restart();              // back to an empty file
+    // Allocates the blocks up to total without changing the file's size (the size stays the
+    // count of bytes written). False only for a full disk; unsupported filesystems are fine.
+    bool reserve(qint64 total);
     void close();
 
     qint64 offset() const { return m_offset; }

@@ -176,6 +176,9 @@ void Transfer::onMetaData()
     if (status >= 300 && status < 400)
         return; // a redirect being followed
     if (acceptResponse(status)) {
+        // Reserve the disk space now: a full disk shows at once, not after hours of downloading.
+        if (m_req.bytesTotal > 0 && !m_part.reserve(m_req.bytesTotal))
+            return failLocal();
         m_accepted = true;
         emit responded(m_req.ticket);
     }
