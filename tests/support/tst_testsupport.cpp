@@ -168,7 +168,9 @@ void TestSupport::dropThenResume()
     const int before = m_server.requestCount("/drop");
     Fetch first = fetch(m_nam, url);
     QVERIFY(first.finished);
-    QVERIFY(first.error != QNetworkReply::NoError);
+    // The drop is the short body against the announced length. (Qt 6.4 usually reports the
+    // aborted connection as an error, but now and then as success: Ferry's Transfer checks the
+    // length itself, and so does this test.)
     QCOMPARE(first.body.size(), after);
     QCOMPARE(first.headers.value("content-length"), QByteArray::number(size));
 
