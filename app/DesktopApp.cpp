@@ -37,6 +37,7 @@ int runDesktop(int argc, char **argv, const QString &profileDir)
     }
 
     JobListModel model;
+    model.setViewer(Owner::ofThisProcess());
     JobManager *jobs = engine->jobs();
     QObject::connect(jobs, &JobManager::jobChanged, &model, &JobListModel::upsertJob);
     QObject::connect(jobs, &JobManager::jobRemoved, &model, &JobListModel::removeJob);

@@ -1,5 +1,7 @@
 #include "JobListModel.h"
 
+#include "JobAccess.h"
+
 #include <QLocale>
 
 namespace ferry {
@@ -64,10 +66,18 @@ QVariant JobListModel::headerData(int section, Qt::Orientation orientation, int 
     }
 }
 
+bool JobListModel::visible(const Job &job) const
+{
+    return !m_hasViewer || canSee(m_viewer, job.owner);
+}
+
 void JobListModel::resetJobs(const QList<Job> &jobs)
 {
     beginResetModel();
-    m_jobs = jobs;
+    m_jobs.clear();
+    for (const Job &job : jobs)
+        if (visible(job))
+            m_jobs << job;
     m_rowOf.clear();
     for (int i = 0; i < m_jobs.size(); ++i)
         m_rowOf.insert(m_jobs[i].id, i);
@@ -76,6 +86,8 @@ void JobListModel::resetJobs(const QList<Job> &jobs)
 
 void JobListModel::upsertJob(const Job &job)
 {
+    if (!visible(job))
+        return;
     if (auto it = m_rowOf.constFind(job.id); it != m_rowOf.constEnd()) {
         m_jobs[*it] = job;
         emit dataChanged(index(*it, 0), index(*it, ColumnCount - 1));

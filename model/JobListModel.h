@@ -24,13 +24,21 @@ public:
 
     QUuid jobId(int row) const;
 
+    // Whose window this is: jobs it may not see (JobAccess::canSee) are left out. Set before
+    // the first reset; without a viewer every job is shown.
+    void setViewer(const ferry::Owner &viewer) { m_viewer = viewer; m_hasViewer = true; }
+
 public slots:
     void resetJobs(const QList<ferry::Job> &jobs);
     void upsertJob(const ferry::Job &job);
     void removeJob(const QUuid &id);
 
 private:
+    bool visible(const Job &job) const;
+
     QList<Job> m_jobs;
+    ferry::Owner m_viewer;
+    bool m_hasViewer = false;
     QHash<QUuid, int> m_rowOf;
 };
 

@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "JobAccess.h"
 #include "JobListModel.h"
 #include "JobManager.h"
 
@@ -62,7 +63,20 @@ void MainWindow::forSelected(const std::function<void(JobManager *, const QUuid 
     const auto rows = m_view->selectionModel()->selectedRows();
     for (const QModelIndex &row : rows) {
         const QUuid id = m_model->jobId(row.row());
-        QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, id, verb] { verb(jobs, id); }, Qt::QueuedConnection);
+        QPointer<MainWindow> self(this);
+        QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, id, verb, self] {
+            // The window acts for this process, under the same owner rules as ferry-admin.
+            const Job *job = jobs->job(id);
+            const Status allowed = job ? checkCanChange(Owner::ofThisProcess(), job->owner) : Status();
+            if (allowed) {
+                verb(jobs, id);
+                return;
+            }
+            QMetaObject::invokeMethod(self, [self, message = allowed.message] {
+                if (self)
+                    QMessageBox::warning(self, tr("Not allowed"), message);
+            });
+        }, Qt::QueuedConnection);
     }
 }
 
