@@ -229,6 +229,7 @@ private slots:
     void unreachableProfileSaysWhy();
     void addFileChecksTheFolderAsTheOwner();
     void transferWritesFilesAsTheOwner();
+    void notifyProgramRunsAsTheOwner();
     void onlyRootOrTheEngineUserConfiguresAndShutsDown();
     void lowerIntegrityChangesNoHigherJob();
 
@@ -851,6 +852,33 @@ void TestOwner::transferWritesFilesAsTheOwner()
     QCOMPARE(QDir(open).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot),
              QStringList{QStringLiteral("payload.bin")}); // no temporary file left
     QCOMPARE(listJson(As::User), QJsonArray()); // completed jobs leave the list
+}
+
+// A root engine runs a user's notify program as that user, never as root.
+void TestOwner::notifyProgramRunsAsTheOwner()
+{
+    const QString open = makeDir(m_case + QStringLiteral("/notify"), Mode0777);
+    QVERIFY(!open.isEmpty());
+    const QString script = open + QStringLiteral("/whoami.sh");
+    const QString log = open + QStringLiteral("/ran-as");
+    {
+        QFile f(script);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral("#!/bin/sh\necho \"$(id -u) $(id -g) $FERRY_JOB_STATE\" > '%1'\n").arg(log).toUtf8());
+    }
+    QVERIFY(QFile::setPermissions(script, Mode0755));
+
+    const QString id = createJob(As::User, QStringLiteral("notify me"));
+    QVERIFY(!id.isEmpty());
+    ADMIN_OK(admin(As::User, {QStringLiteral("addfile"), id, m_nginx->url(QStringLiteral("/payload.bin")).toString(),
+                              open + QStringLiteral("/notified.bin")}));
+    ADMIN_OK(admin(As::User, {QStringLiteral("setnotifycmdline"), id, script, QStringLiteral("whoami.sh")}));
+    ADMIN_OK(admin(As::User, {QStringLiteral("resume"), id}));
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(log).size() > 0, 20000);
+    QFile f(log);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(f.readAll()).trimmed(), QStringLiteral("%1 %1 TRANSFERRED").arg(NobodyUid));
+    QCOMPARE(QFileInfo(log).ownerId(), NobodyUid);
 }
 
 // The engine's settings and its life belong to the engine's user (root here) alone: no other
