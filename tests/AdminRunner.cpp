@@ -283,4 +283,33 @@ bool shutdownEngine(const QString &profile, QString *reason)
     return clean;
 }
 
+QByteArray statusField(const QByteArray &status, const QByteArray &key)
+{
+    for (const QByteArray &line : status.split('\n'))
+        if (line.startsWith(key + ':'))
+            return line.mid(key.size() + 1).simplified();
+    return {};
+}
+
+SelfFacts selfFacts()
+{
+    const auto self = [](const char *what) { return readAll(QStringLiteral("/proc/self/") + QLatin1String(what)); };
+    const QByteArray status = self("status");
+    const QByteArray session = self("sessionid").trimmed();
+    SelfFacts f;
+    f.euid = statusField(status, "Uid").split(' ').value(1).toUInt();
+    f.capEff = statusField(status, "CapEff").toULongLong(nullptr, 16);
+    f.adminCaps = f.capEff & ((quint64(1) << 21) | (quint64(1) << 1));
+    f.sandboxed = (statusField(status, "NoNewPrivs") == "1" && statusField(status, "Seccomp") == "2")
+                  || QFileInfo::exists(QStringLiteral("/.flatpak-info")) || self("attr/current").startsWith("snap.");
+    f.inSession = (!session.isEmpty() && session != "4294967295") || self("cgroup").contains("/session-");
+    f.why = QStringLiteral("euid %1, CapEff %2, sandboxed %3, login session %4 (sessionid %5)")
+                .arg(f.euid)
+                .arg(f.capEff, 0, 16)
+                .arg(f.sandboxed)
+                .arg(f.inSession)
+                .arg(QString::fromLatin1(session));
+    return f;
+}
+
 } // namespace admintest

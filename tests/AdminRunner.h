@@ -42,6 +42,20 @@ bool writeRandomFile(const QString &path, qint64 size, quint32 seed);    // dete
 QByteArray readAll(const QString &path);
 QStringList partFiles(const QString &dir);                               // ".*.part" left in dir
 
+// This test process's own kernel facts, read independently of the engine's code, to work out
+// which owner the engine should record for a client this process starts (spec §5.3).
+QByteArray statusField(const QByteArray &status, const QByteArray &key);   // "Uid" -> "0 0 0 0"
+struct SelfFacts
+{
+    uint euid = 0;
+    quint64 capEff = 0;
+    bool adminCaps = false;      // CAP_SYS_ADMIN or CAP_DAC_OVERRIDE effective
+    bool sandboxed = false;      // no_new_privs + seccomp filter, flatpak or snap
+    bool inSession = false;      // audit session id set or a logind session scope
+    QString why;                 // the facts, for failure messages
+};
+SelfFacts selfFacts();
+
 // Processes. The engine is started detached by ferry-admin; when the test process is a child
 // subreaper the orphaned engine becomes its child, so a killed or stopped engine is reaped at
 // once instead of whenever the init process gets to it (until then QLockFile takes the zombie's

@@ -19,6 +19,20 @@ char *toString(JobState state)
 
 namespace test {
 
+QString describeJob(const Job &j)
+{
+    if (j.id.isNull())
+        return QStringLiteral("the job is gone");
+    return QStringLiteral("the job is %1 (error %2 %3 context %4 file %5: %6; errorCount %7; %8 of %9 bytes; %10 ms used)")
+        .arg(stateName(j.state), errorHex(j.error.code), errorName(j.error.code), contextName(j.error.context))
+        .arg(j.error.fileIndex)
+        .arg(j.error.description)
+        .arg(j.errorCount)
+        .arg(j.progress().bytesTransferred)
+        .arg(qint64(j.progress().bytesTotal))
+        .arg(j.downloadTimeUsedMs);
+}
+
 EngineFixture::EngineFixture()
 {
     if (!m_profile.isValid() || !m_downloads.isValid()) {

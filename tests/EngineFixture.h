@@ -31,6 +31,19 @@ namespace test {
 // What state() answers for a job the manager no longer holds (completed or cancelled).
 constexpr JobState JobGone = JobState(-1);
 
+constexpr int WaitMs = 20000; // how long WAIT_STATE waits: a wait, never a measurement
+
+// Where a job stands, for failure messages: state, error, bytes and download time.
+QString describeJob(const Job &job);
+
+// Waits (in a test slot of a class holding `m_f`) for a job's state; on failure says where the
+// job is instead and why.
+#define WAIT_STATE(id, expected)                                                                   \
+    QTRY_VERIFY2_WITH_TIMEOUT(m_f->state(id) == (expected),                                        \
+                              qPrintable(QStringLiteral("expected %1, %2")                          \
+                                             .arg(stateName(expected), describeJob(m_f->job(id)))), \
+                              ferry::test::WaitMs)
+
 class EngineFixture : public QObject
 {
     Q_OBJECT

@@ -30,19 +30,6 @@ constexpr qint64 MiB = 1024 * 1024;
 
 QString uuidLineRe() { return QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n$"); }
 
-QByteArray procSelf(const char *what)
-{
-    return readAll(QStringLiteral("/proc/self/") + QLatin1String(what));
-}
-
-QByteArray statusField(const QByteArray &status, const QByteArray &key)
-{
-    for (const QByteArray &line : status.split('\n'))
-        if (line.startsWith(key + ':'))
-            return line.mid(key.size() + 1).simplified();
-    return {};
-}
-
 // What the engine should conclude about a job's owner when this test process (through its child
 // ferry-admin, which inherits all of it) creates the job: worked out from our own facts.
 struct OwnerFacts
@@ -54,31 +41,16 @@ struct OwnerFacts
 
 OwnerFacts expectedOwner()
 {
-    const QByteArray status = procSelf("status");
-    const QList<QByteArray> uids = statusField(status, "Uid").split(' ');
-    const uint euid = uids.value(1).toUInt();
-    const quint64 capEff = statusField(status, "CapEff").toULongLong(nullptr, 16);
-    const bool adminCaps = capEff & ((quint64(1) << 21) | (quint64(1) << 1)); // CAP_SYS_ADMIN, CAP_DAC_OVERRIDE
-    const bool sandboxed = (statusField(status, "NoNewPrivs") == "1" && statusField(status, "Seccomp") == "2")
-                           || QFileInfo::exists(QStringLiteral("/.flatpak-info"))
-                           || procSelf("attr/current").startsWith("snap.");
-    const QByteArray session = procSelf("sessionid").trimmed();
-    const bool inSession = (!session.isEmpty() && session != "4294967295") || procSelf("cgroup").contains("/session-");
-
+    const SelfFacts self = selfFacts();
     OwnerFacts f;
-    f.elevated = euid == 0 || adminCaps;
-    if (sandboxed)
+    f.elevated = self.euid == 0 || self.adminCaps;
+    if (self.sandboxed)
         f.integrity = QStringLiteral("LOW");
     else if (f.elevated)
-        f.integrity = euid == 0 && !inSession ? QStringLiteral("SYSTEM") : QStringLiteral("HIGH");
+        f.integrity = self.euid == 0 && !self.inSession ? QStringLiteral("SYSTEM") : QStringLiteral("HIGH");
     else
         f.integrity = QStringLiteral("MEDIUM");
-    f.why = QStringLiteral("euid %1, CapEff %2, sandboxed %3, login session %4 (sessionid %5)")
-                .arg(euid)
-                .arg(capEff, 0, 16)
-                .arg(sandboxed)
-                .arg(inSession)
-                .arg(QString::fromLatin1(session));
+    f.why = self.why;
     return f;
 }
 

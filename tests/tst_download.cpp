@@ -98,28 +98,7 @@ QString describe(const QList<ferry::test::NginxServer::LogEntry> &log)
     return lines.join(QLatin1String("; "));
 }
 
-QString describe(const Job &j)
-{
-    if (j.id.isNull())
-        return QStringLiteral("the job is gone");
-    return QStringLiteral("the job is %1 (error %2 %3 context %4 file %5: %6; errorCount %7; %8 of %9 bytes)")
-        .arg(stateName(j.state), hex(j.error.code), errorName(j.error.code), contextName(j.error.context))
-        .arg(j.error.fileIndex)
-        .arg(j.error.description)
-        .arg(j.errorCount)
-        .arg(j.progress().bytesTransferred)
-        .arg(qint64(j.progress().bytesTotal));
-}
-
-
 } // namespace
-
-// Waits for a state; on failure says where the job is instead and why.
-#define WAIT_STATE(id, expected)                                                                   \
-    QTRY_VERIFY2_WITH_TIMEOUT(m_f->state(id) == (expected),                                        \
-                              qPrintable(QStringLiteral("expected %1, %2")                          \
-                                             .arg(stateName(expected), describe(m_f->job(id)))),   \
-                              kTimeout)
 
 class tst_Download : public QObject
 {
@@ -692,10 +671,10 @@ void tst_Download::redirectIsFollowed()
     QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
     QVERIFY(m_f->jobs()->resume(id).ok());
     QTRY_VERIFY2_WITH_TIMEOUT(m_f->state(id) == JobState::Transferred || m_f->state(id) == JobState::TransientError,
-                              qPrintable(describe(m_f->job(id))), kTimeout);
+                              qPrintable(describeJob(m_f->job(id))), kTimeout);
     // Under load Qt 6.4 may keep the 302's headers ("Content-Length: 46, 300000"); the engine
     // takes the final response's length, so this never goes TRANSIENT_ERROR.
-    QVERIFY2(m_f->state(id) == JobState::Transferred, qPrintable(describe(m_f->job(id))));
+    QVERIFY2(m_f->state(id) == JobState::Transferred, qPrintable(describeJob(m_f->job(id))));
     // Qt's HTTP layer may resend a request on its own, so at least one of each.
     QVERIFY(m_fault->requestCount("/redirect") >= 1);
     QVERIFY(m_fault->requestCount(to.toLatin1()) >= 1);

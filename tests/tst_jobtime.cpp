@@ -19,17 +19,7 @@ using namespace ferry::test;
 
 namespace {
 
-constexpr int kTimeout = 20000; // a wait, never a measurement
 
-QString describe(const Job &j)
-{
-    if (j.id.isNull())
-        return QStringLiteral("the job is gone");
-    return QStringLiteral("the job is %1 (error %2 %3: %4; %5 bytes; %6 ms used)")
-        .arg(stateName(j.state), errorHex(j.error.code), errorName(j.error.code), j.error.description)
-        .arg(j.progress().bytesTransferred)
-        .arg(j.downloadTimeUsedMs);
-}
 
 qint64 sizeOf(const QString &path)
 {
@@ -38,12 +28,6 @@ qint64 sizeOf(const QString &path)
 }
 
 } // namespace
-
-#define WAIT_STATE(id, expected)                                                                   \
-    QTRY_VERIFY2_WITH_TIMEOUT(m_f->state(id) == (expected),                                        \
-                              qPrintable(QStringLiteral("expected %1, %2")                          \
-                                             .arg(stateName(expected), describe(m_f->job(id)))),   \
-                              kTimeout)
 
 class tst_JobTime : public QObject
 {
@@ -104,7 +88,7 @@ QUuid tst_JobTime::startTrickle(const QString &name, quint32 seed, quint32 maxSe
     const QUuid id = m_f->addJob(name, {{trickleUrl(seed), name + QStringLiteral(".bin")}});
     if (id.isNull() || !m_f->jobs()->setMaximumDownloadTime(id, maxSeconds).ok() || !m_f->jobs()->resume(id).ok())
         return {};
-    if (!QTest::qWaitFor([&] { return m_f->state(id) == JobState::Transferring && m_f->fileBytes(id) > 0; }, kTimeout))
+    if (!QTest::qWaitFor([&] { return m_f->state(id) == JobState::Transferring && m_f->fileBytes(id) > 0; }, WaitMs))
         return {};
     return id;
 }
@@ -263,7 +247,7 @@ void tst_JobTime::networkReturnRequeuesAndTheBytesAreIntact()
     const QUrl url = m_fault->url(QStringLiteral("/trickle?size=%1&chunk=8192&interval=20&seed=84").arg(size));
     const QUuid id = m_f->addJob(QStringLiteral("comes back"), {{url, QStringLiteral("back.bin")}});
     QVERIFY(m_f->jobs()->resume(id).ok());
-    QTRY_VERIFY_WITH_TIMEOUT(m_f->fileBytes(id) > 0, kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(m_f->fileBytes(id) > 0, WaitMs);
 
     m_f->jobs()->setNetworkOnline(false);
     QCOMPARE(m_f->state(id), JobState::TransientError);

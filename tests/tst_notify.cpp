@@ -21,7 +21,6 @@ using namespace ferry::test;
 
 namespace {
 
-constexpr int kTimeout = 20000; // a wait, never a measurement
 
 QStringList linesOf(const QString &path)
 {
@@ -123,7 +122,7 @@ void tst_Notify::runsOnTransferredWithoutAShell()
 {
     const QUuid id = transferJob(QStringLiteral("tell me"), QStringLiteral("/file?size=3000&seed=91"));
     QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
-    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 1, kTimeout);
+    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 1, WaitMs);
     QCOMPARE(m_f->state(id), JobState::Transferred);
     // No shell: no variable, glob, command substitution or ';' was interpreted; only double
     // quotes group (single quotes stay literal).
@@ -143,7 +142,7 @@ void tst_Notify::runsOnError()
 {
     const QUuid id = transferJob(QStringLiteral("missing"), QStringLiteral("/status?code=404"));
     QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
-    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 1, kTimeout);
+    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 1, WaitMs);
     QCOMPARE(m_f->state(id), JobState::Error);
     QVERIFY(linesOf(m_log).constFirst().startsWith(id.toString(QUuid::WithoutBraces) + QStringLiteral("|ERROR|missing|")));
 }
@@ -155,8 +154,8 @@ void tst_Notify::failedRunIsRetriedAfterTheRetryDelay()
     exitFile.close();
     const QUuid id = transferJob(QStringLiteral("retry"), QStringLiteral("/file?size=3000&seed=92"));
     QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
-    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 1, kTimeout);
-    QTRY_VERIFY_WITH_TIMEOUT(!m_f->warningsFor(id).isEmpty(), kTimeout);
+    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 1, WaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_f->warningsFor(id).isEmpty(), WaitMs);
     QVERIFY2(m_f->warningsFor(id).constLast().contains(QLatin1String("exited with status 3")),
              qPrintable(m_f->warningsFor(id).join(QLatin1Char('\n'))));
     QVERIFY(m_f->job(id).notifyPending);
@@ -167,8 +166,8 @@ void tst_Notify::failedRunIsRetriedAfterTheRetryDelay()
 
     QVERIFY(QFile::remove(m_exitFile)); // the next run succeeds
     m_f->advance(1000);
-    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 2, kTimeout);
-    QTRY_VERIFY_WITH_TIMEOUT(!m_f->job(id).notifyPending, kTimeout);
+    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 2, WaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_f->job(id).notifyPending, WaitMs);
     m_f->advance(3600 * 1000);
     QTest::qWait(200);
     QCOMPARE(linesOf(m_log).size(), 2);
@@ -183,7 +182,7 @@ void tst_Notify::missingProgramIsRetriedAndReported()
     QVERIFY(m_f->jobs()->setNotifyCmdLine(id, missing, QString()).ok());
     QVERIFY(m_f->jobs()->resume(id).ok());
     m_f->advance(0);
-    QTRY_VERIFY_WITH_TIMEOUT(!m_f->warningsFor(id).isEmpty(), kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_f->warningsFor(id).isEmpty(), WaitMs);
     QVERIFY2(m_f->warningsFor(id).constLast().contains(QLatin1String("could not be started")),
              qPrintable(m_f->warningsFor(id).join(QLatin1Char('\n'))));
     QCOMPARE(m_f->state(id), JobState::Transferred);
@@ -192,8 +191,8 @@ void tst_Notify::missingProgramIsRetriedAndReported()
     QVERIFY(QFile::copy(writeScript(), missing));
     QVERIFY(QFile::setPermissions(missing, QFile::ReadOwner | QFile::ExeOwner));
     m_f->advance(5 * 1000);
-    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 1, kTimeout);
-    QTRY_VERIFY_WITH_TIMEOUT(!m_f->job(id).notifyPending, kTimeout);
+    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 1, WaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_f->job(id).notifyPending, WaitMs);
 }
 
 void tst_Notify::pendingNotificationSurvivesRestart()
@@ -203,16 +202,16 @@ void tst_Notify::pendingNotificationSurvivesRestart()
     exitFile.close();
     const QUuid id = transferJob(QStringLiteral("across restart"), QStringLiteral("/file?size=3000&seed=94"));
     QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
-    QTRY_VERIFY_WITH_TIMEOUT(!m_f->warningsFor(id).isEmpty(), kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_f->warningsFor(id).isEmpty(), WaitMs);
     QCOMPARE(linesOf(m_log).size(), 1);
 
     QVERIFY(QFile::remove(m_exitFile));
     m_f->restart();
     QVERIFY(m_f->job(id).notifyPending);
     m_f->advance(0); // the restarted engine owes the notification and delivers it
-    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 2, kTimeout);
+    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 2, WaitMs);
     QVERIFY(linesOf(m_log).constLast().contains(QLatin1String("|TRANSFERRED|across restart|")));
-    QTRY_VERIFY_WITH_TIMEOUT(!m_f->job(id).notifyPending, kTimeout);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_f->job(id).notifyPending, WaitMs);
 }
 
 void tst_Notify::settingRequiresAnAbsoluteProgram()

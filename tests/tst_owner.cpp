@@ -67,14 +67,6 @@ void enterSandbox()
         ::_exit(125);
 }
 
-QByteArray statusField(const QByteArray &status, const QByteArray &key)
-{
-    for (const QByteArray &line : status.split('\n'))
-        if (line.startsWith(key + ':'))
-            return line.mid(key.size() + 1).simplified();
-    return {};
-}
-
 // The facts the engine's owner mapping depends on that every client inherits from this process
 // (setpriv changes uids and capabilities, not sandboxing or the login session).
 struct InheritedFacts
@@ -86,19 +78,8 @@ struct InheritedFacts
 
 InheritedFacts inheritedFacts()
 {
-    const QByteArray status = readAll(QStringLiteral("/proc/self/status"));
-    const QByteArray session = readAll(QStringLiteral("/proc/self/sessionid")).trimmed();
-    InheritedFacts f;
-    f.sandboxed = (statusField(status, "NoNewPrivs") == "1" && statusField(status, "Seccomp") == "2")
-                  || QFileInfo::exists(QStringLiteral("/.flatpak-info"))
-                  || readAll(QStringLiteral("/proc/self/attr/current")).startsWith("snap.");
-    f.inSession = (!session.isEmpty() && session != "4294967295")
-                  || readAll(QStringLiteral("/proc/self/cgroup")).contains("/session-");
-    f.why = QStringLiteral("sandboxed %1, login session %2 (sessionid %3)")
-                .arg(f.sandboxed)
-                .arg(f.inSession)
-                .arg(QString::fromLatin1(session));
-    return f;
+    const SelfFacts self = selfFacts();
+    return {self.sandboxed, self.inSession, self.why};
 }
 
 // What the engine should record as the owner of a job created by a client of the given kind:
@@ -117,11 +98,10 @@ ExpectedOwner expectedOwner(As who)
     ExpectedOwner e;
     bool euid0 = false;
     if (isRoot(who)) {
-        const QByteArray status = readAll(QStringLiteral("/proc/self/status"));
-        const quint64 capEff = statusField(status, "CapEff").toULongLong(nullptr, 16);
-        euid0 = statusField(status, "Uid").split(' ').value(1).toUInt() == 0;
+        const SelfFacts self = selfFacts();
+        euid0 = self.euid == 0;
         e.uid = ::getuid();
-        e.elevated = euid0 || (capEff & ((quint64(1) << 21) | (quint64(1) << 1))); // CAP_SYS_ADMIN, CAP_DAC_OVERRIDE
+        e.elevated = euid0 || self.adminCaps;
     } else {
         e.uid = NobodyUid;
         e.elevated = who == As::CapableUser; // initTestCase checked the capability sets setpriv gives
