@@ -116,11 +116,15 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
                 return usage(verb, QStringLiteral("KEY VALUE"));
             return fromStatus(m_jobs->setSetting(args[0], args[1]));
         }
-        return success(QStringLiteral("maxBackgroundJobs %1\ntimeSliceSeconds %2\ncheckpointBytes %3\nsyncCheckpoints %4")
+        return success(QStringLiteral("maxBackgroundJobs %1\ntimeSliceSeconds %2\ncheckpointBytes %3\nsyncCheckpoints %4\n"
+                                      "peerCachingEnabled %5\npeerCachingClient %6\npeerCachingServer %7")
                            .arg(s.maxBackgroundJobs)
                            .arg(s.timeSliceSeconds)
                            .arg(s.checkpointBytes)
-                           .arg(s.syncCheckpoints ? 1 : 0));
+                           .arg(s.syncCheckpoints ? 1 : 0)
+                           .arg(s.peerCachingEnabled ? 1 : 0)
+                           .arg(s.peerCachingClient ? 1 : 0)
+                           .arg(s.peerCachingServer ? 1 : 0));
     }
 
     // Everything else names a job first.

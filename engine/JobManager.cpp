@@ -63,6 +63,7 @@ JobManager::JobManager(JobStore *store, Downloader *downloader, Clock *clock, QO
     , m_notify(new NotifyCommand(this))
 {
     qRegisterMetaType<Job>();
+    qRegisterMetaType<EngineSettings>();
     qRegisterMetaType<TransferRequest>();
     qRegisterMetaType<TransferFailure>();
     qRegisterMetaType<TransferCheckpoint>();
@@ -100,7 +101,13 @@ void JobManager::load()
     m_settings.timeSliceSeconds = qMax(1, m_store->setting(QStringLiteral("timeSliceSeconds"), QStringLiteral("60")).toInt());
     m_settings.checkpointBytes =
         qMax<qint64>(4096, m_store->setting(QStringLiteral("checkpointBytes"), QString::number(64 << 20)).toLongLong());
-    m_settings.syncCheckpoints = m_store->setting(QStringLiteral("syncCheckpoints"), QStringLiteral("0")) == QLatin1String("1");
+    const auto flag = [this](const char *key, bool fallback) {
+        return m_store->setting(QLatin1String(key), fallback ? QStringLiteral("1") : QStringLiteral("0")) == QLatin1String("1");
+    };
+    m_settings.syncCheckpoints = flag("syncCheckpoints", false);
+    m_settings.peerCachingEnabled = flag("peerCachingEnabled", false);
+    m_settings.peerCachingClient = flag("peerCachingClient", true);
+    m_settings.peerCachingServer = flag("peerCachingServer", true);
     m_scheduler.maxBackgroundJobs = m_settings.maxBackgroundJobs;
     m_scheduler.timeSliceMs = qint64(m_settings.timeSliceSeconds) * 1000;
 
@@ -520,12 +527,20 @@ Status JobManager::setSetting(const QString &key, const QString &value)
         m_settings.checkpointBytes = n;
     else if (key == QLatin1String("syncCheckpoints") && ok && (n == 0 || n == 1))
         m_settings.syncCheckpoints = n == 1;
+    else if (key == QLatin1String("peerCachingEnabled") && ok && (n == 0 || n == 1))
+        m_settings.peerCachingEnabled = n == 1;
+    else if (key == QLatin1String("peerCachingClient") && ok && (n == 0 || n == 1))
+        m_settings.peerCachingClient = n == 1;
+    else if (key == QLatin1String("peerCachingServer") && ok && (n == 0 || n == 1))
+        m_settings.peerCachingServer = n == 1;
     else
         return {hr::E_INVALIDARG, QStringLiteral("unknown setting or bad value: %1=%2 (maxBackgroundJobs 1..64, "
-                                                 "timeSliceSeconds 1..86400, checkpointBytes >= 4096, syncCheckpoints 0|1)")
+                                                 "timeSliceSeconds 1..86400, checkpointBytes >= 4096, syncCheckpoints, peerCachingEnabled, "
+                                                 "peerCachingClient, peerCachingServer 0|1)")
                                       .arg(key, value)};
     if (!m_store->setSetting(key, value))
         return {hr::E_FAIL, QStringLiteral("the setting could not be saved")};
+    emit settingsChanged(m_settings);
     scheduleSoon();
     return {};
 }

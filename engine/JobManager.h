@@ -26,6 +26,11 @@ struct EngineSettings
     qint64 checkpointBytes = 64 << 20;
     int checkpointMs = 1000;
     bool syncCheckpoints = false;
+    // Computer-level peer caching (peer-caching.md §2): a job's CLIENT/SERVER flag takes effect
+    // only when enabled and the matching switch are on too.
+    bool peerCachingEnabled = false;
+    bool peerCachingClient = true;
+    bool peerCachingServer = true;
 };
 
 class JobManager : public QObject
@@ -74,6 +79,7 @@ public:
     bool isNetworkOnline() const { return m_online; }
 
 signals:
+    void settingsChanged(const ferry::EngineSettings &settings); // after setSetting succeeded
     void jobChanged(const ferry::Job &job);
     void jobRemoved(const QUuid &id);
     void jobTransferred(const QUuid &id);
@@ -138,3 +144,5 @@ private:
 };
 
 } // namespace ferry
+
+Q_DECLARE_METATYPE(ferry::EngineSettings)
