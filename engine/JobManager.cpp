@@ -10,6 +10,7 @@
 #include "OwnerIdentity.h"
 
 #include <QDir>
+#include <QSet>
 #include <QFile>
 #include <QFileInfo>
 #include <QLoggingCategory>
@@ -288,6 +289,22 @@ Status JobManager::createJob(const QString &displayName, const Owner &owner, QUu
     *id = job.id;
     emit jobChanged(job);
     return {};
+}
+
+QString JobManager::unusedLocalName(const QString &folder, const QString &fileName) const
+{
+    QSet<QString> taken;
+    for (const Job &job : m_jobs)
+        for (const JobFile &f : job.files)
+            taken.insert(f.localName);
+    const QDir dir(folder);
+    const QFileInfo name(fileName);
+    const QString base = name.completeBaseName().isEmpty() ? fileName : name.completeBaseName();
+    const QString suffix = name.completeBaseName().isEmpty() || name.suffix().isEmpty() ? QString() : QLatin1Char('.') + name.suffix();
+    QString candidate = QDir::cleanPath(dir.absoluteFilePath(fileName));
+    for (int n = 1; taken.contains(candidate) || QFileInfo::exists(candidate); ++n)
+        candidate = QDir::cleanPath(dir.absoluteFilePath(QStringLiteral("%1 (%2)%3").arg(base).arg(n).arg(suffix)));
+    return candidate;
 }
 
 Status JobManager::addFile(const QUuid &id, const QString &remoteUrl, const QString &localName)

@@ -49,6 +49,9 @@ public:
     Status find(const QString &idOrName, QUuid *id, const Owner *caller = nullptr) const;
 
     Status createJob(const QString &displayName, const Owner &owner, QUuid *id);
+    // FOLDER/NAME if neither a file on disk nor any job's target has it, else the first free
+    // "base (n).ext": links are queued without ever colliding.
+    QString unusedLocalName(const QString &folder, const QString &fileName) const;
     Status addFile(const QUuid &id, const QString &remoteUrl, const QString &localName);
     Status resume(const QUuid &id);
     Status suspend(const QUuid &id);

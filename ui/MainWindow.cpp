@@ -3,8 +3,12 @@
 #include "JobAccess.h"
 #include "JobListModel.h"
 #include "JobManager.h"
+#include "UrlDrop.h"
 
 #include <QDir>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QInputDialog>
@@ -37,6 +41,11 @@ MainWindow::MainWindow(JobListModel *model, JobManager *jobs, QWidget *parent)
     m_view->setColumnWidth(JobListModel::Name, 280);
     m_view->setAccessibleName(tr("Jobs"));
     setCentralWidget(m_view);
+    // Links dropped anywhere on the window are queued (the view itself takes no drops).
+    setAcceptDrops(true);
+    m_downloadFolder = QStandardPaths::writableLocation(QStandardPaths::DownloadLocation);
+    if (m_downloadFolder.isEmpty())
+        m_downloadFolder = QDir::homePath();
 
     QToolBar *bar = addToolBar(tr("Jobs"));
     bar->addAction(tr("Add download…"), this, &MainWindow::addDownload);
@@ -86,28 +95,70 @@ void MainWindow::addDownload()
     const QString text = QInputDialog::getText(this, tr("Add download"), tr("URL:"), QLineEdit::Normal, {}, &ok);
     if (!ok || text.trimmed().isEmpty())
         return;
-    const QUrl url(text.trimmed(), QUrl::StrictMode);
-    QString name = url.fileName().isEmpty() ? QStringLiteral("download") : url.fileName();
-    const QDir folder(QStandardPaths::writableLocation(QStandardPaths::DownloadLocation));
-    QString target = folder.absoluteFilePath(name);
-    for (int n = 1; QFileInfo::exists(target); ++n)
-        target = folder.absoluteFilePath(QStringLiteral("%1 (%2)").arg(name).arg(n));
+    const QList<QUrl> urls = urlsInText(text);
+    if (urls.isEmpty())
+        return showProblem(tr("Cannot add the download"), tr("'%1' is not an http or https link.").arg(text.trimmed()));
+    queueUrls(urls);
+}
+
+void MainWindow::queueUrls(const QList<QUrl> &urls)
+{
     QPointer<MainWindow> self(this);
-    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, url, target, name, self] {
-        QUuid id;
-        Status s = jobs->createJob(name, Owner::ofThisProcess(), &id);
-        if (s)
-            s = jobs->addFile(id, url.toString(), target);
-        if (s)
-            s = jobs->resume(id);
-        else if (!id.isNull())
-            jobs->cancel(id);
-        if (!s && self)
-            QMetaObject::invokeMethod(self, [self, message = s.message] {
-                if (self)
-                    QMessageBox::warning(self, tr("Cannot add the download"), message);
-            });
-    }, Qt::QueuedConnection);
+    const QString folderPath = m_downloadFolder;
+    for (const QUrl &url : urls) {
+        // Names are chosen on the engine thread: the window never waits on the disk.
+        QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, url, folderPath, self] {
+            const QString name = url.fileName().isEmpty() ? QStringLiteral("download") : url.fileName();
+            const QString target = jobs->unusedLocalName(folderPath, name);
+            QUuid id;
+            Status s = jobs->createJob(name, Owner::ofThisProcess(), &id);
+            if (s)
+                s = jobs->addFile(id, url.toString(QUrl::FullyEncoded), target);
+            if (s)
+                s = jobs->resume(id);
+            else if (!id.isNull())
+                jobs->cancel(id);
+            if (!s)
+                QMetaObject::invokeMethod(self, [self, message = s.message] {
+                    if (self)
+                        self->showProblem(tr("Cannot add the download"), message);
+                });
+        }, Qt::QueuedConnection);
+    }
+}
+
+void MainWindow::showProblem(const QString &title, const QString &message)
+{
+    statusBar()->showMessage(message, 10000);
+    auto *box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open(); // window-modal and non-blocking: nothing waits on the user either
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (mayHoldUrls(event->mimeData()))
+        event->acceptProposedAction();
+}
+
+void MainWindow::dragMoveEvent(QDragMoveEvent *event)
+{
+    if (mayHoldUrls(event->mimeData()))
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    event->acceptProposedAction();
+    collectDroppedUrls(event->mimeData(), this, [this](const DroppedUrls &dropped) {
+        queueUrls(dropped.urls);
+        if (!dropped.problems.isEmpty())
+            showProblem(dropped.urls.isEmpty() ? tr("Nothing to download") : tr("Some of the drop was not used"),
+                        dropped.problems.join(QLatin1Char('\n')));
+        else
+            statusBar()->showMessage(tr("Queued %n download(s)", nullptr, int(dropped.urls.size())), 5000);
+        emit dropHandled(int(dropped.urls.size()), dropped.problems);
+    });
 }
 
 } // namespace ferry

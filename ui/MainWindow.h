@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QUrl>
 #include <QUuid>
 #include <functional>
 
@@ -19,8 +20,25 @@ class MainWindow : public QMainWindow
 public:
     MainWindow(JobListModel *model, JobManager *jobs, QWidget *parent = nullptr);
 
+    // Where new downloads go (default: the user's Downloads folder).
+    void setDownloadFolder(const QString &folder) { m_downloadFolder = folder; }
+    QString downloadFolder() const { return m_downloadFolder; }
+
+    // Queues one job per link, each into the download folder under a name no file has yet.
+    void queueUrls(const QList<QUrl> &urls);
+
+signals:
+    // After a drop was read: how many links were queued and what could not be used.
+    void dropHandled(int queued, const QStringList &problems);
+
+protected:
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dragMoveEvent(QDragMoveEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
 private:
     void addDownload();
+    void showProblem(const QString &title, const QString &message);
     void forSelected(const std::function<void(JobManager *, const QUuid &)> &verb);
     void updateStatus();
 
@@ -28,6 +46,7 @@ private:
     JobManager *m_jobs;   // lives on the engine thread: reached only through queued calls
     QTableView *m_view;
     QLabel *m_status;
+    QString m_downloadFolder;
 };
 
 } // namespace ferry

@@ -1,0 +1,180 @@
+// The main window against a real in-process engine, offscreen: links dropped on it (a browser's
+// text/uri-list, plain text, local text files listing links) become jobs that download for real;
+// drops that hold nothing usable say so.
+#include "EngineFixture.h"
+#include "FaultServer.h"
+#include "TestContent.h"
+
+#include "JobListModel.h"
+#include "JobManager.h"
+#include "MainWindow.h"
+#include "Sha256.h"
+
+#include <QDropEvent>
+#include <QFile>
+#include <QMimeData>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+using namespace ferry;
+using namespace ferry::test;
+
+class tst_MainWindow : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void droppedLinksBecomeJobs();
+    void droppedTextAndListFiles();
+    void unusableDropsSaySo();
+
+private:
+    // Drops data on the window as a drag from elsewhere would; returns dropHandled's arguments.
+    QList<QVariant> drop(QMimeData *data);
+    QList<Job> jobsNamed(const QString &name) const;
+
+    std::unique_ptr<FaultServer> m_fault;
+    std::unique_ptr<EngineFixture> m_f;
+    std::unique_ptr<JobListModel> m_model;
+    std::unique_ptr<MainWindow> m_window;
+};
+
+void tst_MainWindow::initTestCase()
+{
+    m_fault = std::make_unique<FaultServer>();
+    QVERIFY(m_fault->port() != 0);
+}
+
+void tst_MainWindow::init()
+{
+    m_f = std::make_unique<EngineFixture>();
+    QVERIFY2(m_f->isValid(), qPrintable(m_f->error()));
+    m_model = std::make_unique<JobListModel>();
+    connect(m_f->jobs(), &JobManager::jobChanged, m_model.get(), &JobListModel::upsertJob);
+    connect(m_f->jobs(), &JobManager::jobRemoved, m_model.get(), &JobListModel::removeJob);
+    m_window = std::make_unique<MainWindow>(m_model.get(), m_f->jobs());
+    m_window->setDownloadFolder(m_f->downloadDir());
+    m_window->show();
+}
+
+void tst_MainWindow::cleanup()
+{
+    m_window.reset();
+    m_model.reset();
+    m_f.reset();
+}
+
+QList<QVariant> tst_MainWindow::drop(QMimeData *data)
+{
+    QSignalSpy handled(m_window.get(), &MainWindow::dropHandled);
+    const QPoint where = m_window->rect().center();
+    QDragEnterEvent enter(where, Qt::CopyAction, data, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(m_window.get(), &enter);
+    if (!enter.isAccepted())
+        return {};
+    QDropEvent dropped(QPointF(where), Qt::CopyAction, data, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(m_window.get(), &dropped);
+    if (handled.isEmpty() && !handled.wait(WaitMs))
+        return {};
+    return handled.takeFirst();
+}
+
+QList<Job> tst_MainWindow::jobsNamed(const QString &name) const
+{
+    QList<Job> out;
+    for (const Job &j : m_f->jobs()->jobs())
+        if (j.displayName == name)
+            out << j;
+    return out;
+}
+
+void tst_MainWindow::droppedLinksBecomeJobs()
+{
+    // A file of that name exists already: the new one gets another name, nothing is overwritten.
+    QFile existing(m_f->downloadPath(QStringLiteral("file")));
+    QVERIFY(existing.open(QIODevice::WriteOnly) && existing.write("mine") == 4);
+    existing.close();
+
+    auto *data = new QMimeData;
+    data->setUrls({m_fault->url(QStringLiteral("/file?size=5000&seed=61")), m_fault->url(QStringLiteral("/file?size=7000&seed=62")),
+                   QUrl(QStringLiteral("ftp://example.org/x.iso"))});
+    const QList<QVariant> handled = drop(data);
+    QVERIFY2(!handled.isEmpty(), "the drop was refused or never handled");
+    QCOMPARE(handled.at(0).toInt(), 2);
+    QVERIFY2(handled.at(1).toStringList().join(QString()).contains(QLatin1String("ftp://example.org/x.iso")),
+             qPrintable(handled.at(1).toStringList().join(QLatin1Char('\n'))));
+
+    QTRY_COMPARE_WITH_TIMEOUT(jobsNamed(QStringLiteral("file")).size(), 2, WaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(m_model->rowCount() == 2, WaitMs); // the window lists them
+    for (const Job &j : jobsNamed(QStringLiteral("file"))) {
+        WAIT_STATE(j.id, JobState::Transferred);
+        QVERIFY(m_f->jobs()->complete(j.id).ok());
+    }
+    QCOMPARE(QFile(m_f->downloadPath(QStringLiteral("file"))).size(), 4); // untouched
+    const QByteArray a = Sha256::ofFile(m_f->downloadPath(QStringLiteral("file (1)")));
+    const QByteArray b = Sha256::ofFile(m_f->downloadPath(QStringLiteral("file (2)")));
+    QVERIFY2((a == TestContent::sha256Hex(61, 5000) && b == TestContent::sha256Hex(62, 7000))
+                 || (a == TestContent::sha256Hex(62, 7000) && b == TestContent::sha256Hex(61, 5000)),
+             "the two downloads do not hold the two origins' bytes");
+}
+
+void tst_MainWindow::droppedTextAndListFiles()
+{
+    auto *text = new QMimeData;
+    text->setText(QStringLiteral("see %1 and also\n%2 (twice: %2)")
+                      .arg(m_fault->url(QStringLiteral("/file?size=100&seed=63")).toString(),
+                           m_fault->url(QStringLiteral("/file?size=200&seed=64")).toString()));
+    QList<QVariant> handled = drop(text);
+    QVERIFY(!handled.isEmpty());
+    QCOMPARE(handled.at(0).toInt(), 2);
+    QVERIFY(handled.at(1).toStringList().isEmpty());
+
+    QTemporaryDir lists;
+    const QString list = lists.filePath(QStringLiteral("links.txt"));
+    QFile f(list);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(m_fault->url(QStringLiteral("/file?size=300&seed=65")).toEncoded() + "\n# a comment\n\n"
+            + m_fault->url(QStringLiteral("/file?size=400&seed=66")).toEncoded() + "\n");
+    f.close();
+    const QString binary = lists.filePath(QStringLiteral("picture.png"));
+    QFile png(binary);
+    QVERIFY(png.open(QIODevice::WriteOnly) && png.write(QByteArray("\x89PNG\0\0\0", 8)) == 8);
+    png.close();
+    auto *files = new QMimeData;
+    files->setUrls({QUrl::fromLocalFile(list), QUrl::fromLocalFile(binary)});
+    handled = drop(files);
+    QVERIFY(!handled.isEmpty());
+    QCOMPARE(handled.at(0).toInt(), 2);
+    QCOMPARE(handled.at(1).toStringList().size(), 1);
+    QVERIFY(handled.at(1).toStringList().constFirst().contains(QLatin1String("picture.png")));
+    QTRY_COMPARE_WITH_TIMEOUT(m_f->jobs()->jobs().size(), 4, WaitMs);
+}
+
+void tst_MainWindow::unusableDropsSaySo()
+{
+    // Text without links: taken, then answered with a message and no job.
+    auto *words = new QMimeData;
+    words->setText(QStringLiteral("just some words, no links"));
+    const QList<QVariant> handled = drop(words);
+    QVERIFY(!handled.isEmpty());
+    QCOMPARE(handled.at(0).toInt(), 0);
+    QCOMPARE(handled.at(1).toStringList().size(), 1);
+    QVERIFY(handled.at(1).toStringList().constFirst().contains(QLatin1String("no http or https links")));
+
+    // Raw image data: the drag is not even accepted.
+    auto *image = new QMimeData;
+    image->setData(QStringLiteral("image/png"), QByteArray("\x89PNG", 4));
+    QVERIFY(drop(image).isEmpty());
+    QTest::qWait(100);
+    QCOMPARE(m_f->jobs()->jobs().size(), 0);
+}
+
+QTEST_MAIN(tst_MainWindow)
+#include "tst_mainwindow.moc"
