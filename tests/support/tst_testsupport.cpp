@@ -186,7 +186,7 @@ void TestSupport::etagChange()
     const qint64 size = 200000, after = 50000;
     const QUrl url = m_server.url(QStringLiteral("/etag-change?size=%1&seed=2&after=%2").arg(size).arg(after));
     Fetch first = fetch(m_nam, url);
-    QVERIFY(first.error != QNetworkReply::NoError);
+    // The drop shows as the short body (Qt 6.4 may report the abort as success; see dropThenResume).
     QCOMPARE(first.headers.value("etag"), QByteArray("\"v1\""));
     QCOMPARE(first.body, TestContent::bytes(2, 0, after));
 
@@ -219,7 +219,7 @@ void TestSupport::norange()
     const qint64 size = 100000;
     const QUrl url = m_server.url(QStringLiteral("/norange?size=%1&after=1000").arg(size));
     Fetch first = fetch(m_nam, url);
-    QVERIFY(first.error != QNetworkReply::NoError);
+    // The drop shows as the short body (Qt 6.4 may report the abort as success; see dropThenResume).
     QCOMPARE(first.body.size(), 1000);
     QVERIFY(!first.headers.contains("accept-ranges"));
     QVERIFY(!first.headers.value("etag").isEmpty());
