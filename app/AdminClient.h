@@ -15,6 +15,7 @@ public:
     explicit AdminClient(Profile profile);
 
     bool connectOrStartEngine(QString *error);
+    bool connectToRunningEngine() { return tryConnect(); } // never starts one
     // Blocks until the reply. json: whether the caller will print the JSON form.
     AdminReply request(const QString &verb, const QStringList &args, bool json = false);
 

@@ -1,38 +1,73 @@
 #include "DesktopApp.h"
 
+#include "AdminClient.h"
+#include "AppIcon.h"
 #include "Engine.h"
 #include "JobListModel.h"
 #include "JobManager.h"
 #include "MainWindow.h"
+#include "TrayIcon.h"
 #include "UnixSignals.h"
+#include "UrlDrop.h"
 
 #include <QApplication>
 #include <QMessageBox>
 #include <QThread>
 
-namespace ferry {
+#include <cstdio>
+#include <memory>
 
-int runDesktop(int argc, char **argv, const QString &profileDir)
+namespace ferry {
+namespace {
+
+// Another Ferry already runs this profile: give it our links (or just bring it up) and leave.
+// Returns -1 when none answers, else the exit code.
+int handOverToRunningInstance(const QString &profileDir, const QStringList &urls)
+{
+    AdminClient client{Profile(profileDir)};
+    if (!client.connectToRunningEngine())
+        return -1;
+    const AdminReply r = client.request(QStringLiteral("open"), urls);
+    if (r.ok)
+        return 0;
+    std::fprintf(stderr, "ferry: %s\n", qPrintable(r.message));
+    return 1;
+}
+
+} // namespace
+
+int runDesktop(int argc, char **argv, const DesktopOptions &options)
 {
     QApplication app(argc, argv);
     app.setApplicationName(QStringLiteral("ferry"));
     app.setApplicationDisplayName(QObject::tr("Ferry"));
+    app.setWindowIcon(appIcon());
+    const QString profileDir = options.profileDir;
+    if (const int handedOver = handOverToRunningInstance(profileDir, options.urls); handedOver >= 0)
+        return handedOver;
 
     QThread engineThread;
     engineThread.setObjectName(QStringLiteral("ferry-engine"));
     auto *engine = new Engine(Profile(profileDir));
+    engine->setWindowed(true);
     engine->moveToThread(&engineThread);
     engineThread.start();
 
     // Start the engine (lock, database, load) on its thread; the window waits for nothing.
     QString error;
     bool started = false;
-    QMetaObject::invokeMethod(engine, [&] { started = engine->start(&error); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(engine, [&] { started = engine->start(&error, false); }, Qt::BlockingQueuedConnection);
     if (!started) {
-        QMessageBox::critical(nullptr, QObject::tr("Ferry"), QObject::tr("Ferry cannot start: %1").arg(error));
         QMetaObject::invokeMethod(engine, [engine] { delete engine; }, Qt::BlockingQueuedConnection);
         engineThread.quit();
         engineThread.wait();
+        // Another Ferry took the profile a moment before us: give it the links once it listens.
+        for (int attempt = 0; attempt < 50; ++attempt) {
+            if (const int handedOver = handOverToRunningInstance(profileDir, options.urls); handedOver >= 0)
+                return handedOver;
+            QThread::msleep(100);
+        }
+        QMessageBox::critical(nullptr, QObject::tr("Ferry"), QObject::tr("Ferry cannot start: %1").arg(error));
         return 1;
     }
 
@@ -47,7 +82,39 @@ int runDesktop(int argc, char **argv, const QString &profileDir)
     });
 
     MainWindow window(&model, jobs);
-    window.show();
+    const auto queueLinks = [&window](const QStringList &texts) {
+        QList<QUrl> urls;
+        for (const QString &text : texts)
+            urls << urlsInText(text);
+        window.queueUrls(urls);
+    };
+    QObject::connect(engine, &Engine::openRequested, &window, [&window, queueLinks](const QStringList &texts) {
+        queueLinks(texts);
+        window.showNormal();
+        window.raise();
+        window.activateWindow();
+    });
+
+    // The tray, where one exists: closing the window then keeps Ferry running there.
+    std::unique_ptr<TrayIcon> tray;
+    if (TrayIcon::isAvailable()) {
+        tray = std::make_unique<TrayIcon>(jobs, &window);
+        QObject::connect(jobs, &JobManager::jobChanged, tray.get(), &TrayIcon::onJobChanged);
+        QObject::connect(jobs, &JobManager::jobRemoved, tray.get(), &TrayIcon::onJobRemoved);
+        QObject::connect(tray.get(), &TrayIcon::quitRequested, &app, &QCoreApplication::quit);
+        tray->show();
+        window.setKeepRunningInTray(true);
+        app.setQuitOnLastWindowClosed(false);
+    }
+    // Only now may clients (ferry-admin, a second `ferry URL...`) reach the engine.
+    bool listening = false;
+    QMetaObject::invokeMethod(engine, [&] { listening = engine->listen(&error); }, Qt::BlockingQueuedConnection);
+    if (!listening)
+        QMessageBox::warning(&window, QObject::tr("Ferry"),
+                             QObject::tr("ferry-admin cannot reach this Ferry: %1").arg(error));
+    if (!(options.minimized && tray))
+        window.show();
+    queueLinks(options.urls);
     if (!engine->recoveryMessage().isEmpty())
         QMessageBox::warning(&window, QObject::tr("Ferry"), engine->recoveryMessage());
 

@@ -112,6 +112,21 @@ void ControlServer::handle(QLocalSocket *socket, const QByteArray &line)
         emit shutdownRequested();
         return;
     }
+    if (verb == QLatin1String("open")) {
+        AdminReply r;
+        if (!caller.isRoot() && caller.uid != ::getuid()) {
+            r.ok = false;
+            r.code = hr::E_ACCESSDENIED;
+            r.message = QStringLiteral("only the window's user or root may hand it links");
+        } else if (!m_windowed) {
+            r.ok = false;
+            r.code = hr::E_INVALIDARG;
+            r.message = QStringLiteral("this profile's engine runs without a window (ferry --headless); use ferry-admin");
+        } else {
+            emit openRequested(args);
+        }
+        return reply(socket, r);
+    }
     if (verb == QLatin1String("wait")) {
         QUuid id;
         Status s = args.isEmpty() ? Status(hr::E_INVALIDARG, QStringLiteral("usage: wait JOB")) : m_jobs->find(args[0], &id, &caller);

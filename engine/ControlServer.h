@@ -29,11 +29,15 @@ public:
 
     bool listen(const QString &socketPath, QString *error);
 
+    // A window runs over this engine: the `open` verb (a second `ferry URL...`) is forwarded to it.
+    void setWindowed(bool windowed) { m_windowed = windowed; }
+
     // Request: {"verb": "...", "args": [...]}. Reply: AdminReply::toJson(). The "wait" verb
     // replies once the job is TRANSFERRED, in ERROR or gone: clients learn of it by this
     // notification, not by polling.
 signals:
     void shutdownRequested();
+    void openRequested(const QStringList &urls); // `open` from the engine's user or root
 
 private:
     void onNewConnection();
@@ -49,6 +53,7 @@ private:
     QLocalServer *m_server;
     QMultiHash<QUuid, QLocalSocket *> m_waiting;
     QHash<QLocalSocket *, std::shared_ptr<PeerIdentity>> m_peers;
+    bool m_windowed = false;
 };
 
 } // namespace ferry

@@ -61,13 +61,16 @@ bool Engine::start(QString *error, bool listenForClients)
     if (m_network->start())
         m_jobs->setNetworkOnline(m_network->isOnline());
 
-    if (listenForClients) {
-        m_control = std::make_unique<ControlServer>(m_jobs.get());
-        connect(m_control.get(), &ControlServer::shutdownRequested, this, &Engine::shutdownRequested);
-        if (!m_control->listen(m_profile.socketPath(), error))
-            return false;
-    }
-    return true;
+    return !listenForClients || listen(error);
+}
+
+bool Engine::listen(QString *error)
+{
+    m_control = std::make_unique<ControlServer>(m_jobs.get());
+    connect(m_control.get(), &ControlServer::shutdownRequested, this, &Engine::shutdownRequested);
+    connect(m_control.get(), &ControlServer::openRequested, this, &Engine::openRequested);
+    m_control->setWindowed(m_windowed);
+    return m_control->listen(m_profile.socketPath(), error);
 }
 
 QString Engine::recoveryMessage() const

@@ -28,6 +28,10 @@ public:
 
     // False with a message when another engine holds the profile or the state cannot be opened.
     bool start(QString *error, bool listenForClients = true);
+    void setWindowed(bool windowed) { m_windowed = windowed; } // before listen()
+    // Opens the control socket (start() does unless told not to: the window first wires itself
+    // to openRequested, so no client's links arrive before anyone listens for them).
+    bool listen(QString *error);
 
     JobManager *jobs() const { return m_jobs.get(); }
     QString recoveryMessage() const;
@@ -35,6 +39,7 @@ public:
 
 signals:
     void shutdownRequested();
+    void openRequested(const QStringList &urls); // a second `ferry URL...` for the window
 
 private:
     Profile m_profile;
@@ -47,6 +52,7 @@ private:
     std::unique_ptr<JobManager> m_jobs;
     std::unique_ptr<NetworkWatch> m_network;
     std::unique_ptr<ControlServer> m_control;
+    bool m_windowed = false;
 };
 
 } // namespace ferry

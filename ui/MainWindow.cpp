@@ -6,6 +6,7 @@
 #include "UrlDrop.h"
 
 #include <QDir>
+#include <QCloseEvent>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QMimeData>
@@ -109,6 +110,7 @@ void MainWindow::queueUrls(const QList<QUrl> &urls)
         // Names are chosen on the engine thread: the window never waits on the disk.
         QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, url, folderPath, self] {
             const QString name = url.fileName().isEmpty() ? QStringLiteral("download") : url.fileName();
+            QDir().mkpath(folderPath); // a fresh account may have no Downloads folder yet
             const QString target = jobs->unusedLocalName(folderPath, name);
             QUuid id;
             Status s = jobs->createJob(name, Owner::ofThisProcess(), &id);
@@ -133,6 +135,40 @@ void MainWindow::showProblem(const QString &title, const QString &message)
     auto *box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open(); // window-modal and non-blocking: nothing waits on the user either
+}
+
+int MainWindow::activeJobCount() const
+{
+    int active = 0;
+    for (int row = 0; row < m_model->rowCount(); ++row) {
+        const auto state = JobState(m_model->data(m_model->index(row, JobListModel::State), JobListModel::SortRole).toInt());
+        active += state == JobState::Queued || state == JobState::Connecting || state == JobState::Transferring;
+    }
+    return active;
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (m_keepRunningInTray) {
+        hide();
+        event->ignore();
+        if (!m_toldAboutTray) {
+            m_toldAboutTray = true;
+            statusBar()->showMessage(tr("Ferry keeps running in the tray."), 5000);
+        }
+        return;
+    }
+    const int active = activeJobCount();
+    if (active > 0
+        && QMessageBox::question(this, tr("Quit Ferry?"),
+                                 tr("%n download(s) are running. Quit anyway? They continue when Ferry starts again.",
+                                    nullptr, active),
+                                 QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+               != QMessageBox::Yes) {
+        event->ignore();
+        return;
+    }
+    event->accept();
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)

@@ -24,6 +24,11 @@ public:
     void setDownloadFolder(const QString &folder) { m_downloadFolder = folder; }
     QString downloadFolder() const { return m_downloadFolder; }
 
+    // With a tray, closing the window only hides it and the transfers go on; without one,
+    // closing asks first when jobs are running, then quits.
+    void setKeepRunningInTray(bool keep) { m_keepRunningInTray = keep; }
+    int activeJobCount() const;                    // QUEUED, CONNECTING or TRANSFERRING rows
+
     // Queues one job per link, each into the download folder under a name no file has yet.
     void queueUrls(const QList<QUrl> &urls);
 
@@ -32,6 +37,7 @@ signals:
     void dropHandled(int queued, const QStringList &problems);
 
 protected:
+    void closeEvent(QCloseEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dragMoveEvent(QDragMoveEvent *event) override;
     void dropEvent(QDropEvent *event) override;
@@ -47,6 +53,8 @@ private:
     QTableView *m_view;
     QLabel *m_status;
     QString m_downloadFolder;
+    bool m_keepRunningInTray = false;
+    bool m_toldAboutTray = false;
 };
 
 } // namespace ferry

@@ -1,0 +1,70 @@
+// Ferry in the system tray: show or hide the window, suspend or resume every job of this user,
+// quit; a tooltip with the overall progress; a notification when a job is transferred or fails.
+// With a tray, closing the window keeps Ferry and its transfers running here.
+#pragma once
+
+#include "Job.h"
+
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+
+class QAction;
+class QMenu;
+class QSystemTrayIcon;
+class QWidget;
+
+namespace ferry {
+
+class JobManager;
+
+class TrayIcon : public QObject
+{
+    Q_OBJECT
+public:
+    TrayIcon(JobManager *jobs, QWidget *window, QObject *parent = nullptr);
+    ~TrayIcon() override;
+
+    static bool isAvailable();                   // a tray host runs
+    void show();
+    bool isVisible() const;
+
+    QMenu *menu() const { return m_menu; }
+    QAction *showHideAction() const { return m_showHide; }
+    QAction *suspendAllAction() const { return m_suspendAll; }
+    QAction *resumeAllAction() const { return m_resumeAll; }
+    QAction *quitAction() const { return m_quit; }
+    QString toolTip() const;
+
+public slots:
+    void onJobChanged(const ferry::Job &job);   // queued from the engine thread
+    void onJobRemoved(const QUuid &id);
+
+signals:
+    void quitRequested();
+
+private:
+    void toggleWindow();
+    void forAllJobs(bool resume);
+    void updateToolTip();
+
+    struct Progress
+    {
+        JobState state = JobState::Suspended;
+        quint64 done = 0;
+        quint64 total = 0;
+    };
+
+    JobManager *m_jobs;                          // engine thread: queued calls only
+    QWidget *m_window;
+    QSystemTrayIcon *m_icon;
+    QMenu *m_menu;
+    QAction *m_showHide;
+    QAction *m_suspendAll;
+    QAction *m_resumeAll;
+    QAction *m_quit;
+    QHash<QUuid, Progress> m_progress;
+    QTimer m_toolTipTimer;                       // coalesces tooltip updates
+};
+
+} // namespace ferry
