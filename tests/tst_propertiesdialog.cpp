@@ -1,0 +1,545 @@
+// The job properties dialog against a real in-process engine (EngineFixture): what the user does
+// in it reaches the engine through queued calls, what the engine says comes back through its
+// signals, and the owner rules make a job read-only or refuse a change.
+#include "EngineFixture.h"
+
+#include "JobAccess.h"
+#include "JobManager.h"
+#include "JobPropertiesDialog.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QStyle>
+#include <QStyleOptionButton>
+#include <QTabWidget>
+#include <QTest>
+#include <QTreeWidget>
+
+#include <limits>
+#include <memory>
+#include <unistd.h>
+
+using namespace ferry;
+using namespace ferry::test;
+
+namespace {
+
+Owner makeOwner(bool elevated, IntegrityLevel integrity)
+{
+    Owner o;
+    o.uid = ::getuid();
+    o.gid = ::getgid();
+    o.userName = Owner::nameOf(o.uid);
+    o.elevated = elevated;
+    o.integrity = integrity;
+    return o;
+}
+
+const Owner OrdinaryUser = makeOwner(false, IntegrityLevel::Medium);
+const Owner ElevatedAdmin = makeOwner(true, IntegrityLevel::High);
+
+} // namespace
+
+class tst_PropertiesDialog : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+
+    void defaultJobShowsNinetyDays();
+    void peerCheckboxesChangeTheEngine();
+    void maxTimeSpinnerChangesTheEngine();
+    void noLimitIsZero();
+    void otherTimeSpinners();
+    void nameAndPriorityChangeTheEngine();
+    void followsTheEngineWithoutClobberingAnEdit();
+    void ownerLabelsShowTheEngineValues_data();
+    void ownerLabelsShowTheEngineValues();
+    void elevatedJobIsReadOnlyForAnOrdinaryViewer();
+    void mediumJobIsEditableForTheSameViewer();
+    void higherIntegrityJobIsReadOnly();
+    void peerNoteFollowsTheComputerSetting();
+    void refusedChangeShowsAMessageAndChangesNothing();
+    void changeToACancelledJobShowsAMessage();
+    void filesAreListed();
+    void staleCopyIsCorrectedFromTheEngine();
+
+private:
+    QUuid createJob(const QString &name, const Owner &owner);
+    std::unique_ptr<JobPropertiesDialog> open(const QUuid &id, const Owner &viewer, int tab = -1);
+    template <typename T>
+    static T *find(QWidget *dialog, const char *name)
+    {
+        T *w = dialog->findChild<T *>(QLatin1String(name));
+        if (!w)
+            qWarning("no %s named %s", T::staticMetaObject.className(), name);
+        return w;
+    }
+    // Types a number into a spinner as a user would, and confirms it with Enter.
+    static void typeInto(QSpinBox *spin, const QString &text);
+    // Clicks a check box on its indicator, where a user would.
+    static void click(QCheckBox *box);
+
+    std::unique_ptr<EngineFixture> m_f;
+};
+
+void tst_PropertiesDialog::init()
+{
+    m_f = std::make_unique<EngineFixture>();
+    QVERIFY2(m_f->isValid(), qPrintable(m_f->error()));
+}
+
+void tst_PropertiesDialog::cleanup()
+{
+    m_f.reset();
+}
+
+QUuid tst_PropertiesDialog::createJob(const QString &name, const Owner &owner)
+{
+    QUuid id;
+    const Status s = m_f->jobs()->createJob(name, owner, &id);
+    if (!s)
+        qWarning("createJob: %s", qPrintable(s.message));
+    return id;
+}
+
+std::unique_ptr<JobPropertiesDialog> tst_PropertiesDialog::open(const QUuid &id, const Owner &viewer, int tab)
+{
+    auto dialog = std::make_unique<JobPropertiesDialog>(m_f->jobs(), m_f->jobs()->snapshot(id), m_f->jobs()->settings(), nullptr);
+    dialog->setViewer(viewer);
+    if (tab >= 0)
+        dialog->findChild<QTabWidget *>()->setCurrentIndex(tab);
+    dialog->show();
+    if (!QTest::qWaitForWindowExposed(dialog.get()))
+        qWarning("the dialog was not exposed");
+    return dialog;
+}
+
+void tst_PropertiesDialog::typeInto(QSpinBox *spin, const QString &text)
+{
+    spin->setFocus();
+    spin->selectAll();
+    QTest::keyClicks(spin, text);
+    QTest::keyClick(spin, Qt::Key_Return);
+}
+
+void tst_PropertiesDialog::click(QCheckBox *box)
+{
+    QStyleOptionButton option;
+    option.initFrom(box);
+    const QRect indicator = box->style()->subElementRect(QStyle::SE_CheckBoxIndicator, &option, box);
+    QTest::mouseClick(box, Qt::LeftButton, {}, indicator.center());
+}
+
+void tst_PropertiesDialog::defaultJobShowsNinetyDays()
+{
+    const QUuid id = createJob(QStringLiteral("default"), OrdinaryUser);
+    QCOMPARE(m_f->job(id).maximumDownloadTime, defaults::MaximumDownloadTime);
+    auto d = open(id, OrdinaryUser, 2);
+    auto *spin = find<QSpinBox>(d.get(), "maxTime");
+    auto *unit = find<QComboBox>(d.get(), "maxTimeUnit");
+    QVERIFY(spin && unit);
+    QCOMPARE(spin->value(), 90);
+    QCOMPARE(unit->currentData().toUInt(), 86400u);
+    QCOMPARE(spin->text(), QStringLiteral("90"));
+    QVERIFY(spin->isEnabled());
+    // The spinner cannot go past what quint32 seconds hold: 49,710 days.
+    QCOMPARE(spin->maximum(), 49710);
+    QVERIFY(quint64(spin->maximum()) * 86400 <= std::numeric_limits<quint32>::max());
+    // The other two: 14 days, 10 minutes.
+    QCOMPARE(find<QSpinBox>(d.get(), "noProgress")->value(), 14);
+    QCOMPARE(find<QComboBox>(d.get(), "noProgressUnit")->currentData().toUInt(), 86400u);
+    QCOMPARE(find<QSpinBox>(d.get(), "retryDelay")->value(), 10);
+    QCOMPARE(find<QComboBox>(d.get(), "retryDelayUnit")->currentData().toUInt(), 60u);
+}
+
+void tst_PropertiesDialog::peerCheckboxesChangeTheEngine()
+{
+    const QUuid id = createJob(QStringLiteral("peers"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, 2);
+    auto *client = find<QCheckBox>(d.get(), "peerClient");
+    auto *server = find<QCheckBox>(d.get(), "peerServer");
+    QVERIFY(client && server);
+    QVERIFY(!client->isChecked() && !server->isChecked());
+    QCOMPARE(m_f->job(id).peerCachingFlags, 0u);
+
+    click(client);
+    QVERIFY(client->isChecked());
+    QTRY_COMPARE(m_f->job(id).peerCachingFlags, peercaching::Client);
+
+    click(server);
+    QTRY_COMPARE(m_f->job(id).peerCachingFlags, peercaching::Client | peercaching::Server);
+
+    click(client);
+    QVERIFY(!client->isChecked());
+    QTRY_COMPARE(m_f->job(id).peerCachingFlags, peercaching::Server);
+
+    // The keyboard works too: Space on the focused box.
+    server->setFocus();
+    QTest::keyClick(server, Qt::Key_Space);
+    QTRY_COMPARE(m_f->job(id).peerCachingFlags, 0u);
+    QVERIFY(!server->isChecked());
+    QVERIFY(find<QLabel>(d.get(), "message")->isHidden());
+
+    // A change made elsewhere (ferry-admin) shows up in the boxes.
+    QVERIFY(m_f->jobs()->setPeerCachingFlags(id, peercaching::Server));
+    QTRY_VERIFY(server->isChecked());
+    QVERIFY(!client->isChecked());
+}
+
+void tst_PropertiesDialog::maxTimeSpinnerChangesTheEngine()
+{
+    const QUuid id = createJob(QStringLiteral("two hours"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, 2);
+    auto *spin = find<QSpinBox>(d.get(), "maxTime");
+    auto *unit = find<QComboBox>(d.get(), "maxTimeUnit");
+    QVERIFY(spin && unit);
+
+    // Type 2 (two days so far), then pick "hours" one up in the list: two hours.
+    typeInto(spin, QStringLiteral("2"));
+    QTRY_COMPARE(m_f->job(id).maximumDownloadTime, 2u * 86400);
+    unit->setFocus();
+    QTest::keyClick(unit, Qt::Key_Up);
+    QCOMPARE(unit->currentData().toUInt(), 3600u);
+    QCOMPARE(spin->value(), 2);
+    QTRY_COMPARE(m_f->job(id).maximumDownloadTime, 7200u);
+    QVERIFY(d->isVisible()); // Enter in a field does not close the dialog
+
+    // The arrow keys step the number at once.
+    spin->setFocus();
+    QTest::keyClick(spin, Qt::Key_Up);
+    QTRY_COMPARE(m_f->job(id).maximumDownloadTime, 3u * 3600);
+
+    // What cannot be held is not accepted: letters, negative numbers, more than quint32 seconds.
+    typeInto(spin, QStringLiteral("abc"));
+    QCOMPARE(spin->value(), 3);
+    typeInto(spin, QStringLiteral("-5"));
+    QVERIFY(spin->value() >= 0);
+    typeInto(spin, QStringLiteral("99999999"));
+    QVERIFY(quint64(spin->value()) * 3600 <= std::numeric_limits<quint32>::max());
+    QTRY_COMPARE(m_f->job(id).maximumDownloadTime, quint32(spin->value()) * 3600u);
+    QVERIFY(find<QLabel>(d.get(), "message")->isHidden());
+
+    // A value set elsewhere shows in its best unit.
+    QVERIFY(m_f->jobs()->setMaximumDownloadTime(id, 45 * 60));
+    QTRY_COMPARE(unit->currentData().toUInt(), 60u);
+    QCOMPARE(spin->value(), 45);
+}
+
+void tst_PropertiesDialog::noLimitIsZero()
+{
+    const QUuid id = createJob(QStringLiteral("no limit"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, 2);
+    auto *spin = find<QSpinBox>(d.get(), "maxTime");
+    QVERIFY(spin);
+    typeInto(spin, QStringLiteral("0"));
+    QTRY_COMPARE(m_f->job(id).maximumDownloadTime, 0u);
+    QCOMPARE(spin->text(), QStringLiteral("No limit"));
+    QVERIFY(find<QLabel>(d.get(), "timeUsed")->text().contains(QStringLiteral("no limit")));
+
+    // And back from "No limit" with the up arrow: one day.
+    QTest::keyClick(spin, Qt::Key_Up);
+    QTRY_COMPARE(m_f->job(id).maximumDownloadTime, 86400u);
+
+    // A job set to 0 elsewhere opens showing "No limit".
+    QVERIFY(m_f->jobs()->setMaximumDownloadTime(id, 0));
+    auto again = open(id, OrdinaryUser, 2);
+    QCOMPARE(find<QSpinBox>(again.get(), "maxTime")->text(), QStringLiteral("No limit"));
+}
+
+void tst_PropertiesDialog::otherTimeSpinners()
+{
+    const QUuid id = createJob(QStringLiteral("timeouts"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, 2);
+    auto *retry = find<QSpinBox>(d.get(), "retryDelay");
+    auto *retryUnit = find<QComboBox>(d.get(), "retryDelayUnit");
+    auto *stall = find<QSpinBox>(d.get(), "noProgress");
+    QVERIFY(retry && retryUnit && stall);
+
+    // In seconds the retry delay cannot go below the engine's floor of 5 s.
+    retryUnit->setCurrentIndex(retryUnit->findData(1u));
+    QTRY_COMPARE(m_f->job(id).minimumRetryDelay, 10u); // "10" now read as seconds
+    QCOMPARE(retry->minimum(), 5);
+    typeInto(retry, QStringLiteral("2"));
+    QCOMPARE(retry->value(), 5);
+    QTRY_COMPARE(m_f->job(id).minimumRetryDelay, 5u);
+    typeInto(retry, QStringLiteral("90"));
+    QTRY_COMPARE(m_f->job(id).minimumRetryDelay, 90u);
+
+    typeInto(stall, QStringLiteral("3"));
+    QTRY_COMPARE(m_f->job(id).noProgressTimeout, 3u * 86400);
+}
+
+void tst_PropertiesDialog::nameAndPriorityChangeTheEngine()
+{
+    const QUuid id = createJob(QStringLiteral("old name"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, 0);
+    auto *name = find<QLineEdit>(d.get(), "name");
+    auto *description = find<QLineEdit>(d.get(), "description");
+    auto *priority = find<QComboBox>(d.get(), "priority");
+    QVERIFY(name && description && priority);
+    QCOMPARE(name->text(), QStringLiteral("old name"));
+
+    name->setFocus();
+    name->selectAll();
+    QTest::keyClicks(name, QStringLiteral("new name"));
+    QCOMPARE(m_f->job(id).displayName, QStringLiteral("old name")); // not before editing is finished
+    QTest::keyClick(name, Qt::Key_Return);
+    QTRY_COMPARE(m_f->job(id).displayName, QStringLiteral("new name"));
+    QTRY_VERIFY(d->windowTitle().contains(QStringLiteral("new name")));
+
+    description->setFocus();
+    QTest::keyClicks(description, QStringLiteral("nightly images"));
+    priority->setFocus(); // leaving the field finishes the edit
+    QTRY_COMPARE(m_f->job(id).description, QStringLiteral("nightly images"));
+
+    QTest::keyClick(priority, Qt::Key_Down);
+    QTRY_COMPARE(m_f->job(id).priority, JobPriority::Low);
+}
+
+void tst_PropertiesDialog::followsTheEngineWithoutClobberingAnEdit()
+{
+    const QUuid id = createJob(QStringLiteral("engine name"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, 0);
+    auto *name = find<QLineEdit>(d.get(), "name");
+    auto *description = find<QLineEdit>(d.get(), "description");
+    auto *state = find<QLabel>(d.get(), "state");
+    QVERIFY(name && description && state);
+
+    name->setFocus();
+    name->selectAll();
+    QTest::keyClicks(name, QStringLiteral("typing"));
+    // Meanwhile the engine changes the job: the other fields follow, the one in use keeps the typing.
+    QVERIFY(m_f->jobs()->setDescription(id, QStringLiteral("from elsewhere")));
+    QVERIFY(m_f->jobs()->setDisplayName(id, QStringLiteral("renamed elsewhere")));
+    QTRY_COMPARE(description->text(), QStringLiteral("from elsewhere"));
+    QCOMPARE(name->text(), QStringLiteral("typing"));
+
+    m_f->jobs()->cancel(id);
+    QTRY_VERIFY(d->isJobGone());
+    QVERIFY(!name->isEnabled());
+    auto *note = find<QLabel>(d.get(), "readOnlyNote");
+    QVERIFY(note->isVisibleTo(d.get()));
+    QVERIFY(note->text().contains(QStringLiteral("gone")));
+}
+
+void tst_PropertiesDialog::ownerLabelsShowTheEngineValues_data()
+{
+    QTest::addColumn<bool>("elevated");
+    QTest::addColumn<int>("integrity");
+    QTest::addColumn<QString>("elevation");
+    QTest::addColumn<QString>("level");
+    QTest::newRow("elevated HIGH") << true << int(IntegrityLevel::High) << QStringLiteral("Elevated") << QStringLiteral("HIGH");
+    QTest::newRow("not elevated MEDIUM") << false << int(IntegrityLevel::Medium) << QStringLiteral("Not elevated")
+                                         << QStringLiteral("MEDIUM");
+    QTest::newRow("elevated SYSTEM") << true << int(IntegrityLevel::System) << QStringLiteral("Elevated") << QStringLiteral("SYSTEM");
+    QTest::newRow("sandboxed LOW") << false << int(IntegrityLevel::Low) << QStringLiteral("Not elevated") << QStringLiteral("LOW");
+    QTest::newRow("UNTRUSTED") << false << int(IntegrityLevel::Untrusted) << QStringLiteral("Not elevated")
+                               << QStringLiteral("UNTRUSTED");
+}
+
+void tst_PropertiesDialog::ownerLabelsShowTheEngineValues()
+{
+    QFETCH(bool, elevated);
+    QFETCH(int, integrity);
+    QFETCH(QString, elevation);
+    QFETCH(QString, level);
+    const Owner owner = makeOwner(elevated, IntegrityLevel(integrity));
+    const QUuid id = createJob(QStringLiteral("owned"), owner);
+    QCOMPARE(m_f->job(id).owner.elevated, elevated);
+    auto d = open(id, ElevatedAdmin, 3);
+    QCOMPARE(find<QLabel>(d.get(), "elevation")->text(), elevation);
+    QCOMPARE(find<QLabel>(d.get(), "integrity")->text(), level);
+    QCOMPARE(find<QLabel>(d.get(), "ownerName")->text(),
+             QStringLiteral("%1 (uid %2)").arg(owner.userName).arg(owner.uid));
+    QVERIFY(!find<QLabel>(d.get(), "integrityHelp")->text().isEmpty());
+    QVERIFY(!find<QLabel>(d.get(), "elevationHelp")->text().isEmpty());
+
+    // Taking ownership elsewhere changes what the tab shows.
+    QVERIFY(m_f->jobs()->takeOwnership(id, makeOwner(!elevated, IntegrityLevel::Medium)));
+    QTRY_COMPARE(find<QLabel>(d.get(), "integrity")->text(), QStringLiteral("MEDIUM"));
+    QCOMPARE(find<QLabel>(d.get(), "elevation")->text(), elevated ? QStringLiteral("Not elevated") : QStringLiteral("Elevated"));
+}
+
+void tst_PropertiesDialog::elevatedJobIsReadOnlyForAnOrdinaryViewer()
+{
+    const QUuid id = createJob(QStringLiteral("admin's"), ElevatedAdmin);
+    auto d = open(id, OrdinaryUser, 2);
+    QVERIFY(d->isReadOnly());
+    for (const char *name : {"name", "description"})
+        QVERIFY2(!find<QLineEdit>(d.get(), name)->isEnabled(), name);
+    QVERIFY(!find<QComboBox>(d.get(), "priority")->isEnabled());
+    QVERIFY(!find<QCheckBox>(d.get(), "peerClient")->isEnabled());
+    QVERIFY(!find<QCheckBox>(d.get(), "peerServer")->isEnabled());
+    for (const char *name : {"maxTime", "noProgress", "retryDelay"})
+        QVERIFY2(!find<QSpinBox>(d.get(), name)->isEnabled(), name);
+    QVERIFY(!find<QComboBox>(d.get(), "maxTimeUnit")->isEnabled());
+    auto *note = find<QLabel>(d.get(), "readOnlyNote");
+    QVERIFY(note->isVisible());
+    QVERIFY(note->text().contains(QStringLiteral("elevated")));
+
+    // A click on the disabled box does nothing, here or in the engine.
+    click(find<QCheckBox>(d.get(), "peerClient"));
+    QTest::qWait(50);
+    QCOMPARE(m_f->job(id).peerCachingFlags, 0u);
+
+    // The same job for an elevated viewer is editable.
+    d->setViewer(ElevatedAdmin);
+    QVERIFY(!d->isReadOnly());
+    QVERIFY(find<QCheckBox>(d.get(), "peerClient")->isEnabled());
+    QVERIFY(find<QSpinBox>(d.get(), "maxTime")->isEnabled());
+    QVERIFY(note->isHidden());
+}
+
+void tst_PropertiesDialog::mediumJobIsEditableForTheSameViewer()
+{
+    const QUuid id = createJob(QStringLiteral("user's"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, 2);
+    QVERIFY(!d->isReadOnly());
+    QVERIFY(find<QLineEdit>(d.get(), "name")->isEnabled());
+    QVERIFY(find<QComboBox>(d.get(), "priority")->isEnabled());
+    QVERIFY(find<QCheckBox>(d.get(), "peerClient")->isEnabled());
+    QVERIFY(find<QCheckBox>(d.get(), "peerServer")->isEnabled());
+    QVERIFY(find<QSpinBox>(d.get(), "maxTime")->isEnabled());
+    QVERIFY(find<QComboBox>(d.get(), "maxTimeUnit")->isEnabled());
+    QVERIFY(find<QLabel>(d.get(), "readOnlyNote")->isHidden());
+}
+
+void tst_PropertiesDialog::higherIntegrityJobIsReadOnly()
+{
+    // Not elevated, but above a sandboxed viewer: the integrity rule.
+    const QUuid id = createJob(QStringLiteral("user's"), OrdinaryUser);
+    const Owner sandboxed = makeOwner(false, IntegrityLevel::Low);
+    QVERIFY(!checkCanChange(sandboxed, OrdinaryUser));
+    auto d = open(id, sandboxed, 2);
+    QVERIFY(d->isReadOnly());
+    QVERIFY(!find<QCheckBox>(d.get(), "peerClient")->isEnabled());
+    QVERIFY(find<QLabel>(d.get(), "readOnlyNote")->text().contains(QStringLiteral("MEDIUM")));
+}
+
+void tst_PropertiesDialog::peerNoteFollowsTheComputerSetting()
+{
+    QVERIFY(!m_f->jobs()->settings().peerCachingEnabled);
+    const QUuid id = createJob(QStringLiteral("note"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, 2);
+    auto *note = find<QLabel>(d.get(), "peerNote");
+    QVERIFY(note);
+    QVERIFY(note->isVisible());
+    QVERIFY(note->text().contains(QStringLiteral("off on this computer")));
+
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("peerCachingEnabled"), QStringLiteral("1")));
+    QTRY_VERIFY(note->isHidden());
+
+    // On, but serving turned off at the computer level: the note names that side.
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("peerCachingServer"), QStringLiteral("0")));
+    QTRY_VERIFY(note->isVisible());
+    QVERIFY(note->text().contains(QStringLiteral("Serving to peers is off")));
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("peerCachingServer"), QStringLiteral("1")));
+    QTRY_VERIFY(note->isHidden());
+
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("peerCachingEnabled"), QStringLiteral("0")));
+    QTRY_VERIFY(note->isVisible());
+}
+
+void tst_PropertiesDialog::refusedChangeShowsAMessageAndChangesNothing()
+{
+    const QUuid id = createJob(QStringLiteral("contested"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, 2);
+    auto *client = find<QCheckBox>(d.get(), "peerClient");
+    auto *message = find<QLabel>(d.get(), "message");
+    QVERIFY(client && message);
+    QVERIFY(message->isHidden());
+
+    // The user clicks; before the engine gets to it an elevated admin takes the job over. The
+    // engine-side check refuses the change for this viewer: the box goes back, a message says why.
+    click(client);
+    QVERIFY(client->isChecked());
+    QVERIFY(m_f->jobs()->takeOwnership(id, ElevatedAdmin));
+    QTRY_VERIFY(message->isVisible());
+    QVERIFY2(message->text().contains(QStringLiteral("elevated")), qPrintable(message->text()));
+    QVERIFY2(message->text().contains(QStringLiteral("ACCESSDENIED")), qPrintable(message->text()));
+    QVERIFY(!client->isChecked());
+    QCOMPARE(m_f->job(id).peerCachingFlags, 0u);
+    QVERIFY(d->isReadOnly());
+    QVERIFY(!client->isEnabled());
+
+    // Same with the spinner: typed, then refused.
+    QVERIFY(m_f->jobs()->takeOwnership(id, OrdinaryUser));
+    QTRY_VERIFY(!d->isReadOnly());
+    auto *spin = find<QSpinBox>(d.get(), "maxTime");
+    spin->setFocus();
+    spin->selectAll();
+    QTest::keyClicks(spin, QStringLiteral("7"));
+    QTest::keyClick(spin, Qt::Key_Return); // the change is queued
+    QVERIFY(m_f->jobs()->takeOwnership(id, makeOwner(false, IntegrityLevel::System)));
+    QTRY_COMPARE(spin->value(), 90);
+    QTRY_VERIFY(message->text().contains(QStringLiteral("maximum download time")));
+    QVERIFY2(message->text().contains(QStringLiteral("integrity")), qPrintable(message->text()));
+    QCOMPARE(m_f->job(id).maximumDownloadTime, defaults::MaximumDownloadTime);
+}
+
+void tst_PropertiesDialog::changeToACancelledJobShowsAMessage()
+{
+    const QUuid id = createJob(QStringLiteral("short-lived"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, 2);
+    auto *server = find<QCheckBox>(d.get(), "peerServer");
+    auto *message = find<QLabel>(d.get(), "message");
+    click(server);
+    QVERIFY(m_f->jobs()->cancel(id)); // final before the engine gets the change
+    QTRY_VERIFY(message->isVisible());
+    QVERIFY2(message->text().contains(QStringLiteral("gone")), qPrintable(message->text()));
+    QVERIFY(!server->isChecked());
+    QVERIFY(d->isJobGone());
+    QVERIFY(!server->isEnabled());
+    QVERIFY(!m_f->exists(id));
+}
+
+void tst_PropertiesDialog::filesAreListed()
+{
+    const QUuid id = m_f->addJob(QStringLiteral("files"), {{QUrl(QStringLiteral("http://127.0.0.1:9/a.bin")), QStringLiteral("a.bin")},
+                                                           {QUrl(QStringLiteral("http://127.0.0.1:9/b.bin")), QStringLiteral("b.bin")}});
+    QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
+    auto d = open(id, m_f->job(id).owner, 1);
+    auto *files = d->findChild<QTreeWidget *>(QStringLiteral("files"));
+    QVERIFY(files);
+    QCOMPARE(files->topLevelItemCount(), 2);
+    QCOMPARE(files->topLevelItem(0)->text(0), QStringLiteral("http://127.0.0.1:9/a.bin"));
+    QCOMPARE(files->topLevelItem(1)->text(1), m_f->downloadPath(QStringLiteral("b.bin")));
+    QCOMPARE(files->topLevelItem(0)->text(3), m_f->job(id).files[0].tempName);
+    QVERIFY(files->topLevelItem(0)->text(2).contains(QStringLiteral("unknown size")));
+
+    QVERIFY(m_f->jobs()->addFile(id, QStringLiteral("http://127.0.0.1:9/c.bin"), m_f->downloadPath(QStringLiteral("c.bin"))));
+    QTRY_COMPARE(files->topLevelItemCount(), 3);
+}
+
+void tst_PropertiesDialog::staleCopyIsCorrectedFromTheEngine()
+{
+    // The caller's copies are older than the engine (changed before the dialog connected): the
+    // dialog reads the engine once connected.
+    const QUuid id = createJob(QStringLiteral("stale"), OrdinaryUser);
+    const Job stale = m_f->jobs()->snapshot(id);
+    QVERIFY(m_f->jobs()->setPeerCachingFlags(id, peercaching::Client));
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("peerCachingEnabled"), QStringLiteral("1")));
+    const EngineSettings oldSettings;
+    JobPropertiesDialog d(m_f->jobs(), stale, oldSettings, nullptr);
+    d.setViewer(OrdinaryUser);
+    auto *client = find<QCheckBox>(&d, "peerClient");
+    auto *note = find<QLabel>(&d, "peerNote");
+    QTRY_VERIFY(client->isChecked());
+    QTRY_VERIFY(note->isHidden());
+
+    // A copy of a job that is gone by the time the dialog opens.
+    QVERIFY(m_f->jobs()->cancel(id));
+    JobPropertiesDialog gone(m_f->jobs(), stale, oldSettings, nullptr);
+    gone.setViewer(OrdinaryUser);
+    QTRY_VERIFY(gone.isJobGone());
+    QVERIFY(!find<QCheckBox>(&gone, "peerClient")->isEnabled());
+}
+
+QTEST_MAIN(tst_PropertiesDialog)
+#include "tst_propertiesdialog.moc"
