@@ -82,6 +82,7 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
     });
 
     MainWindow window(&model, jobs);
+    QObject::connect(&window, &MainWindow::quitRequested, &app, &QCoreApplication::quit);
     const auto queueLinks = [&window](const QStringList &texts) {
         QList<QUrl> urls;
         for (const QString &text : texts)

@@ -5,12 +5,19 @@
 #include "FaultServer.h"
 #include "TestContent.h"
 
+#include "JobFilterProxy.h"
 #include "JobListModel.h"
 #include "JobManager.h"
+#include "JobPropertiesDialog.h"
 #include "MainWindow.h"
+#include "TrayIcon.h"
 #include "Sha256.h"
 
+#include <QAction>
+#include <QComboBox>
 #include <QDropEvent>
+#include <QLineEdit>
+#include <QTableView>
 #include <QFile>
 #include <QMimeData>
 #include <QSignalSpy>
@@ -34,6 +41,10 @@ private slots:
     void droppedLinksBecomeJobs();
     void droppedTextAndListFiles();
     void unusableDropsSaySo();
+    void actionsWorkThroughSearchAndFilter();
+    void doubleClickOpensProperties();
+    void closingWithATrayKeepsTransfersRunning();
+    void trayMenuSuspendsAndResumesAll();
 
 private:
     // Drops data on the window as a drag from elsewhere would; returns dropHandled's arguments.
@@ -174,6 +185,78 @@ void tst_MainWindow::unusableDropsSaySo()
     QVERIFY(drop(image).isEmpty());
     QTest::qWait(100);
     QCOMPARE(m_f->jobs()->jobs().size(), 0);
+}
+
+void tst_MainWindow::actionsWorkThroughSearchAndFilter()
+{
+    const QUuid alpha = m_f->addJob(QStringLiteral("alpha"), {{m_fault->url(QStringLiteral("/file?size=10&seed=1")), QStringLiteral("a")}});
+    const QUuid beta = m_f->addJob(QStringLiteral("beta"), {{m_fault->url(QStringLiteral("/file?size=10&seed=2")), QStringLiteral("b")}});
+    const QUuid gamma = m_f->addJob(QStringLiteral("gamma"), {{m_fault->url(QStringLiteral("/file?size=10&seed=3")), QStringLiteral("c")}});
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->proxy()->rowCount(), 3, WaitMs);
+    QVERIFY(!m_window->action(QStringLiteral("cancel"))->isEnabled()); // nothing selected
+
+    // The user searches, selects the only row left and cancels it: exactly that job goes.
+    QTest::keyClicks(m_window->findChild<QLineEdit *>(), QStringLiteral("BET"));
+    QCOMPARE(m_window->proxy()->rowCount(), 1);
+    m_window->view()->selectRow(0);
+    QCOMPARE(m_window->selectedJobs(), QList<QUuid>{beta});
+    QVERIFY(m_window->action(QStringLiteral("cancel"))->isEnabled());
+    m_window->action(QStringLiteral("cancel"))->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!m_f->exists(beta), WaitMs);
+    QVERIFY(m_f->exists(alpha) && m_f->exists(gamma));
+
+    // The state filter: resume gamma, then show only active jobs.
+    m_window->findChild<QLineEdit *>()->clear();
+    QVERIFY(m_f->jobs()->resume(gamma).ok());
+    auto *states = m_window->findChild<QComboBox *>();
+    states->setCurrentIndex(states->findData(int(JobFilterProxy::TransferredStates)));
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->proxy()->rowCount(), 1, WaitMs);
+    QCOMPARE(m_window->proxy()->jobId(0), gamma);
+}
+
+void tst_MainWindow::doubleClickOpensProperties()
+{
+    const QUuid id = m_f->addJob(QStringLiteral("inspect me"), {{m_fault->url(QStringLiteral("/file?size=10&seed=4")), QStringLiteral("d")}});
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->proxy()->rowCount(), 1, WaitMs);
+    QTableView *view = m_window->view();
+    const QRect cell = view->visualRect(view->model()->index(0, JobListModel::Name));
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, cell.center()); // a double click starts with a press
+    QTest::mouseDClick(view->viewport(), Qt::LeftButton, {}, cell.center());
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->findChild<JobPropertiesDialog *>() != nullptr, WaitMs);
+    QCOMPARE(m_window->findChild<JobPropertiesDialog *>()->jobId(), id);
+}
+
+void tst_MainWindow::closingWithATrayKeepsTransfersRunning()
+{
+    const QUuid id = m_f->addJob(QStringLiteral("long"), {{m_fault->url(QStringLiteral("/trickle?size=4194304&chunk=4096&interval=20&seed=5")), QStringLiteral("e")}});
+    QVERIFY(m_f->jobs()->resume(id).ok());
+    WAIT_STATE(id, JobState::Transferring);
+    m_window->setKeepRunningInTray(true);
+    QVERIFY(m_window->close() == false); // refused: only hidden
+    QVERIFY(!m_window->isVisible());
+    const qint64 before = m_f->fileBytes(id);
+    QTRY_VERIFY_WITH_TIMEOUT(m_f->fileBytes(id) > before, WaitMs); // still downloading
+    QCOMPARE(m_f->state(id), JobState::Transferring);
+    QVERIFY(m_f->jobs()->cancel(id).ok());
+}
+
+void tst_MainWindow::trayMenuSuspendsAndResumesAll()
+{
+    // The tray's menu works without a tray host (offscreen): its actions are what a click runs.
+    TrayIcon tray(m_f->jobs(), m_window.get());
+    connect(m_f->jobs(), &JobManager::jobChanged, &tray, &TrayIcon::onJobChanged);
+    const QUuid a = m_f->addJob(QStringLiteral("one"), {{m_fault->url(QStringLiteral("/trickle?size=4194304&chunk=4096&interval=20&seed=6")), QStringLiteral("f")}});
+    const QUuid b = m_f->addJob(QStringLiteral("two"), {{m_fault->url(QStringLiteral("/trickle?size=4194304&chunk=4096&interval=20&seed=7")), QStringLiteral("g")}});
+    tray.resumeAllAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(m_f->state(a) != JobState::Suspended && m_f->state(b) != JobState::Suspended, WaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(tray.toolTip().contains(QLatin1String("2 active")), WaitMs);
+    tray.suspendAllAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(m_f->state(a) == JobState::Suspended && m_f->state(b) == JobState::Suspended, WaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(tray.toolTip().contains(QLatin1String("no active")), WaitMs);
+
+    m_window->hide();
+    tray.showHideAction()->trigger();
+    QVERIFY(m_window->isVisible());
 }
 
 QTEST_MAIN(tst_MainWindow)

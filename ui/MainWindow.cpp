@@ -1,9 +1,22 @@
 #include "MainWindow.h"
 
 #include "JobAccess.h"
+#include "JobDelegate.h"
+#include "JobFilterProxy.h"
 #include "JobListModel.h"
 #include "JobManager.h"
+#include "JobPropertiesDialog.h"
 #include "UrlDrop.h"
+
+#include <QApplication>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QSettings>
+#include <QTimer>
+#include <QVBoxLayout>
 
 #include <QDir>
 #include <QCloseEvent>
@@ -29,50 +42,224 @@ MainWindow::MainWindow(JobListModel *model, JobManager *jobs, QWidget *parent)
     : QMainWindow(parent)
     , m_model(model)
     , m_jobs(jobs)
+    , m_proxy(new JobFilterProxy(this))
     , m_view(new QTableView(this))
+    , m_search(new QLineEdit(this))
+    , m_stateFilter(new QComboBox(this))
     , m_status(new QLabel(this))
 {
     setWindowTitle(tr("Ferry"));
-    resize(900, 500);
-    m_view->setModel(model);
+    resize(1000, 560);
+    m_proxy->setSourceModel(model);
+    m_view->setModel(m_proxy);
+    m_view->setItemDelegate(new JobDelegate(m_view));
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_view->setSortingEnabled(true);
+    m_view->sortByColumn(-1, Qt::AscendingOrder); // creation order until the user sorts
+    m_view->setWordWrap(false);
+    m_view->setShowGrid(false);
+    m_view->setAlternatingRowColors(true);
     m_view->verticalHeader()->hide();
+    // Uniform rows: the view never measures 10,000 of them.
+    m_view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_view->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 10);
     m_view->horizontalHeader()->setStretchLastSection(true);
-    m_view->setColumnWidth(JobListModel::Name, 280);
+    m_view->horizontalHeader()->setSectionsMovable(true);
+    m_view->setColumnWidth(JobListModel::Name, 300);
+    m_view->setColumnWidth(JobListModel::Progress, 140);
     m_view->setAccessibleName(tr("Jobs"));
-    setCentralWidget(m_view);
+    m_view->setContextMenuPolicy(Qt::ActionsContextMenu);
+    connect(m_view, &QAbstractItemView::doubleClicked, this, [this](const QModelIndex &index) {
+        openProperties(m_proxy->jobId(index.row()));
+    });
+
+    m_search->setPlaceholderText(tr("Search jobs"));
+    m_search->setAccessibleName(tr("Search jobs by name, description or owner"));
+    m_search->setClearButtonEnabled(true);
+    connect(m_search, &QLineEdit::textChanged, m_proxy, &JobFilterProxy::setSearchText);
+    for (int f = 0; f < JobFilterProxy::StateFilterCount; ++f)
+        m_stateFilter->addItem(JobFilterProxy::stateFilterText(JobFilterProxy::StateFilter(f)), f);
+    m_stateFilter->setAccessibleName(tr("Show jobs in state"));
+    connect(m_stateFilter, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_proxy->setStateFilter(JobFilterProxy::StateFilter(m_stateFilter->itemData(i).toInt()));
+    });
+
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto *filterRow = new QHBoxLayout;
+    filterRow->setContentsMargins(6, 6, 6, 0);
+    filterRow->addWidget(m_search, 1);
+    filterRow->addWidget(m_stateFilter);
+    layout->addLayout(filterRow);
+    layout->addWidget(m_view, 1);
+    setCentralWidget(central);
+
     // Links dropped anywhere on the window are queued (the view itself takes no drops).
     setAcceptDrops(true);
     m_downloadFolder = QStandardPaths::writableLocation(QStandardPaths::DownloadLocation);
     if (m_downloadFolder.isEmpty())
         m_downloadFolder = QDir::homePath();
 
-    QToolBar *bar = addToolBar(tr("Jobs"));
-    bar->addAction(tr("Add download…"), this, &MainWindow::addDownload);
-    bar->addSeparator();
-    bar->addAction(tr("Resume"), this, [this] { forSelected([](JobManager *j, const QUuid &id) { j->resume(id); }); });
-    bar->addAction(tr("Suspend"), this, [this] { forSelected([](JobManager *j, const QUuid &id) { j->suspend(id); }); });
-    bar->addAction(tr("Complete"), this, [this] { forSelected([](JobManager *j, const QUuid &id) { j->complete(id); }); });
-    bar->addAction(tr("Cancel"), this, [this] { forSelected([](JobManager *j, const QUuid &id) { j->cancel(id); }); });
+    buildActions();
 
-    statusBar()->addWidget(m_status);
+    m_status->setAccessibleName(tr("Totals"));
+    statusBar()->addPermanentWidget(m_status);
+    auto *totals = new QTimer(this); // totals once a second: cheap even with 10,000 rows
+    totals->setInterval(1000);
+    connect(totals, &QTimer::timeout, this, &MainWindow::updateStatus);
+    totals->start();
     connect(model, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateStatus);
     connect(model, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateStatus);
     connect(model, &QAbstractItemModel::modelReset, this, &MainWindow::updateStatus);
+    restoreLayout();
     updateStatus();
+}
+
+MainWindow::~MainWindow()
+{
+    saveLayout();
+}
+
+void MainWindow::buildActions()
+{
+    const auto make = [this](const QString &name, const QString &text, const QKeySequence &keys, auto slot) {
+        auto *a = new QAction(text, this);
+        a->setObjectName(name);
+        if (!keys.isEmpty())
+            a->setShortcut(keys);
+        connect(a, &QAction::triggered, this, slot);
+        return a;
+    };
+    const auto verb = [this](auto call) { return [this, call] { forSelected(call); }; };
+
+    QAction *newJob = make(QStringLiteral("newJob"), tr("&New job…"), QKeySequence::New, [this] { emit newJobRequested(); });
+    QAction *addUrls = make(QStringLiteral("addUrls"), tr("&Add links…"), QKeySequence(tr("Ctrl+L")), &MainWindow::addDownload);
+    QAction *resume = make(QStringLiteral("resume"), tr("&Resume"), QKeySequence(tr("Ctrl+R")),
+                           verb([](JobManager *j, const QUuid &id) { j->resume(id); }));
+    QAction *suspend = make(QStringLiteral("suspend"), tr("&Suspend"), QKeySequence(tr("Ctrl+P")),
+                            verb([](JobManager *j, const QUuid &id) { j->suspend(id); }));
+    QAction *complete = make(QStringLiteral("complete"), tr("C&omplete"), QKeySequence(tr("Ctrl+Return")),
+                             verb([](JobManager *j, const QUuid &id) { j->complete(id); }));
+    QAction *cancel = make(QStringLiteral("cancel"), tr("&Cancel job"), QKeySequence::Delete,
+                           verb([](JobManager *j, const QUuid &id) { j->cancel(id); }));
+    QAction *properties = make(QStringLiteral("properties"), tr("&Properties…"), QKeySequence(tr("Alt+Return")), [this] {
+        const QList<QUuid> ids = selectedJobs();
+        if (!ids.isEmpty())
+            openProperties(ids.constFirst());
+    });
+    QAction *settings = make(QStringLiteral("settings"), tr("S&ettings…"), QKeySequence::Preferences,
+                             [this] { emit settingsRequested(); });
+    QAction *quit = make(QStringLiteral("quit"), tr("&Quit"), QKeySequence::Quit, [this] { emit quitRequested(); });
+    QAction *find = make(QStringLiteral("find"), tr("&Find"), QKeySequence::Find, [this] {
+        m_search->setFocus();
+        m_search->selectAll();
+    });
+    m_jobActions = {resume, suspend, complete, cancel, properties};
+
+    QMenu *ferryMenu = menuBar()->addMenu(tr("&Ferry"));
+    ferryMenu->addActions({newJob, addUrls});
+    ferryMenu->addSeparator();
+    ferryMenu->addAction(settings);
+    ferryMenu->addSeparator();
+    ferryMenu->addAction(quit);
+    QMenu *jobMenu = menuBar()->addMenu(tr("&Job"));
+    jobMenu->addActions({resume, suspend, complete, cancel});
+    jobMenu->addSeparator();
+    jobMenu->addActions({properties, find});
+
+    QToolBar *bar = addToolBar(tr("Jobs"));
+    bar->setObjectName(QStringLiteral("jobsToolBar"));
+    bar->addActions({newJob, addUrls});
+    bar->addSeparator();
+    bar->addActions({resume, suspend, complete, cancel});
+    bar->addSeparator();
+    bar->addAction(properties);
+
+    m_view->addActions({resume, suspend, complete, cancel});
+    auto *separator = new QAction(this);
+    separator->setSeparator(true);
+    m_view->addActions({separator, properties});
+
+    const auto updateEnabled = [this] {
+        const bool any = m_view->selectionModel()->hasSelection();
+        for (QAction *a : std::as_const(m_jobActions))
+            a->setEnabled(any);
+    };
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, updateEnabled);
+    connect(m_proxy, &QAbstractItemModel::modelReset, this, updateEnabled);
+    connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, updateEnabled);
+    updateEnabled();
+}
+
+QAction *MainWindow::action(const QString &objectName) const
+{
+    return findChild<QAction *>(objectName);
+}
+
+void MainWindow::saveLayout() const
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/columns"), m_view->horizontalHeader()->saveState());
+}
+
+void MainWindow::restoreLayout()
+{
+    const QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_view->horizontalHeader()->restoreState(settings.value(QStringLiteral("window/columns")).toByteArray());
+}
+
+QList<QUuid> MainWindow::selectedJobs() const
+{
+    QList<QUuid> ids;
+    const auto rows = m_view->selectionModel()->selectedRows();
+    for (const QModelIndex &row : rows)
+        ids << m_proxy->jobId(row.row());
+    return ids;
+}
+
+void MainWindow::openProperties(const QUuid &id)
+{
+    if (id.isNull())
+        return;
+    QPointer<MainWindow> self(this);
+    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, id, self] {
+        if (!jobs->job(id))
+            return;
+        const Job job = jobs->snapshot(id);
+        const EngineSettings settings = jobs->settings();
+        QMetaObject::invokeMethod(qApp, [self, jobs, job, settings] {
+            if (!self)
+                return;
+            auto *dialog = new JobPropertiesDialog(jobs, job, settings, self);
+            dialog->setAttribute(Qt::WA_DeleteOnClose);
+            dialog->show();
+        }, Qt::QueuedConnection);
+    }, Qt::QueuedConnection);
 }
 
 void MainWindow::updateStatus()
 {
-    m_status->setText(tr("%n job(s)", nullptr, m_model->rowCount()));
+    int active = 0;
+    double speed = 0;
+    for (int row = 0; row < m_model->rowCount(); ++row) {
+        const auto state = JobState(m_model->data(m_model->index(row, 0), JobListModel::StateRole).toInt());
+        if (state == JobState::Queued || state == JobState::Connecting || state == JobState::Transferring)
+            ++active;
+        speed += m_model->bytesPerSecond(row);
+    }
+    m_status->setText(tr("%n job(s)", nullptr, m_model->rowCount()) + QStringLiteral("  ·  ")
+                      + tr("%n active", nullptr, active) + QStringLiteral("  ·  ") + JobListModel::speedText(speed));
 }
 
 void MainWindow::forSelected(const std::function<void(JobManager *, const QUuid &)> &verb)
 {
-    const auto rows = m_view->selectionModel()->selectedRows();
-    for (const QModelIndex &row : rows) {
-        const QUuid id = m_model->jobId(row.row());
+    for (const QUuid &id : selectedJobs()) {
         QPointer<MainWindow> self(this);
         QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, id, verb, self] {
             // The window acts for this process, under the same owner rules as ferry-admin.
@@ -141,7 +328,7 @@ int MainWindow::activeJobCount() const
 {
     int active = 0;
     for (int row = 0; row < m_model->rowCount(); ++row) {
-        const auto state = JobState(m_model->data(m_model->index(row, JobListModel::State), JobListModel::SortRole).toInt());
+        const auto state = JobState(m_model->data(m_model->index(row, 0), JobListModel::StateRole).toInt());
         active += state == JobState::Queued || state == JobState::Connecting || state == JobState::Transferring;
     }
     return active;

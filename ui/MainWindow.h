@@ -6,11 +6,15 @@
 #include <QUuid>
 #include <functional>
 
+class QAction;
+class QComboBox;
 class QLabel;
+class QLineEdit;
 class QTableView;
 
 namespace ferry {
 
+class JobFilterProxy;
 class JobListModel;
 class JobManager;
 
@@ -19,6 +23,7 @@ class MainWindow : public QMainWindow
     Q_OBJECT
 public:
     MainWindow(JobListModel *model, JobManager *jobs, QWidget *parent = nullptr);
+    ~MainWindow() override;
 
     // Where new downloads go (default: the user's Downloads folder).
     void setDownloadFolder(const QString &folder) { m_downloadFolder = folder; }
@@ -32,9 +37,21 @@ public:
     // Queues one job per link, each into the download folder under a name no file has yet.
     void queueUrls(const QList<QUrl> &urls);
 
+    // The job rows selected in the view (through the search/state filter and the sort).
+    QList<QUuid> selectedJobs() const;
+    // Opens the properties of a job (read on the engine thread, shown when it answers).
+    void openProperties(const QUuid &id);
+
+    QTableView *view() const { return m_view; }
+    JobFilterProxy *proxy() const { return m_proxy; }
+    QAction *action(const QString &objectName) const;   // "resume", "suspend", ... (tests, tray)
+
 signals:
     // After a drop was read: how many links were queued and what could not be used.
     void dropHandled(int queued, const QStringList &problems);
+    void newJobRequested();
+    void settingsRequested();
+    void quitRequested();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -43,6 +60,9 @@ protected:
     void dropEvent(QDropEvent *event) override;
 
 private:
+    void buildActions();
+    void saveLayout() const;
+    void restoreLayout();
     void addDownload();
     void showProblem(const QString &title, const QString &message);
     void forSelected(const std::function<void(JobManager *, const QUuid &)> &verb);
@@ -50,8 +70,12 @@ private:
 
     JobListModel *m_model;
     JobManager *m_jobs;   // lives on the engine thread: reached only through queued calls
+    JobFilterProxy *m_proxy;
     QTableView *m_view;
+    QLineEdit *m_search;
+    QComboBox *m_stateFilter;
     QLabel *m_status;
+    QList<QAction *> m_jobActions;   // need a selection
     QString m_downloadFolder;
     bool m_keepRunningInTray = false;
     bool m_toldAboutTray = false;
