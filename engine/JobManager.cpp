@@ -536,27 +536,33 @@ Status JobManager::setSetting(const QString &key, const QString &value)
 {
     bool ok = false;
     const qint64 n = value.toLongLong(&ok);
+    const bool flag = ok && (n == 0 || n == 1);
+    EngineSettings next = m_settings;
     if (key == QLatin1String("maxBackgroundJobs") && ok && n >= 1 && n <= 64)
-        m_settings.maxBackgroundJobs = m_scheduler.maxBackgroundJobs = int(n);
+        next.maxBackgroundJobs = int(n);
     else if (key == QLatin1String("timeSliceSeconds") && ok && n >= 1 && n <= 86400)
-        m_scheduler.timeSliceMs = (m_settings.timeSliceSeconds = int(n)) * qint64(1000);
+        next.timeSliceSeconds = int(n);
     else if (key == QLatin1String("checkpointBytes") && ok && n >= 4096)
-        m_settings.checkpointBytes = n;
-    else if (key == QLatin1String("syncCheckpoints") && ok && (n == 0 || n == 1))
-        m_settings.syncCheckpoints = n == 1;
-    else if (key == QLatin1String("peerCachingEnabled") && ok && (n == 0 || n == 1))
-        m_settings.peerCachingEnabled = n == 1;
-    else if (key == QLatin1String("peerCachingClient") && ok && (n == 0 || n == 1))
-        m_settings.peerCachingClient = n == 1;
-    else if (key == QLatin1String("peerCachingServer") && ok && (n == 0 || n == 1))
-        m_settings.peerCachingServer = n == 1;
+        next.checkpointBytes = n;
+    else if (key == QLatin1String("syncCheckpoints") && flag)
+        next.syncCheckpoints = n == 1;
+    else if (key == QLatin1String("peerCachingEnabled") && flag)
+        next.peerCachingEnabled = n == 1;
+    else if (key == QLatin1String("peerCachingClient") && flag)
+        next.peerCachingClient = n == 1;
+    else if (key == QLatin1String("peerCachingServer") && flag)
+        next.peerCachingServer = n == 1;
     else
         return {hr::E_INVALIDARG, QStringLiteral("unknown setting or bad value: %1=%2 (maxBackgroundJobs 1..64, "
                                                  "timeSliceSeconds 1..86400, checkpointBytes >= 4096, syncCheckpoints, peerCachingEnabled, "
                                                  "peerCachingClient, peerCachingServer 0|1)")
                                       .arg(key, value)};
+    // Saved first: a setting the engine runs with is one that survives its restart.
     if (!m_store->setSetting(key, value))
         return {hr::E_FAIL, QStringLiteral("the setting could not be saved")};
+    m_settings = next;
+    m_scheduler.maxBackgroundJobs = m_settings.maxBackgroundJobs;
+    m_scheduler.timeSliceMs = qint64(m_settings.timeSliceSeconds) * 1000;
     emit settingsChanged(m_settings);
     scheduleSoon();
     return {};
