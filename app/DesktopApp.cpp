@@ -2,6 +2,7 @@
 
 #include "AdminClient.h"
 #include "AppIcon.h"
+#include "DesktopSettings.h"
 #include "Engine.h"
 #include "JobListModel.h"
 #include "JobManager.h"
@@ -81,7 +82,9 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
         QMetaObject::invokeMethod(&model, [&model, all] { model.resetJobs(all); });
     });
 
+    DesktopSettings settings;
     MainWindow window(&model, jobs);
+    window.setDesktopSettings(&settings);
     QObject::connect(&window, &MainWindow::quitRequested, &app, &QCoreApplication::quit);
     const auto queueLinks = [&window](const QStringList &texts) {
         QList<QUrl> urls;
@@ -113,7 +116,7 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
     if (!listening)
         QMessageBox::warning(&window, QObject::tr("Ferry"),
                              QObject::tr("ferry-admin cannot reach this Ferry: %1").arg(error));
-    if (!(options.minimized && tray))
+    if (!((options.minimized || settings.startMinimized()) && tray))
         window.show();
     queueLinks(options.urls);
     if (!engine->recoveryMessage().isEmpty())

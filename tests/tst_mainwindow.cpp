@@ -9,7 +9,10 @@
 #include "JobListModel.h"
 #include "JobManager.h"
 #include "JobPropertiesDialog.h"
+#include "DesktopSettings.h"
 #include "MainWindow.h"
+#include "NewJobDialog.h"
+#include "SettingsDialog.h"
 #include "TrayIcon.h"
 #include "Sha256.h"
 
@@ -45,6 +48,7 @@ private slots:
     void doubleClickOpensProperties();
     void closingWithATrayKeepsTransfersRunning();
     void trayMenuSuspendsAndResumesAll();
+    void dropOpensThePrefilledNewJobDialogWhenAsked();
 
 private:
     // Drops data on the window as a drag from elsewhere would; returns dropHandled's arguments.
@@ -257,6 +261,30 @@ void tst_MainWindow::trayMenuSuspendsAndResumesAll()
     m_window->hide();
     tray.showHideAction()->trigger();
     QVERIFY(m_window->isVisible());
+}
+
+void tst_MainWindow::dropOpensThePrefilledNewJobDialogWhenAsked()
+{
+    QTemporaryDir config;
+    DesktopSettings settings(config.filePath(QStringLiteral("ferry.conf")));
+    settings.setDownloadFolder(m_f->downloadDir());
+    settings.setDropBehaviour(DesktopSettings::DropBehaviour::AskWithNewJobDialog);
+    m_window->setDesktopSettings(&settings);
+
+    auto *data = new QMimeData;
+    const QUrl link = m_fault->url(QStringLiteral("/file?size=10&seed=9"));
+    data->setUrls({link});
+    QVERIFY(!drop(data).isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->findChild<NewJobDialog *>() != nullptr, WaitMs);
+    auto *dialog = m_window->findChild<NewJobDialog *>();
+    QCOMPARE(dialog->urls(), QList<QUrl>{link});
+    QCOMPARE(dialog->downloadFolder(), m_f->downloadDir());
+    QCOMPARE(m_f->jobs()->jobs().size(), 0); // nothing queued behind the user's back
+
+    // The Settings action opens the settings dialog over the same preferences.
+    m_window->action(QStringLiteral("settings"))->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->findChild<SettingsDialog *>() != nullptr, WaitMs);
+    m_window.reset(); // before the settings it was given
 }
 
 QTEST_MAIN(tst_MainWindow)

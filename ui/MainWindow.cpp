@@ -1,11 +1,14 @@
 #include "MainWindow.h"
 
+#include "DesktopSettings.h"
 #include "JobAccess.h"
 #include "JobDelegate.h"
 #include "JobFilterProxy.h"
 #include "JobListModel.h"
 #include "JobManager.h"
 #include "JobPropertiesDialog.h"
+#include "NewJobDialog.h"
+#include "SettingsDialog.h"
 #include "UrlDrop.h"
 
 #include <QApplication>
@@ -134,7 +137,7 @@ void MainWindow::buildActions()
     };
     const auto verb = [this](auto call) { return [this, call] { forSelected(call); }; };
 
-    QAction *newJob = make(QStringLiteral("newJob"), tr("&New job…"), QKeySequence::New, [this] { emit newJobRequested(); });
+    QAction *newJob = make(QStringLiteral("newJob"), tr("&New job…"), QKeySequence::New, [this] { openNewJobDialog(); });
     QAction *addUrls = make(QStringLiteral("addUrls"), tr("&Add links…"), QKeySequence(tr("Ctrl+L")), &MainWindow::addDownload);
     QAction *resume = make(QStringLiteral("resume"), tr("&Resume"), QKeySequence(tr("Ctrl+R")),
                            verb([](JobManager *j, const QUuid &id) { j->resume(id); }));
@@ -150,7 +153,7 @@ void MainWindow::buildActions()
             openProperties(ids.constFirst());
     });
     QAction *settings = make(QStringLiteral("settings"), tr("S&ettings…"), QKeySequence::Preferences,
-                             [this] { emit settingsRequested(); });
+                             &MainWindow::openSettingsDialog);
     QAction *quit = make(QStringLiteral("quit"), tr("&Quit"), QKeySequence::Quit, [this] { emit quitRequested(); });
     QAction *find = make(QStringLiteral("find"), tr("&Find"), QKeySequence::Find, [this] {
         m_search->setFocus();
@@ -191,6 +194,43 @@ void MainWindow::buildActions()
     connect(m_proxy, &QAbstractItemModel::modelReset, this, updateEnabled);
     connect(m_proxy, &QAbstractItemModel::rowsRemoved, this, updateEnabled);
     updateEnabled();
+}
+
+void MainWindow::setDesktopSettings(DesktopSettings *settings)
+{
+    m_settings = settings;
+    const auto apply = [this] { setDownloadFolder(m_settings->downloadFolder()); };
+    connect(settings, &DesktopSettings::changed, this, apply);
+    apply();
+}
+
+void MainWindow::openNewJobDialog(const QList<QUrl> &urls)
+{
+    auto *dialog = new NewJobDialog(m_jobs, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setDownloadFolder(m_downloadFolder);
+    if (!urls.isEmpty())
+        dialog->setUrls(urls);
+    connect(dialog, &NewJobDialog::jobCreated, this, [this] { statusBar()->showMessage(tr("Job added"), 5000); });
+    dialog->open();
+}
+
+void MainWindow::openSettingsDialog()
+{
+    if (!m_settings)
+        return;
+    // The engine's settings are read on its thread; the dialog opens when they arrive.
+    QPointer<MainWindow> self(this);
+    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, self] {
+        const EngineSettings engine = jobs->settings();
+        QMetaObject::invokeMethod(qApp, [self, jobs, engine] {
+            if (!self)
+                return;
+            auto *dialog = new SettingsDialog(jobs, self->m_settings, engine, self);
+            dialog->setAttribute(Qt::WA_DeleteOnClose);
+            dialog->open();
+        }, Qt::QueuedConnection);
+    }, Qt::QueuedConnection);
 }
 
 QAction *MainWindow::action(const QString &objectName) const
@@ -374,7 +414,11 @@ void MainWindow::dropEvent(QDropEvent *event)
 {
     event->acceptProposedAction();
     collectDroppedUrls(event->mimeData(), this, [this](const DroppedUrls &dropped) {
-        queueUrls(dropped.urls);
+        const bool ask = m_settings && m_settings->dropBehaviour() == DesktopSettings::DropBehaviour::AskWithNewJobDialog;
+        if (ask && !dropped.urls.isEmpty())
+            openNewJobDialog(dropped.urls); // pre-filled: the user picks folder, priority, limits
+        else
+            queueUrls(dropped.urls);
         if (!dropped.problems.isEmpty())
             showProblem(dropped.urls.isEmpty() ? tr("Nothing to download") : tr("Some of the drop was not used"),
                         dropped.problems.join(QLatin1Char('\n')));

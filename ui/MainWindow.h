@@ -14,6 +14,7 @@ class QTableView;
 
 namespace ferry {
 
+class DesktopSettings;
 class JobFilterProxy;
 class JobListModel;
 class JobManager;
@@ -34,6 +35,13 @@ public:
     void setKeepRunningInTray(bool keep) { m_keepRunningInTray = keep; }
     int activeJobCount() const;                    // QUEUED, CONNECTING or TRANSFERRING rows
 
+    // The window's preferences (download folder, what a drop does). Without them links are
+    // queued directly into downloadFolder().
+    void setDesktopSettings(DesktopSettings *settings);
+
+    void openNewJobDialog(const QList<QUrl> &urls = {});
+    void openSettingsDialog();
+
     // Queues one job per link, each into the download folder under a name no file has yet.
     void queueUrls(const QList<QUrl> &urls);
 
@@ -49,8 +57,6 @@ public:
 signals:
     // After a drop was read: how many links were queued and what could not be used.
     void dropHandled(int queued, const QStringList &problems);
-    void newJobRequested();
-    void settingsRequested();
     void quitRequested();
 
 protected:
@@ -77,6 +83,7 @@ private:
     QLabel *m_status;
     QList<QAction *> m_jobActions;   // need a selection
     QString m_downloadFolder;
+    DesktopSettings *m_settings = nullptr;
     bool m_keepRunningInTray = false;
     bool m_toldAboutTray = false;
 };
