@@ -2,6 +2,7 @@
 
 #include "AdminClient.h"
 #include "AppIcon.h"
+#include "ClipboardWatch.h"
 #include "DesktopSettings.h"
 #include "Engine.h"
 #include "JobListModel.h"
@@ -85,6 +86,8 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
     DesktopSettings settings;
     MainWindow window(&model, jobs);
     window.setDesktopSettings(&settings);
+    ClipboardWatch clipboard(&settings);
+    QObject::connect(&clipboard, &ClipboardWatch::linkOffered, &window, &MainWindow::offerLink);
     QObject::connect(&window, &MainWindow::quitRequested, &app, &QCoreApplication::quit);
     const auto queueLinks = [&window](const QStringList &texts) {
         QList<QUrl> urls;
@@ -106,6 +109,9 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
         QObject::connect(jobs, &JobManager::jobChanged, tray.get(), &TrayIcon::onJobChanged);
         QObject::connect(jobs, &JobManager::jobRemoved, tray.get(), &TrayIcon::onJobRemoved);
         QObject::connect(tray.get(), &TrayIcon::quitRequested, &app, &QCoreApplication::quit);
+        tray->setDesktopSettings(&settings);
+        QObject::connect(&clipboard, &ClipboardWatch::linkOffered, tray.get(), &TrayIcon::offerLink);
+        QObject::connect(tray.get(), &TrayIcon::linkAccepted, &window, [&window](const QUrl &url) { window.queueUrls({url}); });
         tray->show();
         window.setKeepRunningInTray(true);
         app.setQuitOnLastWindowClosed(false);

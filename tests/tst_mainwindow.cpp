@@ -9,6 +9,7 @@
 #include "JobListModel.h"
 #include "JobManager.h"
 #include "JobPropertiesDialog.h"
+#include "ClipboardWatch.h"
 #include "DesktopSettings.h"
 #include "MainWindow.h"
 #include "NewJobDialog.h"
@@ -17,6 +18,9 @@
 #include "Sha256.h"
 
 #include <QAction>
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QPushButton>
 #include <QComboBox>
 #include <QDropEvent>
 #include <QLineEdit>
@@ -49,6 +53,7 @@ private slots:
     void closingWithATrayKeepsTransfersRunning();
     void trayMenuSuspendsAndResumesAll();
     void dropOpensThePrefilledNewJobDialogWhenAsked();
+    void copiedLinksAreOfferedOnceWhenWatching();
 
 private:
     // Drops data on the window as a drag from elsewhere would; returns dropHandled's arguments.
@@ -284,6 +289,44 @@ void tst_MainWindow::dropOpensThePrefilledNewJobDialogWhenAsked()
     // The Settings action opens the settings dialog over the same preferences.
     m_window->action(QStringLiteral("settings"))->trigger();
     QTRY_VERIFY_WITH_TIMEOUT(m_window->findChild<SettingsDialog *>() != nullptr, WaitMs);
+    m_window.reset(); // before the settings it was given
+}
+
+void tst_MainWindow::copiedLinksAreOfferedOnceWhenWatching()
+{
+    QTemporaryDir config;
+    DesktopSettings settings(config.filePath(QStringLiteral("ferry.conf")));
+    settings.setDownloadFolder(m_f->downloadDir());
+    m_window->setDesktopSettings(&settings);
+    ClipboardWatch watch(&settings);
+    connect(&watch, &ClipboardWatch::linkOffered, m_window.get(), &MainWindow::offerLink);
+    QSignalSpy offered(&watch, &ClipboardWatch::linkOffered);
+    const QUrl link = m_fault->url(QStringLiteral("/file?size=10&seed=10"));
+
+    QGuiApplication::clipboard()->setText(link.toString()); // off by default: nothing
+    QTest::qWait(50);
+    QCOMPARE(offered.count(), 0);
+
+    // The tray's toggle turns it on.
+    TrayIcon tray(m_f->jobs(), m_window.get());
+    tray.setDesktopSettings(&settings);
+    tray.watchClipboardAction()->trigger();
+    QVERIFY(settings.watchClipboard());
+
+    QGuiApplication::clipboard()->setText(QStringLiteral("a whole paragraph mentioning %1 in passing").arg(link.toString()));
+    QGuiApplication::clipboard()->setText(link.toString());
+    QTRY_COMPARE_WITH_TIMEOUT(offered.count(), 1, WaitMs);
+    QGuiApplication::clipboard()->setText(QStringLiteral("something else"));
+    QGuiApplication::clipboard()->setText(link.toString()); // the same link: offered once only
+    QTest::qWait(50);
+    QCOMPARE(offered.count(), 1);
+
+    auto *button = m_window->findChild<QPushButton *>(QStringLiteral("clipboardOffer"));
+    QVERIFY(button);
+    QCOMPARE(button->focusPolicy(), Qt::NoFocus);
+    QTest::mouseClick(button, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(m_f->jobs()->jobs().size(), 1, WaitMs);
+    QCOMPARE(m_f->jobs()->jobs().constFirst().files.constFirst().remoteUrl, link);
     m_window.reset(); // before the settings it was given
 }
 

@@ -17,6 +17,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -213,6 +214,29 @@ void MainWindow::openNewJobDialog(const QList<QUrl> &urls)
         dialog->setUrls(urls);
     connect(dialog, &NewJobDialog::jobCreated, this, [this] { statusBar()->showMessage(tr("Job added"), 5000); });
     dialog->open();
+}
+
+void MainWindow::offerLink(const QUrl &url)
+{
+    delete m_offer;
+    auto *button = new QPushButton(tr("Download %1").arg(url.fileName().isEmpty() ? url.host() : url.fileName()), this);
+    button->setObjectName(QStringLiteral("clipboardOffer"));
+    button->setAccessibleName(tr("Download the copied link %1").arg(url.toDisplayString()));
+    button->setToolTip(url.toDisplayString());
+    button->setFocusPolicy(Qt::NoFocus);
+    button->setFlat(true);
+    m_offer = button;
+    statusBar()->addWidget(button);
+    connect(button, &QPushButton::clicked, this, [this, button, url] {
+        queueUrls({url});
+        button->deleteLater();
+        m_offer = nullptr;
+    });
+    QTimer::singleShot(30000, button, [this, button] { // the offer lapses
+        if (m_offer == button)
+            m_offer = nullptr;
+        button->deleteLater();
+    });
 }
 
 void MainWindow::openSettingsDialog()

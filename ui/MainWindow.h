@@ -40,6 +40,8 @@ public:
     void setDesktopSettings(DesktopSettings *settings);
 
     void openNewJobDialog(const QList<QUrl> &urls = {});
+    // A link seen on the clipboard: a button in the status bar queues it; no focus is taken.
+    void offerLink(const QUrl &url);
     void openSettingsDialog();
 
     // Queues one job per link, each into the download folder under a name no file has yet.
@@ -82,6 +84,7 @@ private:
     QComboBox *m_stateFilter;
     QLabel *m_status;
     QList<QAction *> m_jobActions;   // need a selection
+    QWidget *m_offer = nullptr;      // the status bar's current clipboard offer
     QString m_downloadFolder;
     DesktopSettings *m_settings = nullptr;
     bool m_keepRunningInTray = false;

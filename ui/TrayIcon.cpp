@@ -1,6 +1,7 @@
 #include "TrayIcon.h"
 
 #include "AppIcon.h"
+#include "DesktopSettings.h"
 #include "JobAccess.h"
 #include "JobManager.h"
 
@@ -9,6 +10,8 @@
 #include <QPointer>
 #include <QSystemTrayIcon>
 #include <QWidget>
+
+#include <utility>
 
 namespace ferry {
 
@@ -30,6 +33,10 @@ TrayIcon::TrayIcon(JobManager *jobs, QWidget *window, QObject *parent)
         m_showHide->setText(m_window->isVisible() ? tr("Hide Ferry") : tr("Show Ferry"));
     });
     m_icon->setContextMenu(m_menu);
+    connect(m_icon, &QSystemTrayIcon::messageClicked, this, [this] {
+        if (!m_offered.isEmpty())
+            emit linkAccepted(std::exchange(m_offered, QUrl()));
+    });
     connect(m_icon, &QSystemTrayIcon::activated, this, [this](QSystemTrayIcon::ActivationReason reason) {
         if (reason == QSystemTrayIcon::Trigger)
             toggleWindow();
@@ -43,6 +50,30 @@ TrayIcon::TrayIcon(JobManager *jobs, QWidget *window, QObject *parent)
 TrayIcon::~TrayIcon()
 {
     delete m_menu;
+}
+
+void TrayIcon::setDesktopSettings(DesktopSettings *settings)
+{
+    m_watchClipboard = new QAction(tr("Watch the clipboard for links"), this);
+    m_watchClipboard->setCheckable(true);
+    m_watchClipboard->setChecked(settings->watchClipboard());
+    connect(m_watchClipboard, &QAction::toggled, settings, [settings](bool on) {
+        settings->setWatchClipboard(on);
+        settings->sync();
+    });
+    connect(settings, &DesktopSettings::changed, m_watchClipboard,
+            [this, settings] { m_watchClipboard->setChecked(settings->watchClipboard()); });
+    m_menu->insertAction(m_quit, m_watchClipboard);
+    m_menu->insertSeparator(m_quit);
+}
+
+void TrayIcon::offerLink(const QUrl &url)
+{
+    if (!m_icon->isVisible())
+        return;
+    m_offered = url;
+    m_icon->showMessage(tr("Download this link?"), tr("%1\nClick here to download it.").arg(url.toDisplayString()),
+                        QSystemTrayIcon::Information, 15000);
 }
 
 bool TrayIcon::isAvailable()

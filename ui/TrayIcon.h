@@ -16,6 +16,7 @@ class QWidget;
 
 namespace ferry {
 
+class DesktopSettings;
 class JobManager;
 
 class TrayIcon : public QObject
@@ -34,14 +35,19 @@ public:
     QAction *suspendAllAction() const { return m_suspendAll; }
     QAction *resumeAllAction() const { return m_resumeAll; }
     QAction *quitAction() const { return m_quit; }
+    QAction *watchClipboardAction() const { return m_watchClipboard; }
+    // Adds the "Watch the clipboard" toggle, bound to settings.
+    void setDesktopSettings(DesktopSettings *settings);
     QString toolTip() const;
 
 public slots:
     void onJobChanged(const ferry::Job &job);   // queued from the engine thread
     void onJobRemoved(const QUuid &id);
+    void offerLink(const QUrl &url);             // a notification; clicking it accepts the link
 
 signals:
     void quitRequested();
+    void linkAccepted(const QUrl &url);
 
 private:
     void toggleWindow();
@@ -63,6 +69,8 @@ private:
     QAction *m_suspendAll;
     QAction *m_resumeAll;
     QAction *m_quit;
+    QAction *m_watchClipboard = nullptr;
+    QUrl m_offered;
     QHash<QUuid, Progress> m_progress;
     QTimer m_toolTipTimer;                       // coalesces tooltip updates
 };
