@@ -8,6 +8,7 @@
 #include "JobListModel.h"
 #include "JobManager.h"
 #include "MainWindow.h"
+#include "Translations.h"
 #include "TrayIcon.h"
 #include "UnixSignals.h"
 #include "UrlDrop.h"
@@ -44,6 +45,7 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
     app.setApplicationName(QStringLiteral("ferry"));
     app.setApplicationDisplayName(QObject::tr("Ferry"));
     app.setWindowIcon(appIcon());
+    installTranslations(&app);
     const QString profileDir = options.profileDir;
     if (const int handedOver = handOverToRunningInstance(profileDir, options.urls); handedOver >= 0)
         return handedOver;

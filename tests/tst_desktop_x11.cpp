@@ -10,10 +10,12 @@
 #include "JobManager.h"
 #include "JobPropertiesDialog.h"
 #include "MainWindow.h"
+#include "Translations.h"
 #include "TrayIcon.h"
 
 #include <QDir>
 #include <QImage>
+#include <QLabel>
 #include <QSet>
 #include <QTabWidget>
 #include <QTableView>
@@ -64,6 +66,7 @@ private:
 void tst_DesktopX11::initTestCase()
 {
     QCOMPARE(QGuiApplication::platformName(), QStringLiteral("xcb"));
+    QVERIFY(installTranslations(qApp)); // as the program does: "2 hours", not "2 hour(s)"
     m_fault = std::make_unique<FaultServer>();
     // trayer starts alongside the test: give it a moment to claim the tray selection.
     QTRY_VERIFY_WITH_TIMEOUT(TrayIcon::isAvailable(), 10000);
@@ -153,6 +156,10 @@ void tst_DesktopX11::screenshots()
     if (auto *tabs = dialog->findChild<QTabWidget *>(QStringLiteral("tabs")))
         tabs->setCurrentIndex(2); // Transfer options: the peer-caching boxes and the time limit
     QTest::qWait(200);
+    // English plural forms from the compiled-in translation.
+    auto *used = dialog->findChild<QLabel *>(QStringLiteral("timeUsed"));
+    QVERIFY(used);
+    QVERIFY2(used->text().endsWith(QLatin1String("of 2 hours")), qPrintable(used->text()));
     const QImage props = dialog->grab().toImage();
     QVERIFY(hasContent(props));
     QVERIFY(props.save(dir + QStringLiteral("/properties-dialog.png")));
