@@ -15,6 +15,7 @@
 
 #include <QApplication>
 #include <QMessageBox>
+#include <QPointer>
 #include <QThread>
 
 #include <cstdio>
@@ -57,84 +58,110 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
     engine->moveToThread(&engineThread);
     engineThread.start();
 
-    // Start the engine (lock, database, load) on its thread; the window waits for nothing.
-    QString error;
-    bool started = false;
-    QMetaObject::invokeMethod(engine, [&] { started = engine->start(&error, false); }, Qt::BlockingQueuedConnection);
-    if (!started) {
-        QMetaObject::invokeMethod(engine, [engine] { delete engine; }, Qt::BlockingQueuedConnection);
-        engineThread.quit();
-        engineThread.wait();
+    // What the window is made of; built once the engine has started. Until then the GUI thread
+    // only runs its event loop: it never waits for the engine's lock, database or jobs.
+    std::unique_ptr<DesktopSettings> settings;
+    std::unique_ptr<JobListModel> model;
+    std::unique_ptr<MainWindow> window;
+    std::unique_ptr<ClipboardWatch> clipboard;
+    std::unique_ptr<TrayIcon> tray;
+
+    const auto buildWindow = [&](const QString &recovery) {
+        JobManager *jobs = engine->jobs();
+        settings = std::make_unique<DesktopSettings>();
+        model = std::make_unique<JobListModel>();
+        model->setViewer(Owner::ofThisProcess());
+        QObject::connect(jobs, &JobManager::jobChanged, model.get(), &JobListModel::upsertJob);
+        QObject::connect(jobs, &JobManager::jobRemoved, model.get(), &JobListModel::removeJob);
+        QMetaObject::invokeMethod(jobs, [jobs, m = model.get()] {
+            const QList<Job> all = jobs->jobs();
+            QMetaObject::invokeMethod(m, [m, all] { m->resetJobs(all); });
+        });
+
+        window = std::make_unique<MainWindow>(model.get(), jobs);
+        MainWindow *w = window.get();
+        w->setDesktopSettings(settings.get());
+        clipboard = std::make_unique<ClipboardWatch>(settings.get());
+        QObject::connect(clipboard.get(), &ClipboardWatch::linkOffered, w, &MainWindow::offerLink);
+        QObject::connect(w, &MainWindow::quitRequested, &app, &QCoreApplication::quit);
+        const auto queueLinks = [w](const QStringList &texts) {
+            QList<QUrl> urls;
+            for (const QString &text : texts)
+                urls << urlsInText(text);
+            w->queueUrls(urls);
+        };
+        QObject::connect(engine, &Engine::openRequested, w, [w, queueLinks](const QStringList &texts) {
+            queueLinks(texts);
+            w->showNormal();
+            w->raise();
+            w->activateWindow();
+        });
+
+        // The tray, where one exists: closing the window then keeps Ferry running there.
+        if (TrayIcon::isAvailable()) {
+            tray = std::make_unique<TrayIcon>(jobs, w);
+            QObject::connect(jobs, &JobManager::jobChanged, tray.get(), &TrayIcon::onJobChanged);
+            QObject::connect(jobs, &JobManager::jobRemoved, tray.get(), &TrayIcon::onJobRemoved);
+            QObject::connect(tray.get(), &TrayIcon::quitRequested, &app, &QCoreApplication::quit);
+            tray->setDesktopSettings(settings.get());
+            QObject::connect(clipboard.get(), &ClipboardWatch::linkOffered, tray.get(), &TrayIcon::offerLink);
+            QObject::connect(tray.get(), &TrayIcon::linkAccepted, w, [w](const QUrl &url) { w->queueUrls({url}); });
+            tray->show();
+            w->setKeepRunningInTray(true);
+            app.setQuitOnLastWindowClosed(false);
+        }
+        if (!((options.minimized || settings->startMinimized()) && tray))
+            w->show();
+        queueLinks(options.urls);
+        if (!recovery.isEmpty())
+            QMessageBox::warning(w, QObject::tr("Ferry"), recovery);
+
+        // Only now may clients (ferry-admin, a second `ferry URL...`) reach the engine.
+        QMetaObject::invokeMethod(engine, [engine, w = QPointer<MainWindow>(w)] {
+            QString error;
+            if (engine->listen(&error))
+                return;
+            QMetaObject::invokeMethod(qApp, [w, error] {
+                if (w)
+                    QMessageBox::warning(w, QObject::tr("Ferry"), QObject::tr("ferry-admin cannot reach this Ferry: %1").arg(error));
+            });
+        });
+    };
+
+    const auto startFailed = [&](const QString &error) {
         // Another Ferry took the profile a moment before us: give it the links once it listens.
         for (int attempt = 0; attempt < 50; ++attempt) {
             if (const int handedOver = handOverToRunningInstance(profileDir, options.urls); handedOver >= 0)
-                return handedOver;
+                return app.exit(handedOver);
             QThread::msleep(100);
         }
         QMessageBox::critical(nullptr, QObject::tr("Ferry"), QObject::tr("Ferry cannot start: %1").arg(error));
-        return 1;
-    }
-
-    JobListModel model;
-    model.setViewer(Owner::ofThisProcess());
-    JobManager *jobs = engine->jobs();
-    QObject::connect(jobs, &JobManager::jobChanged, &model, &JobListModel::upsertJob);
-    QObject::connect(jobs, &JobManager::jobRemoved, &model, &JobListModel::removeJob);
-    QMetaObject::invokeMethod(jobs, [jobs, &model] {
-        const QList<Job> all = jobs->jobs();
-        QMetaObject::invokeMethod(&model, [&model, all] { model.resetJobs(all); });
-    });
-
-    DesktopSettings settings;
-    MainWindow window(&model, jobs);
-    window.setDesktopSettings(&settings);
-    ClipboardWatch clipboard(&settings);
-    QObject::connect(&clipboard, &ClipboardWatch::linkOffered, &window, &MainWindow::offerLink);
-    QObject::connect(&window, &MainWindow::quitRequested, &app, &QCoreApplication::quit);
-    const auto queueLinks = [&window](const QStringList &texts) {
-        QList<QUrl> urls;
-        for (const QString &text : texts)
-            urls << urlsInText(text);
-        window.queueUrls(urls);
+        app.exit(1);
     };
-    QObject::connect(engine, &Engine::openRequested, &window, [&window, queueLinks](const QStringList &texts) {
-        queueLinks(texts);
-        window.showNormal();
-        window.raise();
-        window.activateWindow();
-    });
 
-    // The tray, where one exists: closing the window then keeps Ferry running there.
-    std::unique_ptr<TrayIcon> tray;
-    if (TrayIcon::isAvailable()) {
-        tray = std::make_unique<TrayIcon>(jobs, &window);
-        QObject::connect(jobs, &JobManager::jobChanged, tray.get(), &TrayIcon::onJobChanged);
-        QObject::connect(jobs, &JobManager::jobRemoved, tray.get(), &TrayIcon::onJobRemoved);
-        QObject::connect(tray.get(), &TrayIcon::quitRequested, &app, &QCoreApplication::quit);
-        tray->setDesktopSettings(&settings);
-        QObject::connect(&clipboard, &ClipboardWatch::linkOffered, tray.get(), &TrayIcon::offerLink);
-        QObject::connect(tray.get(), &TrayIcon::linkAccepted, &window, [&window](const QUrl &url) { window.queueUrls({url}); });
-        tray->show();
-        window.setKeepRunningInTray(true);
-        app.setQuitOnLastWindowClosed(false);
-    }
-    // Only now may clients (ferry-admin, a second `ferry URL...`) reach the engine.
-    bool listening = false;
-    QMetaObject::invokeMethod(engine, [&] { listening = engine->listen(&error); }, Qt::BlockingQueuedConnection);
-    if (!listening)
-        QMessageBox::warning(&window, QObject::tr("Ferry"),
-                             QObject::tr("ferry-admin cannot reach this Ferry: %1").arg(error));
-    if (!((options.minimized || settings.startMinimized()) && tray))
-        window.show();
-    queueLinks(options.urls);
-    if (!engine->recoveryMessage().isEmpty())
-        QMessageBox::warning(&window, QObject::tr("Ferry"), engine->recoveryMessage());
+    // Start the engine (lock, database, load) on its thread; the answer comes back queued.
+    QMetaObject::invokeMethod(engine, [engine, &app, buildWindow, startFailed] {
+        QString error;
+        const bool started = engine->start(&error, false);
+        const QString recovery = engine->recoveryMessage();
+        QMetaObject::invokeMethod(&app, [started, error, recovery, buildWindow, startFailed] {
+            if (started)
+                buildWindow(recovery);
+            else
+                startFailed(error);
+        });
+    });
 
     UnixSignals signals_;
     QObject::connect(&signals_, &UnixSignals::terminationRequested, &app, &QCoreApplication::quit);
     QObject::connect(engine, &Engine::shutdownRequested, &app, &QCoreApplication::quit, Qt::QueuedConnection);
     const int rc = app.exec();
 
+    tray.reset();
+    clipboard.reset();
+    window.reset();
+    model.reset();
+    settings.reset();
     QMetaObject::invokeMethod(engine, [engine] { delete engine; }, Qt::BlockingQueuedConnection);
     engineThread.quit();
     engineThread.wait();
