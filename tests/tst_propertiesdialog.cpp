@@ -4,19 +4,25 @@
 #include "EngineFixture.h"
 
 #include "JobAccess.h"
+#include "JobFilesModel.h"
 #include "JobManager.h"
 #include "JobPropertiesDialog.h"
+#include "ModelText.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QStyle>
 #include <QStyleOptionButton>
 #include <QTabWidget>
+#include <QTableView>
 #include <QTest>
-#include <QTreeWidget>
 
 #include <limits>
 #include <memory>
@@ -505,16 +511,64 @@ void tst_PropertiesDialog::filesAreListed()
                                                            {QUrl(QStringLiteral("http://127.0.0.1:9/b.bin")), QStringLiteral("b.bin")}});
     QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
     auto d = open(id, m_f->job(id).owner, 1);
-    auto *files = d->findChild<QTreeWidget *>(QStringLiteral("files"));
+    auto *files = find<QTableView>(d.get(), "files");
     QVERIFY(files);
-    QCOMPARE(files->topLevelItemCount(), 2);
-    QCOMPARE(files->topLevelItem(0)->text(0), QStringLiteral("http://127.0.0.1:9/a.bin"));
-    QCOMPARE(files->topLevelItem(1)->text(1), m_f->downloadPath(QStringLiteral("b.bin")));
-    QCOMPARE(files->topLevelItem(0)->text(3), m_f->job(id).files[0].tempName);
-    QVERIFY(files->topLevelItem(0)->text(2).contains(QStringLiteral("unknown size")));
+    QVERIFY(!files->accessibleName().isEmpty());
+    QCOMPARE(files->verticalHeader()->sectionResizeMode(0), QHeaderView::Fixed); // uniform row heights
+    auto *proxy = qobject_cast<QSortFilterProxyModel *>(files->model());
+    QVERIFY(proxy);
+    QCOMPARE(proxy->sortRole(), int(JobFilesModel::SortRole));
+    auto *model = qobject_cast<JobFilesModel *>(proxy->sourceModel());
+    QVERIFY(model);
+    QCOMPARE(model->jobId(), id);
+    const auto text = [proxy](int row, int column, int role = Qt::DisplayRole) {
+        return proxy->index(row, column).data(role).toString();
+    };
 
+    // The job's own order until a header is clicked.
+    QCOMPARE(proxy->rowCount(), 2);
+    QCOMPARE(proxy->columnCount(), int(JobFilesModel::ColumnCount));
+    QCOMPARE(text(0, JobFilesModel::RemoteUrl), QStringLiteral("http://127.0.0.1:9/a.bin"));
+    QCOMPARE(text(1, JobFilesModel::LocalName), QDir::toNativeSeparators(m_f->downloadPath(QStringLiteral("b.bin"))));
+    QCOMPARE(text(0, JobFilesModel::TempName), QDir::toNativeSeparators(m_f->job(id).files[0].tempName));
+    QVERIFY2(text(0, JobFilesModel::Progress).startsWith(ModelText::percentText(0)), qPrintable(text(0, JobFilesModel::Progress)));
+    QCOMPARE(text(0, JobFilesModel::Size), QStringLiteral("unknown"));
+    QVERIFY(!text(0, JobFilesModel::Progress, JobFilesModel::AccessibleTextRole).isEmpty());
+    QVERIFY(!files->grab().isNull()); // the progress bars are painted without trouble
+
+    // Sorting by a column's raw value, then back to the job's order.
+    files->sortByColumn(JobFilesModel::LocalName, Qt::DescendingOrder);
+    QCOMPARE(text(0, JobFilesModel::LocalName), QDir::toNativeSeparators(m_f->downloadPath(QStringLiteral("b.bin"))));
+    files->sortByColumn(-1, Qt::AscendingOrder);
+    QCOMPARE(text(0, JobFilesModel::LocalName), QDir::toNativeSeparators(m_f->downloadPath(QStringLiteral("a.bin"))));
+
+    // A file added in the engine: a row more, through the dialog's jobChanged handling.
+    QSignalSpy inserted(proxy, &QAbstractItemModel::rowsInserted);
     QVERIFY(m_f->jobs()->addFile(id, QStringLiteral("http://127.0.0.1:9/c.bin"), m_f->downloadPath(QStringLiteral("c.bin"))));
-    QTRY_COMPARE(files->topLevelItemCount(), 3);
+    QTRY_COMPARE(proxy->rowCount(), 3);
+    QCOMPARE(inserted.size(), 1); // inserted, not reset: the selection and scroll position stay
+    QCOMPARE(text(2, JobFilesModel::RemoteUrl), QStringLiteral("http://127.0.0.1:9/c.bin"));
+    QCOMPARE(text(2, JobFilesModel::LocalName), QDir::toNativeSeparators(m_f->downloadPath(QStringLiteral("c.bin"))));
+
+    // Progress as the engine reports it (the same signal a transfer sends): percent and bytes.
+    Job progressed = m_f->jobs()->snapshot(id);
+    QCOMPARE(progressed.files.size(), 3);
+    progressed.files[1].bytesTotal = 1000;
+    progressed.files[1].bytesTransferred = 420;
+    QSignalSpy changed(proxy, &QAbstractItemModel::dataChanged);
+    emit m_f->jobs()->jobChanged(progressed);
+    model->flushPendingChanges(); // progress-only changes are coalesced
+    QTRY_VERIFY(!changed.isEmpty());
+    QCOMPARE(proxy->index(1, JobFilesModel::Progress).data(JobFilesModel::SortRole).toInt(), 42);
+    QVERIFY2(text(1, JobFilesModel::Progress).startsWith(ModelText::percentText(42)), qPrintable(text(1, JobFilesModel::Progress)));
+    QVERIFY2(text(1, JobFilesModel::Progress).contains(ModelText::dataSize(1000)), qPrintable(text(1, JobFilesModel::Progress)));
+    QCOMPARE(text(1, JobFilesModel::Size), ModelText::dataSize(1000));
+    QVERIFY(!files->grab().isNull());
+
+    // Gone: the files stay listed as last heard, like the other properties.
+    QVERIFY(m_f->jobs()->cancel(id));
+    QTRY_VERIFY(d->isJobGone());
+    QCOMPARE(proxy->rowCount(), 3);
 }
 
 void tst_PropertiesDialog::staleCopyIsCorrectedFromTheEngine()

@@ -1,7 +1,9 @@
 #include "JobPropertiesDialog.h"
 
 #include "JobAccess.h"
+#include "JobFilesModel.h"
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QCoreApplication>
@@ -14,13 +16,17 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QPainter>
 #include <QPointer>
 #include <QPushButton>
 #include <QSignalBlocker>
+#include <QSortFilterProxyModel>
 #include <QSpinBox>
+#include <QStyleOptionProgressBar>
+#include <QStyledItemDelegate>
 #include <QTabWidget>
+#include <QTableView>
 #include <QTimer>
-#include <QTreeWidget>
 #include <QVBoxLayout>
 
 #include <array>
@@ -39,6 +45,39 @@ public:
     {
         const QString shown = !specialValueText().isEmpty() && value() == minimum() ? specialValueText() : textFromValue(value());
         return lineEdit()->displayText() != shown;
+    }
+};
+
+// The files table's Progress column as a progress bar: JobFilesModel's percent (SortRole) as its
+// value, the model's text ("42% (3.0 MB of 7.0 MB)") on it; the other columns as usual.
+class FileProgressDelegate : public QStyledItemDelegate
+{
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override
+    {
+        if (index.column() != JobFilesModel::Progress) {
+            QStyledItemDelegate::paint(painter, option, index);
+            return;
+        }
+        QStyleOptionViewItem background = option;
+        initStyleOption(&background, index);
+        background.text.clear();
+        const QWidget *widget = option.widget;
+        QStyle *style = widget ? widget->style() : QApplication::style();
+        style->drawControl(QStyle::CE_ItemViewItem, &background, painter, widget);
+
+        QStyleOptionProgressBar bar;
+        if (widget)
+            bar.initFrom(widget);
+        bar.rect = option.rect.adjusted(2, 2, -2, -2);
+        bar.minimum = 0;
+        bar.maximum = 100;
+        bar.progress = qBound(0, index.data(JobFilesModel::SortRole).toInt(), 100);
+        bar.text = index.data(Qt::DisplayRole).toString();
+        bar.textVisible = true;
+        bar.state = option.state | QStyle::State_Horizontal;
+        style->drawControl(QStyle::CE_ProgressBar, &bar, painter, widget);
     }
 };
 
@@ -442,18 +481,45 @@ QWidget *JobPropertiesDialog::buildFilesTab()
     auto *page = new QWidget;
     page->setObjectName(QStringLiteral("filesTab"));
     auto *layout = new QVBoxLayout(page);
-    m_files = new QTreeWidget(page);
+
+    m_filesModel = new JobFilesModel(this);
+    m_filesModel->setObjectName(QStringLiteral("filesModel"));
+    m_filesModel->setJob(m_job);
+    m_filesProxy = new QSortFilterProxyModel(this);
+    m_filesProxy->setObjectName(QStringLiteral("filesProxy"));
+    m_filesProxy->setSourceModel(m_filesModel);
+    m_filesProxy->setSortRole(JobFilesModel::SortRole); // percent, bytes: numbers, not their text
+    m_filesProxy->setSortCaseSensitivity(Qt::CaseInsensitive);
+    m_filesProxy->setSortLocaleAware(true);
+
+    m_files = new QTableView(page);
     m_files->setObjectName(QStringLiteral("files"));
     m_files->setAccessibleName(tr("Files"));
-    m_files->setRootIsDecorated(false);
-    m_files->setUniformRowHeights(true);
+    m_files->setAccessibleDescription(tr("The job's files: remote URL, local name, progress, size, temporary name and "
+                                         "whether the file came from a peer."));
+    m_files->setModel(m_filesProxy);
+    m_files->setItemDelegate(new FileProgressDelegate(m_files));
+    m_files->setShowGrid(false);
+    m_files->setWordWrap(false);
     m_files->setTextElideMode(Qt::ElideMiddle); // paths: keep both ends
+    m_files->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_files->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_files->setHeaderLabels({tr("Remote URL"), tr("Local name"), tr("Transferred"), tr("Temporary name")});
-    m_files->header()->setStretchLastSection(true);
-    m_files->setColumnWidth(0, 220);
-    m_files->setColumnWidth(1, 180);
-    m_files->setColumnWidth(2, 140);
+    m_files->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
+    m_files->verticalHeader()->hide();
+    // Uniform row heights: every row as tall as one line of text, never measured row by row.
+    m_files->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_files->verticalHeader()->setDefaultSectionSize(m_files->fontMetrics().height() + 8);
+    QHeaderView *header = m_files->horizontalHeader();
+    header->setHighlightSections(false);
+    header->setStretchLastSection(true);
+    header->setSortIndicatorClearable(true); // a third click: the job's own order again
+    header->setSortIndicator(-1, Qt::AscendingOrder);
+    m_files->setSortingEnabled(true);          // unsorted until a header is clicked
+    m_files->setColumnWidth(JobFilesModel::RemoteUrl, 220);
+    m_files->setColumnWidth(JobFilesModel::LocalName, 180);
+    m_files->setColumnWidth(JobFilesModel::Progress, 160);
+    m_files->setColumnWidth(JobFilesModel::Size, 80);
+    m_files->setColumnWidth(JobFilesModel::TempName, 180);
     layout->addWidget(m_files);
     return page;
 }
@@ -588,6 +654,8 @@ void JobPropertiesDialog::onJobRemoved(const QUuid &id)
         return;
     m_gone = true;
     m_usedTimer->stop();
+    // The files stay listed as last heard, like every other property of the gone job (the model's
+    // removeJob would empty the table, as if the job had never had any).
     updateEditable();
 }
 
@@ -766,32 +834,9 @@ void JobPropertiesDialog::refreshGeneral()
 
 void JobPropertiesDialog::refreshFiles()
 {
-    const int count = int(m_job.files.size());
-    while (m_files->topLevelItemCount() > count)
-        delete m_files->takeTopLevelItem(m_files->topLevelItemCount() - 1);
-    while (m_files->topLevelItemCount() < count)
-        m_files->addTopLevelItem(new QTreeWidgetItem);
-    for (int i = 0; i < count; ++i) {
-        const JobFile &f = m_job.files[i];
-        QTreeWidgetItem *item = m_files->topLevelItem(i);
-        const QString url = f.remoteUrl.toDisplayString();
-        QString progress = f.bytesTotal < 0 ? tr("%1 of an unknown size").arg(sizeText(f.bytesTransferred))
-                                            : tr("%1 of %2").arg(sizeText(f.bytesTransferred), sizeText(f.bytesTotal));
-        if (f.completed)
-            progress = tr("%1, completed").arg(progress);
-        else if (f.transferred)
-            progress = tr("%1, transferred").arg(progress);
-        const QString exact = f.bytesTotal < 0 ? tr("%1 bytes of an unknown size").arg(f.bytesTransferred)
-                                               : tr("%1 of %2 bytes").arg(f.bytesTransferred).arg(f.bytesTotal);
-        item->setText(0, url);
-        item->setToolTip(0, url);
-        item->setText(1, f.localName);
-        item->setToolTip(1, f.localName);
-        item->setText(2, progress);
-        item->setToolTip(2, exact);
-        item->setText(3, f.tempName);
-        item->setToolTip(3, f.tempName);
-    }
+    // The job the model shows since buildFilesTab: rows added, removed or changed in place (the
+    // selection and the scroll position stay); progress-only changes arrive coalesced.
+    m_filesModel->upsertJob(m_job);
 }
 
 void JobPropertiesDialog::refreshTimeUsed()

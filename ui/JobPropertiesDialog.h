@@ -17,13 +17,15 @@ class QComboBox;
 class QFormLayout;
 class QLabel;
 class QLineEdit;
+class QSortFilterProxyModel;
 class QTabWidget;
+class QTableView;
 class QTimer;
-class QTreeWidget;
 
 namespace ferry {
 
 class DurationField;
+class JobFilesModel;
 
 class JobPropertiesDialog : public QDialog
 {
@@ -108,8 +110,11 @@ private:
     QLabel *m_modified = nullptr;
     QLabel *m_completed = nullptr;
 
-    // Files
-    QTreeWidget *m_files = nullptr;
+    // Files: the job's files as JobFilesModel shows them, sortable by a click on a column's header
+    // (the job's own order until then, and again when the sort is cleared).
+    JobFilesModel *m_filesModel = nullptr;
+    QSortFilterProxyModel *m_filesProxy = nullptr;
+    QTableView *m_files = nullptr;
 
     // Transfer options
     QCheckBox *m_peerClient = nullptr;
