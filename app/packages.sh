@@ -3,7 +3,7 @@
 # shellcheck shell=bash
 
 FERRY_BUILD_PACKAGES=(cmake g++ ninja-build pkg-config qt6-base-dev libqt6sql6-sqlite qtkeychain-qt6-dev
-                      libsecret-1-0 libssl-dev qt6-l10n-tools)
+                      libsecret-1-0 libssl-dev qt6-l10n-tools libqt6svg6)
 FERRY_TEST_PACKAGES=(dbus gnome-keyring libsecret-tools nginx curl openssl xvfb xauth trayer fonts-dejavu-core)
 
 ferry_install_packages() {

@@ -36,6 +36,12 @@ QPixmap drawIcon(int size)
 
 QIcon appIcon()
 {
+    // resources/ferry.svg, embedded in ferry_ui; it renders only with Qt's SVG icon engine
+    // (libqt6svg6). Without it the icon is null or renders nothing, so draw one instead.
+    const QIcon svg(QStringLiteral(":/ferry/icons/ferry.svg"));
+    if (!svg.isNull() && (!svg.availableSizes().isEmpty() || !svg.pixmap(64).isNull()))
+        return svg;
+
     QIcon icon;
     for (int size : {16, 22, 24, 32, 48, 64, 128, 256})
         icon.addPixmap(drawIcon(size));

@@ -4,9 +4,31 @@
 
 #include <QApplication>
 #include <QPainter>
+#include <QPixmap>
 #include <QStyleOptionProgressBar>
 
 namespace ferry {
+namespace {
+
+// The fallback mark: a dot of the state's colour, a third of the row high, centred in the icon.
+QIcon dotIcon(const QColor &color)
+{
+    QIcon icon;
+    for (int size : {16, 24, 32, 48, 64}) {
+        QPixmap pixmap(size, size);
+        pixmap.fill(Qt::transparent);
+        QPainter p(&pixmap);
+        p.setRenderHint(QPainter::Antialiasing);
+        p.setPen(Qt::NoPen);
+        p.setBrush(color);
+        const qreal d = size * 0.45;
+        p.drawEllipse(QRectF((size - d) / 2, (size - d) / 2, d, d));
+        icon.addPixmap(pixmap);
+    }
+    return icon;
+}
+
+} // namespace
 
 QColor JobDelegate::stateColor(int state)
 {
@@ -19,6 +41,43 @@ QColor JobDelegate::stateColor(int state)
     case JobState::Transferred: return QColor(0x5e, 0x35, 0xb1);
     default: return QColor(0x8a, 0x8a, 0x8a);
     }
+}
+
+QString JobDelegate::stateIconPath(int state)
+{
+    const char *name = nullptr;
+    switch (JobState(state)) {
+    case JobState::Queued: name = "queued"; break;
+    case JobState::Connecting: name = "connecting"; break;
+    case JobState::Transferring: name = "transferring"; break;
+    case JobState::Suspended: name = "suspended"; break;
+    case JobState::Error: name = "error"; break;
+    case JobState::TransientError: name = "transient-error"; break;
+    case JobState::Transferred: name = "transferred"; break;
+    default: return {};
+    }
+    return QStringLiteral(":/ferry/icons/state-%1.svg").arg(QLatin1String(name));
+}
+
+const QIcon &JobDelegate::stateIcon(int state) const
+{
+    static const QIcon none;
+    if (state < 0 || state >= StateCount)
+        return none;
+    const auto i = std::size_t(state);
+    if (!m_loaded[i]) {
+        m_loaded[i] = true;
+        const QString path = stateIconPath(state);
+        if (!path.isEmpty()) {
+            QIcon icon(path);
+            // Without Qt's SVG icon engine the file loads as nothing, or as an icon that renders nothing.
+            if (!icon.isNull() && !icon.pixmap(16).isNull())
+                m_icons[i] = icon;
+        }
+        if (m_icons[i].isNull())
+            m_icons[i] = dotIcon(stateColor(state));
+    }
+    return m_icons[i];
 }
 
 void JobDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const
@@ -43,18 +102,36 @@ void JobDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option, c
         return;
     }
     if (index.column() == JobListModel::State) {
-        QStyledItemDelegate::paint(painter, option, index); // background and the state's name
-        const QRect &r = option.rect;
-        const int mark = r.height() / 3;
-        painter->save();
-        painter->setRenderHint(QPainter::Antialiasing);
-        painter->setPen(Qt::NoPen);
-        painter->setBrush(stateColor(index.data(JobListModel::StateRole).toInt()));
-        painter->drawEllipse(QRect(r.right() - mark - 6, r.center().y() - mark / 2, mark, mark));
-        painter->restore();
+        const int state = index.data(JobListModel::StateRole).toInt();
+        QStyleOptionViewItem opt = option;
+        initStyleOption(&opt, index);
+        const QWidget *widget = option.widget;
+        QStyle *style = widget ? widget->style() : QApplication::style();
+        // The style lays out the icon before the state's name, at the row's height less padding.
+        const int side = qBound(8, option.rect.height() - 6, 32);
+        opt.icon = stateIcon(state);
+        opt.features |= QStyleOptionViewItem::HasDecoration;
+        opt.decorationSize = QSize(side, side);
+        opt.decorationPosition = QStyleOptionViewItem::Left;
+        style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, widget);
         return;
     }
     QStyledItemDelegate::paint(painter, option, index);
+}
+
+QSize JobDelegate::sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const
+{
+    if (index.column() != JobListModel::State)
+        return QStyledItemDelegate::sizeHint(option, index);
+    // Room for the state icon: the row's height is the view's, so assume a typical one (24 px icon).
+    QStyleOptionViewItem opt = option;
+    initStyleOption(&opt, index);
+    opt.features |= QStyleOptionViewItem::HasDecoration;
+    opt.decorationSize = QSize(24, 24);
+    opt.decorationPosition = QStyleOptionViewItem::Left;
+    const QWidget *widget = option.widget;
+    QStyle *style = widget ? widget->style() : QApplication::style();
+    return style->sizeFromContents(QStyle::CT_ItemViewItem, &opt, QSize(), widget);
 }
 
 } // namespace ferry

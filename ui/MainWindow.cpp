@@ -71,6 +71,7 @@ MainWindow::MainWindow(JobListModel *model, JobManager *jobs, QWidget *parent)
     m_view->horizontalHeader()->setStretchLastSection(true);
     m_view->horizontalHeader()->setSectionsMovable(true);
     m_view->setColumnWidth(JobListModel::Name, 300);
+    m_view->setColumnWidth(JobListModel::State, 130);
     m_view->setColumnWidth(JobListModel::Progress, 140);
     m_view->setAccessibleName(tr("Jobs"));
     m_view->setContextMenuPolicy(Qt::ActionsContextMenu);
