@@ -14,13 +14,16 @@
 #include "MainWindow.h"
 #include "NewJobDialog.h"
 #include "SettingsDialog.h"
+#include "Translations.h"
 #include "TrayIcon.h"
 #include "Sha256.h"
 
 #include <QAction>
 #include <QClipboard>
 #include <QGuiApplication>
+#include <QMessageBox>
 #include <QPushButton>
+#include <QTimer>
 #include <QComboBox>
 #include <QDropEvent>
 #include <QLineEdit>
@@ -54,6 +57,7 @@ private slots:
     void trayMenuSuspendsAndResumesAll();
     void dropOpensThePrefilledNewJobDialogWhenAsked();
     void copiedLinksAreOfferedOnceWhenWatching();
+    void closingWithoutATrayAsksWhileJobsRun();
 
 private:
     // Drops data on the window as a drag from elsewhere would; returns dropHandled's arguments.
@@ -68,6 +72,7 @@ private:
 
 void tst_MainWindow::initTestCase()
 {
+    QVERIFY(installTranslations(qApp)); // as the program does
     m_fault = std::make_unique<FaultServer>();
     QVERIFY(m_fault->port() != 0);
 }
@@ -328,6 +333,34 @@ void tst_MainWindow::copiedLinksAreOfferedOnceWhenWatching()
     QTRY_COMPARE_WITH_TIMEOUT(m_f->jobs()->jobs().size(), 1, WaitMs);
     QCOMPARE(m_f->jobs()->jobs().constFirst().files.constFirst().remoteUrl, link);
     m_window.reset(); // before the settings it was given
+}
+
+void tst_MainWindow::closingWithoutATrayAsksWhileJobsRun()
+{
+    const QUuid id = m_f->addJob(QStringLiteral("running"), {{m_fault->url(QStringLiteral("/trickle?size=4194304&chunk=4096&interval=20&seed=11")), QStringLiteral("h")}});
+    QVERIFY(m_f->jobs()->resume(id).ok());
+    WAIT_STATE(id, JobState::Transferring);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->activeJobCount(), 1, WaitMs);
+
+    // Answers the question the window asks, once it is up.
+    QString asked;
+    const auto answer = [&asked](QMessageBox::StandardButton button) {
+        QTimer::singleShot(0, [&asked, button] {
+            QTRY_VERIFY(qobject_cast<QMessageBox *>(QApplication::activeModalWidget()) != nullptr);
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            asked = box->text();
+            box->button(button)->click();
+        });
+    };
+    answer(QMessageBox::Cancel);
+    QVERIFY(!m_window->close()); // the user kept it
+    QVERIFY(asked.contains(QLatin1String("1 download is running")));
+    QVERIFY(m_window->isVisible());
+    QCOMPARE(m_f->state(id), JobState::Transferring);
+
+    answer(QMessageBox::Yes);
+    QVERIFY(m_window->close());
+    QVERIFY(m_f->jobs()->cancel(id).ok());
 }
 
 QTEST_MAIN(tst_MainWindow)
