@@ -80,27 +80,32 @@ const QIcon &JobDelegate::stateIcon(int state) const
     return m_icons[i];
 }
 
+void JobDelegate::paintProgressBar(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index,
+                                   int percent)
+{
+    QStyleOptionViewItem background = option; // the cell's selection and focus, without its text
+    background.text.clear();
+    const QWidget *widget = option.widget;
+    QStyle *style = widget ? widget->style() : QApplication::style();
+    style->drawControl(QStyle::CE_ItemViewItem, &background, painter, widget);
+
+    QStyleOptionProgressBar bar;
+    if (widget)
+        bar.initFrom(widget);
+    bar.rect = option.rect.adjusted(2, 2, -2, -2);
+    bar.minimum = 0;
+    bar.maximum = 100;
+    bar.progress = qBound(0, percent, 100);
+    bar.text = index.data(Qt::DisplayRole).toString();
+    bar.textVisible = true;
+    bar.state = option.state | QStyle::State_Horizontal;
+    style->drawControl(QStyle::CE_ProgressBar, &bar, painter, widget);
+}
+
 void JobDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const
 {
-    if (index.column() == JobListModel::Progress) {
-        QStyleOptionViewItem background = option;
-        initStyleOption(&background, index);
-        background.text.clear();
-        const QWidget *widget = option.widget;
-        QStyle *style = widget ? widget->style() : QApplication::style();
-        style->drawControl(QStyle::CE_ItemViewItem, &background, painter, widget);
-
-        QStyleOptionProgressBar bar;
-        bar.rect = option.rect.adjusted(2, 2, -2, -2);
-        bar.minimum = 0;
-        bar.maximum = 100;
-        bar.progress = index.data(JobListModel::SortRole).toInt();
-        bar.text = index.data(Qt::DisplayRole).toString();
-        bar.textVisible = true;
-        bar.state = option.state | QStyle::State_Horizontal;
-        style->drawControl(QStyle::CE_ProgressBar, &bar, painter, widget);
-        return;
-    }
+    if (index.column() == JobListModel::Progress)
+        return paintProgressBar(painter, option, index, index.data(JobListModel::SortRole).toInt());
     if (index.column() == JobListModel::State) {
         const int state = index.data(JobListModel::StateRole).toInt();
         QStyleOptionViewItem opt = option;

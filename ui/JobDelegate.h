@@ -18,6 +18,11 @@ public:
     void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override;
     QSize sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const override;
 
+    // A cell as a progress bar: the item's background, then a bar at percent with the cell's
+    // display text on it. Shared with the other tables that show progress.
+    static void paintProgressBar(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index,
+                                 int percent);
+
     static QColor stateColor(int state);       // the mark's colour for a JobState (and the icon's)
     static QString stateIconPath(int state);   // ":/ferry/icons/state-<name>.svg", empty if none
 

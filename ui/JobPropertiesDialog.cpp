@@ -1,7 +1,9 @@
 #include "JobPropertiesDialog.h"
 
 #include "JobAccess.h"
+#include "JobDelegate.h"
 #include "JobFilesModel.h"
+#include "PriorityBox.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -56,28 +58,9 @@ public:
     using QStyledItemDelegate::QStyledItemDelegate;
     void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override
     {
-        if (index.column() != JobFilesModel::Progress) {
-            QStyledItemDelegate::paint(painter, option, index);
-            return;
-        }
-        QStyleOptionViewItem background = option;
-        initStyleOption(&background, index);
-        background.text.clear();
-        const QWidget *widget = option.widget;
-        QStyle *style = widget ? widget->style() : QApplication::style();
-        style->drawControl(QStyle::CE_ItemViewItem, &background, painter, widget);
-
-        QStyleOptionProgressBar bar;
-        if (widget)
-            bar.initFrom(widget);
-        bar.rect = option.rect.adjusted(2, 2, -2, -2);
-        bar.minimum = 0;
-        bar.maximum = 100;
-        bar.progress = qBound(0, index.data(JobFilesModel::SortRole).toInt(), 100);
-        bar.text = index.data(Qt::DisplayRole).toString();
-        bar.textVisible = true;
-        bar.state = option.state | QStyle::State_Horizontal;
-        style->drawControl(QStyle::CE_ProgressBar, &bar, painter, widget);
+        if (index.column() != JobFilesModel::Progress)
+            return QStyledItemDelegate::paint(painter, option, index);
+        JobDelegate::paintProgressBar(painter, option, index, index.data(JobFilesModel::SortRole).toInt());
     }
 };
 
@@ -439,13 +422,7 @@ QWidget *JobPropertiesDialog::buildGeneralTab()
         request(Field::Description, [text](JobManager *jobs, const Job &j) { return jobs->setDescription(j.id, text); });
     });
 
-    m_priority = new QComboBox(page);
-    m_priority->setObjectName(QStringLiteral("priority"));
-    m_priority->setAccessibleName(tr("Priority"));
-    m_priority->addItem(tr("Foreground"), int(JobPriority::Foreground));
-    m_priority->addItem(tr("High"), int(JobPriority::High));
-    m_priority->addItem(tr("Normal"), int(JobPriority::Normal));
-    m_priority->addItem(tr("Low"), int(JobPriority::Low));
+    m_priority = new PriorityBox(page);
     form->addRow(tr("&Priority:"), m_priority);
     connect(m_priority, &QComboBox::currentIndexChanged, this, [this] {
         const auto p = JobPriority(m_priority->currentData().toInt());

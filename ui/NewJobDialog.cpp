@@ -3,6 +3,7 @@
 #include "FileRules.h"
 #include "JobTypes.h"
 #include "Owner.h"
+#include "PriorityBox.h"
 #include "UrlDrop.h"
 
 #include <QButtonGroup>
@@ -222,14 +223,7 @@ NewJobDialog::NewJobDialog(JobManager *jobs, QWidget *parent)
     m_name->setMaxLength(defaults::MaxDisplayName);
     form->addRow(tr("&Name:"), m_name);
 
-    m_priority = new QComboBox(this);
-    m_priority->setObjectName(QStringLiteral("priority"));
-    m_priority->setAccessibleName(tr("Priority"));
-    m_priority->addItem(tr("Foreground"), int(JobPriority::Foreground));
-    m_priority->addItem(tr("High"), int(JobPriority::High));
-    m_priority->addItem(tr("Normal"), int(JobPriority::Normal));
-    m_priority->addItem(tr("Low"), int(JobPriority::Low));
-    m_priority->setCurrentIndex(m_priority->findData(int(JobPriority::Normal)));
+    m_priority = new PriorityBox(this);
     form->addRow(tr("&Priority:"), m_priority);
 
     // Peer caching
