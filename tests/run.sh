@@ -13,6 +13,7 @@ trap 'rm -rf "$scratch"' EXIT
 mkdir -m700 "$scratch/run" "$scratch/data" "$scratch/config"
 export XDG_RUNTIME_DIR="$scratch/run" XDG_DATA_HOME="$scratch/data" XDG_CONFIG_HOME="$scratch/config"
 export QT_QPA_PLATFORM=offscreen
+export FERRY_REQUIRE_KEYCHAIN=1   # the keychain tests fail, not skip, without the Secret Service below
 unset DISPLAY WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS
 
 dbus-run-session -- bash -c '
