@@ -112,8 +112,11 @@ void JobDelegate::paint(QPainter *painter, const QStyleOptionViewItem &option, c
         initStyleOption(&opt, index);
         const QWidget *widget = option.widget;
         QStyle *style = widget ? widget->style() : QApplication::style();
-        // The style lays out the icon before the state's name, at the row's height less padding.
-        const int side = qBound(8, option.rect.height() - 6, 32);
+        // The style lays out the icon before the state's name, at the row's height less padding,
+        // snapped down to the icons' 8 px grid (16, 24, 32) from 16 up so that their lines stay crisp.
+        int side = qBound(8, option.rect.height() - 6, 32);
+        if (side >= 16)
+            side -= side % 8;
         opt.icon = stateIcon(state);
         opt.features |= QStyleOptionViewItem::HasDecoration;
         opt.decorationSize = QSize(side, side);
