@@ -3,6 +3,7 @@
 #include "JobAccess.h"
 #include "JobDelegate.h"
 #include "JobFilesModel.h"
+#include "MessageLabel.h"
 #include "PriorityBox.h"
 
 #include <QApplication>
@@ -302,15 +303,7 @@ JobPropertiesDialog::JobPropertiesDialog(JobManager *jobs, const Job &job, const
     m_note->setMargin(6);
     m_note->hide();
 
-    m_message = new QLabel(this);
-    m_message->setObjectName(QStringLiteral("message"));
-    m_message->setAccessibleName(tr("Message"));
-    m_message->setWordWrap(true);
-    m_message->setTextFormat(Qt::PlainText);
-    m_message->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
-    m_message->setFrameShape(QFrame::StyledPanel);
-    m_message->setMargin(6);
-    m_message->hide();
+    m_message = new MessageLabel(this);
 
     m_tabs = new QTabWidget(this);
     m_tabs->setObjectName(QStringLiteral("tabs"));

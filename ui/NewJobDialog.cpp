@@ -2,6 +2,7 @@
 
 #include "FileRules.h"
 #include "JobTypes.h"
+#include "MessageLabel.h"
 #include "Owner.h"
 #include "PriorityBox.h"
 #include "UrlDrop.h"
@@ -294,14 +295,7 @@ NewJobDialog::NewJobDialog(JobManager *jobs, QWidget *parent)
     form->addRow(tr("When:"), startRow);
 
     // The engine's refusal, if any
-    m_message = new QLabel(this);
-    m_message->setObjectName(QStringLiteral("message"));
-    m_message->setAccessibleName(tr("Message"));
-    m_message->setTextFormat(Qt::PlainText);
-    m_message->setWordWrap(true);
-    m_message->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
-    m_message->setFrameShape(QFrame::StyledPanel);
-    m_message->hide();
+    m_message = new MessageLabel(this);
     layout->addWidget(m_message);
 
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);

@@ -1,6 +1,7 @@
 #include "SettingsDialog.h"
 
 #include "DesktopSettings.h"
+#include "MessageLabel.h"
 
 #include <QButtonGroup>
 #include <QCheckBox>
@@ -88,15 +89,7 @@ SettingsDialog::SettingsDialog(JobManager *jobs, DesktopSettings *settings, cons
     setWindowTitle(tr("Ferry Settings"));
     setAccessibleName(tr("Settings"));
 
-    m_message = new QLabel(this);
-    m_message->setObjectName(QStringLiteral("message"));
-    m_message->setAccessibleName(tr("Message"));
-    m_message->setWordWrap(true);
-    m_message->setTextFormat(Qt::PlainText);
-    m_message->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
-    m_message->setFrameShape(QFrame::StyledPanel);
-    m_message->setMargin(6);
-    m_message->hide();
+    m_message = new MessageLabel(this);
 
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     m_buttons->setObjectName(QStringLiteral("buttons"));
