@@ -2,9 +2,11 @@
 
 #include "TestContent.h"
 
+#include <QCryptographicHash>
 #include <QHostAddress>
 #include <QMutex>
 #include <QMutexLocker>
+#include <QRandomGenerator>
 #include <QSemaphore>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -24,6 +26,7 @@ constexpr qint64 kWriteAhead = 256 * 1024;  // max bytes queued in the socket
 constexpr qsizetype kMaxHead = 64 * 1024;
 constexpr char kLastModified[] = "Tue, 03 Nov 2020 10:00:00 GMT";
 constexpr char kLastModifiedV2[] = "Wed, 04 Nov 2020 10:00:00 GMT";
+constexpr qsizetype kMaxNonces = 4096;  // issued Digest nonces remembered
 
 using Headers = QList<std::pair<QByteArray, QByteArray>>;
 
@@ -96,6 +99,89 @@ struct ParsedRequest
     QHash<QByteArray, QByteArray> headers;
 };
 
+QByteArray md5Hex(const QByteArray &data)
+{
+    return QCryptographicHash::hash(data, QCryptographicHash::Md5).toHex();
+}
+
+QByteArray randomHex()
+{
+    quint32 words[4];
+    QRandomGenerator::global()->fillRange(words);
+    return QByteArray(reinterpret_cast<const char *>(words), sizeof words).toHex();
+}
+
+// An HTTP quoted-string.
+QByteArray quoted(const QByteArray &s)
+{
+    QByteArray out = "\"";
+    for (const char c : s) {
+        if (c == '"' || c == '\\')
+            out += '\\';
+        out += c;
+    }
+    return out + '"';
+}
+
+// The auth-params after the scheme: `k=v, k="v"`; keys lower-cased, quotes removed.
+QHash<QByteArray, QByteArray> parseAuthParams(const QByteArray &s)
+{
+    QHash<QByteArray, QByteArray> params;
+    const qsizetype n = s.size();
+    qsizetype i = 0;
+    while (i < n) {
+        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
+            ++i;
+        const qsizetype eq = s.indexOf('=', i);
+        if (eq < 0)
+            break;
+        const QByteArray key = s.mid(i, eq - i).trimmed().toLower();
+        i = eq + 1;
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+            ++i;
+        QByteArray value;
+        if (i < n && s[i] == '"') {
+            for (++i; i < n && s[i] != '"'; ++i) {
+                if (s[i] == '\\' && i + 1 < n)
+                    ++i;
+                value += s[i];
+            }
+            ++i;  // the closing quote
+        } else {
+            const qsizetype comma = s.indexOf(',', i);
+            const qsizetype end = comma < 0 ? n : comma;
+            value = s.mid(i, end - i).trimmed();
+            i = end;
+        }
+        params.insert(key, value);
+    }
+    return params;
+}
+
+// Splits "Scheme params" and checks the scheme case-insensitively.
+bool authScheme(const QByteArray &header, const QByteArray &scheme, QByteArray *rest)
+{
+    const QByteArray h = header.trimmed();
+    const qsizetype space = h.indexOf(' ');
+    if (space < 0 || h.left(space).toLower() != scheme)
+        return false;
+    *rest = h.mid(space + 1).trimmed();
+    return true;
+}
+
+// A Digest "uri" names the request target. Qt and curl send the origin form
+// ("/path?q") even through a proxy; the absolute form is accepted as well.
+bool digestUriMatches(const QByteArray &uri, const QByteArray &target)
+{
+    if (uri == target)
+        return true;
+    const qsizetype scheme = uri.indexOf("://");
+    if (scheme <= 0)
+        return false;
+    const qsizetype slash = uri.indexOf('/', scheme + 3);
+    return (slash < 0 ? QByteArray("/") : uri.mid(slash)) == target;
+}
+
 struct FileSpec
 {
     enum Framing { Length, Chunked, NoLength };
@@ -115,6 +201,12 @@ struct FileSpec
 class FaultServerState
 {
 public:
+    struct Credentials
+    {
+        QByteArray user, password, realm = "ferry-digest";
+        bool set = false;
+    };
+
     qsizetype add(const FaultServer::Request &r)
     {
         QMutexLocker lock(&mutex);
@@ -133,10 +225,33 @@ public:
         return ++hits[target];
     }
 
+    Credentials credentials() const
+    {
+        QMutexLocker lock(&mutex);
+        return creds;
+    }
+    QByteArray issueNonce()
+    {
+        const QByteArray nonce = randomHex();
+        QMutexLocker lock(&mutex);
+        nonces.append(nonce);
+        if (nonces.size() > kMaxNonces)
+            nonces.removeFirst();
+        return nonce;
+    }
+    bool knownNonce(const QByteArray &nonce) const
+    {
+        QMutexLocker lock(&mutex);
+        return !nonce.isEmpty() && nonces.contains(nonce);
+    }
+
     mutable QMutex mutex;
     QList<FaultServer::Request> requests;
     qsizetype base = 0;  // global index of requests[0] (clear() advances it)
     QHash<QByteArray, int> hits;
+    Credentials creds;
+    QList<QByteArray> nonces;                // Digest nonces we issued, oldest first
+    const QByteArray opaque = randomHex();   // per server; clients must echo it
 };
 
 namespace {
@@ -174,6 +289,9 @@ private:
     void processNext();
     void handle(const ParsedRequest &p);
     void serveFile(const ParsedRequest &p, const FileSpec &f);
+    bool digestAuthorized(const ParsedRequest &p) const;
+    bool basicAuthorized(const ParsedRequest &p) const;
+    void sendUnauthorized(bool digest);
     void sendSimple(int status, const QByteArray &type, const QByteArray &body,
                     Headers extra = {});
     void writeHead(int status, const Headers &headers);
@@ -249,9 +367,17 @@ void Connection::handle(const ParsedRequest &p)
         return sendSimple(400, "text/plain", "bad request\n");
     }
 
-    const int hit = m_state->hit(p.target);
     const qsizetype qmark = p.target.indexOf('?');
-    const QByteArray path = qmark < 0 ? p.target : p.target.left(qmark);
+    QByteArray path = qmark < 0 ? p.target : p.target.left(qmark);
+    // Auth prefixes: challenge until authorized, then serve the rest as its own scenario.
+    // Before hit(): a 401 is not a visit of /drop, /retry503, /etag-change.
+    const bool digest = path.startsWith("/digest/");
+    if (digest || path.startsWith("/basic/")) {
+        if (!(digest ? digestAuthorized(p) : basicAuthorized(p)))
+            return sendUnauthorized(digest);
+        path.remove(0, digest ? 7 : 6);  // "/digest/file" -> "/file"
+    }
+    const int hit = m_state->hit(p.target);
     const QUrlQuery query(qmark < 0 ? QString() : QString::fromLatin1(p.target.mid(qmark + 1)));
     const auto num = [&query](const char *key, qint64 fallback) {
         bool ok = false;
@@ -321,6 +447,51 @@ void Connection::handle(const ParsedRequest &p)
                           {{"Location", to}});
     }
     sendSimple(404, "text/html", "<html><body>not found</body></html>\n");
+}
+
+bool Connection::digestAuthorized(const ParsedRequest &p) const
+{
+    QByteArray params;
+    const FaultServerState::Credentials c = m_state->credentials();
+    if (!c.set || !authScheme(p.headers.value("authorization"), "digest", &params))
+        return false;
+    const QHash<QByteArray, QByteArray> a = parseAuthParams(params);
+    const QByteArray uri = a.value("uri");
+    const QByteArray nonce = a.value("nonce");
+    const QByteArray nc = a.value("nc");
+    const QByteArray cnonce = a.value("cnonce");
+    const QByteArray qop = a.value("qop");
+    if (a.value("username") != c.user || a.value("realm") != c.realm || qop != "auth"
+        || a.value("algorithm", "MD5").toUpper() != "MD5" || nc.isEmpty() || cnonce.isEmpty()
+        || a.value("opaque") != m_state->opaque || !m_state->knownNonce(nonce)
+        || !digestUriMatches(uri, p.target))
+        return false;
+    // RFC 2617 3.2.2.1 with qop=auth: the digest is computed over the uri as sent.
+    const QByteArray ha1 = md5Hex(c.user + ':' + c.realm + ':' + c.password);
+    const QByteArray ha2 = md5Hex(p.method + ':' + uri);
+    const QByteArray expected = md5Hex(ha1 + ':' + nonce + ':' + nc + ':' + cnonce + ':' + qop + ':' + ha2);
+    return a.value("response").toLower() == expected;
+}
+
+bool Connection::basicAuthorized(const ParsedRequest &p) const
+{
+    QByteArray token;
+    const FaultServerState::Credentials c = m_state->credentials();
+    if (!c.set || !authScheme(p.headers.value("authorization"), "basic", &token))
+        return false;
+    const auto decoded = QByteArray::fromBase64Encoding(token, QByteArray::AbortOnBase64DecodingErrors);
+    return decoded && *decoded == c.user + ':' + c.password;
+}
+
+void Connection::sendUnauthorized(bool digest)
+{
+    const QByteArray realm = quoted(m_state->credentials().realm);
+    const QByteArray challenge = digest
+        ? "Digest realm=" + realm + ", qop=\"auth\", nonce=\"" + m_state->issueNonce()
+              + "\", opaque=\"" + m_state->opaque + "\", algorithm=MD5"
+        : "Basic realm=" + realm;
+    sendSimple(401, "text/html", "<html><body>401 authorization required</body></html>\n",
+               {{"WWW-Authenticate", challenge}});
 }
 
 void Connection::serveFile(const ParsedRequest &p, const FileSpec &f)
@@ -547,6 +718,13 @@ void FaultServer::resetScenarios()
 {
     QMutexLocker lock(&m_state->mutex);
     m_state->hits.clear();
+}
+
+void FaultServer::setDigestCredentials(const QByteArray &user, const QByteArray &password,
+                                       const QByteArray &realm)
+{
+    QMutexLocker lock(&m_state->mutex);
+    m_state->creds = {user, password, realm, true};
 }
 
 } // namespace ferry::test

@@ -31,8 +31,21 @@ class FaultServerState;
 //   /loop            302 -> /loop;  /redirect?to=<encoded path>  302 -> path
 //   /nolength        no Content-Length, Connection: close
 //   /chunked         Transfer-Encoding: chunked
+//   /digest/<rest>   HTTP Digest (RFC 7616/2617: MD5, qop="auth", as QAuthenticator
+//                    and curl --digest speak it) with setDigestCredentials(); without
+//                    a valid Authorization: 401 + WWW-Authenticate: Digest realm,
+//                    qop, nonce (fresh, random), opaque, algorithm=MD5. Valid: served
+//                    as /<rest>, e.g. /digest/file?size=N == /file?size=N. A valid
+//                    response needs our user, realm, opaque and an issued nonce (any
+//                    nc), a uri equal to the request target (or its absolute form).
+//   /basic/<rest>    HTTP Basic, same credentials: 401 + WWW-Authenticate: Basic
+//                    realm="..." unless Authorization: Basic base64(user:password);
+//                    then served as /<rest>
 //   anything else    404
-// "after" defaults to size/2 for /drop and /etag-change.
+// "after" defaults to size/2 for /drop and /etag-change. Requests answered 401 are
+// recorded (requests(), requestCount()) but do not count as a visit for /drop,
+// /retry503 and /etag-change. Without setDigestCredentials() /digest/ and /basic/
+// always answer 401.
 class FaultServer : public QObject
 {
     Q_OBJECT
@@ -63,6 +76,10 @@ public:
     // /retry503 and /etag-change misbehave again. (Alternatively add a unique
     // dummy query parameter per test.)
     void resetScenarios();
+    // Credentials for /digest/ and /basic/ (realm used in both challenges).
+    // Thread-safe; takes effect for the next request.
+    void setDigestCredentials(const QByteArray &user, const QByteArray &password,
+                              const QByteArray &realm = "ferry-digest");
 
 private:
     std::unique_ptr<FaultServerState> m_state;

@@ -18,6 +18,14 @@ constexpr char kNginx[] = "/usr/sbin/nginx";
 constexpr int kStartTimeoutMs = 10000;
 constexpr int kPortAttempts = 5;
 
+// Substituted for @PRIVATE@ when setBasicAuth() was called.
+constexpr char kPrivateLocation[] = R"(        location /private/ {
+            alias "@ROOT@/";
+            auth_basic "ferry-test";
+            auth_basic_user_file "@PREFIX@/htpasswd";
+        }
+)";
+
 bool fail(QString *error, const QString &message)
 {
     if (error)
@@ -57,6 +65,13 @@ void NginxServer::setSlowRate(const QByteArray &nginxRate)
     m_slowRate = nginxRate;
 }
 
+void NginxServer::setBasicAuth(const QString &user, const QString &password)
+{
+    m_authUser = user;
+    m_authPassword = password;
+    m_basicAuth = true;
+}
+
 bool NginxServer::start(QString *error)
 {
     stop();
@@ -69,6 +84,18 @@ bool NginxServer::start(QString *error)
     for (const char *sub : {"tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"}) {
         if (!QDir().mkpath(m_prefix + QLatin1Char('/') + QLatin1String(sub)))
             return fail(error, QStringLiteral("cannot create dirs in ") + m_prefix);
+    }
+    const QString htpasswdPath = m_prefix + QStringLiteral("/htpasswd");
+    QFile::remove(htpasswdPath);
+    if (m_basicAuth) {
+        // nginx accepts the {PLAIN} scheme, so no crypt()/htpasswd tool is needed.
+        // Owner-only, like a real password file (nginx runs as our user).
+        const QByteArray line = m_authUser.toUtf8() + ":{PLAIN}" + m_authPassword.toUtf8() + "\n";
+        QFile htpasswd(htpasswdPath);
+        if (!htpasswd.open(QIODevice::WriteOnly | QIODevice::Truncate,
+                           QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+            || htpasswd.write(line) != line.size())
+            return fail(error, QStringLiteral("cannot write ") + htpasswdPath);
     }
     for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
         bool portInUse = false;
@@ -86,7 +113,9 @@ bool NginxServer::startOnce(const QByteArray &templ, QString *error, bool *portI
     if (m_port == 0)
         return fail(error, QStringLiteral("no free port"));
     QByteArray conf = templ;
-    conf.replace("@PORT@", QByteArray::number(m_port))
+    // @PRIVATE@ first: its block contains @ROOT@ and @PREFIX@.
+    conf.replace("@PRIVATE@", m_basicAuth ? QByteArray(kPrivateLocation) : QByteArray())
+        .replace("@PORT@", QByteArray::number(m_port))
         .replace("@ROOT@", QFile::encodeName(m_www))
         .replace("@PREFIX@", QFile::encodeName(m_prefix))
         .replace("@SLOWRATE@", m_slowRate);

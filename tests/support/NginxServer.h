@@ -16,7 +16,8 @@ namespace ferry::test {
 quint16 freeLoopbackPort();
 
 // A private nginx (/usr/sbin/nginx) child process on a free loopback port.
-// Serves wwwDir at / and the same directory rate-limited under /slow/.
+// Serves wwwDir at / and the same directory rate-limited under /slow/; with
+// setBasicAuth() also under /private/ behind HTTP Basic (realm "ferry-test").
 // Not thread-safe; use it from the thread that created it.
 class NginxServer
 {
@@ -37,6 +38,9 @@ public:
     NginxServer &operator=(const NginxServer &) = delete;
 
     void setSlowRate(const QByteArray &nginxRate);  // e.g. "512k"; before start()
+    // Before start(): serve wwwDir under /private/ too, only to these credentials
+    // (without this call /private/ does not exist: 404). No ':' in user.
+    void setBasicAuth(const QString &user, const QString &password);
     bool start(QString *error = nullptr);  // true once nginx accepts connections
     void stop();                           // also done by the destructor
     bool isRunning() const;
@@ -57,6 +61,8 @@ private:
     std::unique_ptr<QTemporaryDir> m_tmp;
     std::unique_ptr<QProcess> m_proc;
     QByteArray m_slowRate = "1m";
+    QString m_authUser, m_authPassword;
+    bool m_basicAuth = false;
     quint16 m_port = 0;
 };
 

@@ -1,13 +1,18 @@
-// Self-test for the test-support library (FaultServer, NginxServer, TestContent).
+// Self-test for the test-support library (FaultServer, NginxServer, ProxyServer, TestContent).
 #include "FaultServer.h"
 #include "NginxServer.h"
+#include "ProxyServer.h"
 #include "TestContent.h"
 
+#include <QAuthenticator>
 #include <QCryptographicHash>
 #include <QEventLoop>
 #include <QFile>
 #include <QNetworkAccessManager>
+#include <QNetworkProxy>
 #include <QNetworkReply>
+#include <QProcess>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QThread>
 #include <QTimer>
@@ -60,6 +65,53 @@ QByteArray range(qint64 from, qint64 to = -1)
     return "bytes=" + QByteArray::number(from) + "-" + (to < 0 ? QByteArray() : QByteArray::number(to));
 }
 
+QByteArray basic(const QByteArray &user, const QByteArray &password)
+{
+    return "Basic " + (user + ':' + password).toBase64();
+}
+
+// Answers every authenticationRequired of nam with these credentials; counts the calls.
+void answerAuth(QNetworkAccessManager &nam, const QString &user, const QString &password, int *asked)
+{
+    QObject::connect(&nam, &QNetworkAccessManager::authenticationRequired, &nam,
+                     [=](QNetworkReply *, QAuthenticator *auth) {
+                         ++*asked;
+                         auth->setUser(user);
+                         auth->setPassword(password);
+                     });
+}
+
+// curl as an independent client: no ~/.curlrc, no proxy from the environment.
+// Returns stdout, or "exit N: stderr" if curl failed.
+QByteArray curl(const QStringList &args)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char *name : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
+        env.remove(QLatin1String(name));
+    QProcess process;
+    process.setProcessEnvironment(env);
+    process.start(QStringLiteral("curl"), QStringList{QStringLiteral("-q"), QStringLiteral("-s")} + args);
+    if (!process.waitForFinished(10000)) {
+        process.kill();
+        process.waitForFinished();
+        return "curl timed out";
+    }
+    if (process.exitStatus() != QProcess::NormalExit || process.exitCode() != 0)
+        return "exit " + QByteArray::number(process.exitCode()) + ": " + process.readAllStandardError();
+    return process.readAllStandardOutput();
+}
+
+// A factory that always answers with one proxy (QNAM::setProxyFactory).
+class FixedProxyFactory : public QNetworkProxyFactory
+{
+public:
+    explicit FixedProxyFactory(const QNetworkProxy &proxy) : m_proxy(proxy) {}
+    QList<QNetworkProxy> queryProxy(const QNetworkProxyQuery &) override { return {m_proxy}; }
+
+private:
+    QNetworkProxy m_proxy;
+};
+
 } // namespace
 
 class TestSupport : public QObject
@@ -80,6 +132,12 @@ private slots:
     void trickle();
     void servesWhileMainThreadBlocked();
     void nginx();
+    void nginxBasicAuth();
+    void digestAuth();
+    void basicAuth();
+    void proxyForwards();
+    void proxyBasicAuth();
+    void proxyLoopbackRules();
 
 private:
     FaultServer m_server;
@@ -327,8 +385,275 @@ void TestSupport::nginx()
     QCOMPARE(log[1].bytesSent, 1000);
     QCOMPARE(log[2].request, QStringLiteral("GET /slow/small.bin HTTP/1.1"));
 
+    // Without setBasicAuth() there is no /private/ location.
+    f = fetch(m_nam, nginx.url(QStringLiteral("/private/small.bin")));
+    QCOMPARE(f.status, 404);
+
     nginx.stop();
     QVERIFY(!nginx.isRunning());
+}
+
+void TestSupport::nginxBasicAuth()
+{
+    QTemporaryDir www;
+    const qint64 size = 200000;
+    QVERIFY(TestContent::writeFile(www.filePath(QStringLiteral("secret.bin")), 44, size));
+    NginxServer nginx(www.path());
+    nginx.setBasicAuth(QStringLiteral("ferry"), QStringLiteral("ngx-pw"));
+    QString error;
+    QVERIFY2(nginx.start(&error), qPrintable(error));
+    const QFile::Permissions perms = QFile::permissions(nginx.prefixDir() + QStringLiteral("/htpasswd"));
+    QVERIFY(perms & QFile::ReadOwner);
+    QVERIFY(!(perms & (QFile::ReadGroup | QFile::WriteGroup | QFile::ReadOther | QFile::WriteOther)));
+    const QUrl url = nginx.url(QStringLiteral("/private/secret.bin"));
+
+    QNetworkAccessManager plain;  // fresh managers: QNAM caches credentials
+    Fetch f = fetch(plain, url);
+    QCOMPARE(f.status, 401);
+    QCOMPARE(f.error, QNetworkReply::AuthenticationRequiredError);
+    QCOMPARE(f.headers.value("www-authenticate"), QByteArray("Basic realm=\"ferry-test\""));
+    f = fetch(plain, url, {{"Authorization", basic("ferry", "wrong")}});
+    QCOMPARE(f.status, 401);
+
+    QNetworkAccessManager nam;
+    int asked = 0;
+    answerAuth(nam, QStringLiteral("ferry"), QStringLiteral("ngx-pw"), &asked);
+    f = fetch(nam, url);
+    QCOMPARE(f.error, QNetworkReply::NoError);
+    QCOMPARE(f.status, 200);
+    QCOMPARE(asked, 1);
+    QCOMPARE(f.body, TestContent::bytes(44, 0, size));
+    f = fetch(plain, url, {{"Authorization", basic("ferry", "ngx-pw")}, {"Range", range(100, 199)}});
+    QCOMPARE(f.status, 206);
+    QCOMPARE(f.body, TestContent::bytes(44, 100, 100));
+
+    // The rest is unchanged: / needs no credentials.
+    f = fetch(plain, nginx.url(QStringLiteral("/secret.bin")));
+    QCOMPARE(f.status, 200);
+    QCOMPARE(f.body.size(), size);
+}
+
+void TestSupport::digestAuth()
+{
+    FaultServer server;  // own instance: credentials are per server
+    server.setDigestCredentials("dave", "d1gest-pw");
+    const qint64 size = 300000;
+    const QUrl url = server.url(QStringLiteral("/digest/file?size=%1&seed=31").arg(size));
+
+    QNetworkAccessManager plain;
+    Fetch f = fetch(plain, url);
+    QCOMPARE(f.status, 401);
+    QCOMPARE(f.error, QNetworkReply::AuthenticationRequiredError);
+    const QByteArray challenge = f.headers.value("www-authenticate");
+    QVERIFY2(challenge.startsWith("Digest realm=\"ferry-digest\", qop=\"auth\", nonce=\""), challenge);
+    QVERIFY2(challenge.contains("opaque=\"") && challenge.endsWith(", algorithm=MD5"), challenge);
+
+    QNetworkAccessManager nam;
+    int asked = 0;
+    QString realm;
+    answerAuth(nam, QStringLiteral("dave"), QStringLiteral("d1gest-pw"), &asked);
+    connect(&nam, &QNetworkAccessManager::authenticationRequired, this,
+            [&](QNetworkReply *, QAuthenticator *auth) { realm = auth->realm(); });
+    server.clear();
+    f = fetch(nam, url);
+    QCOMPARE(f.error, QNetworkReply::NoError);
+    QCOMPARE(f.status, 200);
+    QCOMPARE(asked, 1);
+    QCOMPARE(realm, QStringLiteral("ferry-digest"));
+    QCOMPARE(f.body, TestContent::bytes(31, 0, size));
+    QCOMPARE(f.headers.value("accept-ranges"), QByteArray("bytes"));
+    const QByteArray etag = f.headers.value("etag");
+    QVERIFY(!etag.isEmpty());
+    QList<FaultServer::Request> reqs = server.requests();
+    QCOMPARE(reqs.size(), 2);
+    QCOMPARE(reqs[0].status, 401);
+    QVERIFY(!reqs[0].headers.contains("authorization"));
+    QCOMPARE(reqs[1].status, 200);
+    QVERIFY2(reqs[1].headers.value("authorization").startsWith("Digest username=\"dave\""),
+             reqs[1].headers.value("authorization"));
+
+    // Served like /file: Range + If-Range.
+    f = fetch(nam, url, {{"Range", range(1000, 1999)}, {"If-Range", etag}});
+    QCOMPARE(f.status, 206);
+    QCOMPARE(f.body, TestContent::bytes(31, 1000, 1000));
+
+    // Wrong password: Qt asks again, gets the same answer and gives up.
+    QNetworkAccessManager wrong;
+    int wrongAsked = 0;
+    answerAuth(wrong, QStringLiteral("dave"), QStringLiteral("nope"), &wrongAsked);
+    f = fetch(wrong, url);
+    QCOMPARE(f.error, QNetworkReply::AuthenticationRequiredError);
+    QCOMPARE(f.status, 401);
+    QVERIFY(wrongAsked >= 1);
+
+    // A second, independent implementation agrees.
+    const QString smallUrl = server.url(QStringLiteral("/digest/file?size=5000&seed=32")).toString();
+    QCOMPARE(curl({QStringLiteral("--digest"), QStringLiteral("-u"), QStringLiteral("dave:d1gest-pw"), smallUrl}),
+             TestContent::bytes(32, 0, 5000));
+    QCOMPARE(curl({QStringLiteral("--digest"), QStringLiteral("-u"), QStringLiteral("dave:nope"),
+                   QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-w"),
+                   QStringLiteral("%{http_code}"), smallUrl}),
+             QByteArray("401"));
+}
+
+void TestSupport::basicAuth()
+{
+    FaultServer server;
+    const QUrl url = server.url(QStringLiteral("/basic/file?size=5000&seed=33"));
+    Fetch f = fetch(m_nam, url, {{"Authorization", basic("", "")}});
+    QCOMPARE(f.status, 401);  // no credentials configured: nothing passes
+
+    server.setDigestCredentials("bob", "b4sic-pw", "ferry-basic");
+    QNetworkAccessManager plain;
+    f = fetch(plain, url);
+    QCOMPARE(f.status, 401);
+    QCOMPARE(f.headers.value("www-authenticate"), QByteArray("Basic realm=\"ferry-basic\""));
+    f = fetch(plain, url, {{"Authorization", basic("bob", "wrong")}});
+    QCOMPARE(f.status, 401);
+    f = fetch(plain, url, {{"Authorization", basic("bob", "b4sic-pw")}});
+    QCOMPARE(f.status, 200);
+    QCOMPARE(f.body, TestContent::bytes(33, 0, 5000));
+    QCOMPARE(server.requests().constLast().headers.value("authorization"), basic("bob", "b4sic-pw"));
+
+    QNetworkAccessManager nam;
+    int asked = 0;
+    answerAuth(nam, QStringLiteral("bob"), QStringLiteral("b4sic-pw"), &asked);
+    f = fetch(nam, server.url(QStringLiteral("/basic/file?size=7000&seed=34")));
+    QCOMPARE(f.status, 200);
+    QCOMPARE(asked, 1);
+    QCOMPARE(f.body, TestContent::bytes(34, 0, 7000));
+}
+
+void TestSupport::proxyForwards()
+{
+    ProxyServer proxy;
+    QString error;
+    QVERIFY2(proxy.start(&error), qPrintable(error));
+    QVERIFY(proxy.isRunning());
+    QCOMPARE(proxy.host(), QStringLiteral("127.0.0.1"));
+    QNetworkAccessManager nam;
+    nam.setProxy(proxy.networkProxy());
+
+    FaultServer server;
+    const qint64 size = 400000;
+    const QString path = QStringLiteral("/file?size=%1&seed=35&t=proxyForwards").arg(size);
+    Fetch f = fetch(nam, server.url(path));
+    QCOMPARE(f.error, QNetworkReply::NoError);
+    QCOMPARE(f.status, 200);
+    QCOMPARE(f.body, TestContent::bytes(35, 0, size));
+    QCOMPARE(server.requests().size(), 1);
+    const FaultServer::Request req = server.requests().constFirst();
+    QCOMPARE(req.path, path.toLatin1());  // origin form upstream
+    QVERIFY2(req.headers.value("via").contains("tinyproxy"), req.headers.value("via"));
+    QTRY_COMPARE(proxy.requestsFor(QStringLiteral("seed=35&t=proxyForwards")), 1);
+    QCOMPARE(proxy.requestsFor(server.url(path).toString()), 1);
+    QCOMPARE(proxy.requestsFor(QStringLiteral("no-such-request")), 0);
+
+    // Ranges pass through, here with nginx as the origin.
+    QTemporaryDir www;
+    QVERIFY(TestContent::writeFile(www.filePath(QStringLiteral("p.bin")), 36, 100000));
+    NginxServer nginx(www.path());
+    QVERIFY2(nginx.start(&error), qPrintable(error));
+    f = fetch(nam, nginx.url(QStringLiteral("/p.bin")), {{"Range", range(500, 1499)}});
+    QCOMPARE(f.status, 206);
+    QCOMPARE(f.body, TestContent::bytes(36, 500, 1000));
+    QTRY_COMPARE(proxy.requestsFor(nginx.url(QStringLiteral("/p.bin")).toString()), 1);
+
+    // Digest through the proxy (Qt's digest uri is the origin form "/digest/..." here too).
+    server.setDigestCredentials("dave", "d1gest-pw");
+    int asked = 0;
+    answerAuth(nam, QStringLiteral("dave"), QStringLiteral("d1gest-pw"), &asked);
+    f = fetch(nam, server.url(QStringLiteral("/digest/file?size=3000&seed=37")));
+    QCOMPARE(f.status, 200);
+    QCOMPARE(asked, 1);
+    QCOMPARE(f.body, TestContent::bytes(37, 0, 3000));
+    QTRY_COMPARE(proxy.requestsFor(QStringLiteral("/digest/file?size=3000&seed=37")), 2);  // 401 + 200
+
+    proxy.stop();
+    QVERIFY(!proxy.isRunning());
+}
+
+void TestSupport::proxyBasicAuth()
+{
+    ProxyServer proxy;
+    proxy.setBasicAuth(QStringLiteral("proxyuser"), QStringLiteral("pr0xy-pw"));
+    QString error;
+    QVERIFY2(proxy.start(&error), qPrintable(error));
+    FaultServer server;
+    const QUrl url = server.url(QStringLiteral("/file?size=6000&seed=38&t=proxyBasicAuth"));
+
+    QNetworkAccessManager plain;
+    plain.setProxy(proxy.networkProxy());
+    Fetch f = fetch(plain, url);
+    QCOMPARE(f.error, QNetworkReply::ProxyAuthenticationRequiredError);
+    QCOMPARE(server.requests().size(), 0);
+
+    QNetworkAccessManager nam;
+    nam.setProxy(proxy.networkProxy());
+    int asked = 0;
+    connect(&nam, &QNetworkAccessManager::proxyAuthenticationRequired, this,
+            [&](const QNetworkProxy &, QAuthenticator *auth) {
+                ++asked;
+                auth->setUser(QStringLiteral("proxyuser"));
+                auth->setPassword(QStringLiteral("pr0xy-pw"));
+            });
+    f = fetch(nam, url);
+    QCOMPARE(f.error, QNetworkReply::NoError);
+    QCOMPARE(f.status, 200);
+    QCOMPARE(asked, 1);
+    QCOMPARE(f.body, TestContent::bytes(38, 0, 6000));
+    QCOMPARE(server.requests().size(), 1);
+    QVERIFY(!server.requests().constFirst().headers.contains("proxy-authorization"));
+    QTRY_COMPARE(proxy.requestsFor(QStringLiteral("t=proxyBasicAuth")), 1);  // the refused ones do not count
+
+    // The raw answers, as curl sees them (wrong credentials: 401, a tinyproxy quirk).
+    const QString proxyUrl = QStringLiteral("http://%1:%2").arg(proxy.host()).arg(proxy.port());
+    const QStringList status{QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-w"),
+                             QStringLiteral("%{http_code} %header{proxy-authenticate}"), QStringLiteral("-x"), proxyUrl};
+    QCOMPARE(curl(status + QStringList{url.toString()}), QByteArray("407 Basic realm=\"Tinyproxy\""));
+    QCOMPARE(curl(status + QStringList{QStringLiteral("-U"), QStringLiteral("proxyuser:wrong"), url.toString()}),
+             QByteArray("401 "));
+    QCOMPARE(curl(status + QStringList{QStringLiteral("-U"), QStringLiteral("proxyuser:pr0xy-pw"), url.toString()}),
+             QByteArray("200 "));
+    QTRY_COMPARE(proxy.requestsFor(QStringLiteral("t=proxyBasicAuth")), 2);
+}
+
+void TestSupport::proxyLoopbackRules()
+{
+    ProxyServer proxy;
+    QString error;
+    QVERIFY2(proxy.start(&error), qPrintable(error));
+    FaultServer server;
+    const auto proxied = [&server] {
+        return server.requests().constLast().headers.value("via").contains("tinyproxy");
+    };
+
+    // The application proxy is skipped for loopback hosts: these go direct.
+    QNetworkProxy::setApplicationProxy(proxy.networkProxy());
+    const auto restore = qScopeGuard([] { QNetworkProxy::setApplicationProxy(QNetworkProxy()); });
+    QNetworkAccessManager app;
+    Fetch f = fetch(app, server.url(QStringLiteral("/file?size=100&t=app-ip")));
+    QCOMPARE(f.status, 200);
+    QVERIFY(!proxied());
+    f = fetch(app, QUrl(QStringLiteral("http://localhost:%1/file?size=100&t=app-name").arg(server.port())));
+    QCOMPARE(f.status, 200);
+    QVERIFY(!proxied());
+
+    // A proxy given to the QNAM itself is used for loopback too.
+    QNetworkAccessManager own;
+    own.setProxy(proxy.networkProxy());
+    f = fetch(own, server.url(QStringLiteral("/file?size=100&t=own-ip")));
+    QCOMPARE(f.status, 200);
+    QVERIFY(proxied());
+    QNetworkAccessManager factory;
+    factory.setProxyFactory(new FixedProxyFactory(proxy.networkProxy()));  // takes ownership
+    f = fetch(factory, server.url(QStringLiteral("/file?size=100&t=factory-ip")));
+    QCOMPARE(f.status, 200);
+    QVERIFY(proxied());
+
+    QTRY_COMPARE(proxy.requestsFor(QStringLiteral("t=factory-ip")), 1);
+    QCOMPARE(proxy.requestsFor(QStringLiteral("t=own-ip")), 1);
+    QCOMPARE(proxy.requestsFor(QStringLiteral("t=app-")), 0);
 }
 
 QTEST_GUILESS_MAIN(TestSupport)
