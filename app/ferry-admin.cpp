@@ -8,6 +8,10 @@
 #include <QJsonObject>
 
 #include <cstdio>
+#include <iostream>
+#include <string>
+#include <termios.h>
+#include <unistd.h>
 
 using namespace ferry;
 
@@ -28,7 +32,12 @@ void printUsage()
         "  getownerelevationstate JOB | getownerintegritylevel JOB | getowner JOB\n"
         "  setnotifycmdline JOB PROGRAM [PARAMETERS] | getnotifycmdline JOB\n"
         "  setcustomheaders JOB [\"Name: value\" ...] | getcustomheaders JOB\n"
-        "  setdisplayname JOB NAME | setdescription JOB TEXT | setproxysettings JOB USAGE [LIST] [BYPASS]\n"
+        "  setdisplayname JOB NAME | setdescription JOB TEXT\n"
+        "  setproxysettings JOB PRECONFIG|NO_PROXY|AUTODETECT | setproxysettings JOB OVERRIDE LIST [BYPASS]\n"
+        "  getproxyusage JOB | getproxylist JOB | getproxybypasslist JOB\n"
+        "  setcredentials JOB SERVER|PROXY BASIC|DIGEST|NTLM|NEGOTIATE USER [PASSWORD|-]\n"
+        "  removecredentials JOB SERVER|PROXY BASIC|DIGEST|NTLM|NEGOTIATE\n"
+        "  setsecurityflags JOB FLAGS | getsecurityflags JOB\n"
         "  getconfig | setconfig KEY VALUE   (maxBackgroundJobs, timeSliceSeconds, checkpointBytes, syncCheckpoints)\n"
         "  wait JOB | transfer NAME URL LOCALPATH [URL LOCALPATH ...] | shutdown\n"
         "JOB is a job id or a unique display name.\n"
@@ -36,6 +45,12 @@ void printUsage()
         "  program's own name (as in bitsadmin), e.g. '/usr/bin/notify-send' 'notify-send \"Download done\"'.\n"
         "  It runs without a shell on TRANSFERRED or ERROR with FERRY_JOB_ID, FERRY_JOB_NAME and\n"
         "  FERRY_JOB_STATE set, and again after the retry delay while it exits non-zero.\n"
+        "setcredentials: without PASSWORD, or with -, the password is read from standard input (asked for\n"
+        "  without echo on a terminal), so it lands in no shell history or process list. It is kept in\n"
+        "  the OS keychain only, and deleted when the job ends or changes owner.\n"
+        "setsecurityflags: 0x100 report redirects (the file's URL becomes the final one), 0x200 refuse\n"
+        "  redirects, 0x800 allow HTTPS to HTTP redirects, 0x2/0x4/0x8/0x10 ignore a certificate's name\n"
+        "  mismatch / dates / unknown authority / wrong usage (weakens the origin's proof).\n"
         "A root engine serves every local user: pass its --profile; each user sees only their own jobs.\n",
         stderr);
 }
@@ -98,6 +113,30 @@ int transfer(AdminClient &client, const QStringList &args)
     return 0;
 }
 
+// One line from standard input, without echo when it is a terminal.
+bool readPassword(QString *password)
+{
+    const bool terminal = ::isatty(STDIN_FILENO);
+    termios saved{};
+    if (terminal && ::tcgetattr(STDIN_FILENO, &saved) == 0) {
+        termios quiet = saved;
+        quiet.c_lflag &= ~tcflag_t(ECHO);
+        std::fputs("Password: ", stderr);
+        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    std::string line;
+    const bool got = bool(std::getline(std::cin, line));
+    if (terminal) {
+        ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        std::fputs("\n", stderr);
+    }
+    if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+    *password = QString::fromStdString(line);
+    std::fill(line.begin(), line.end(), '\0');
+    return got;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -134,6 +173,14 @@ int main(int argc, char **argv)
     }
     if (verb == QLatin1String("transfer"))
         return transfer(client, args);
+    if (verb == QLatin1String("setcredentials") && (args.size() == 4 || (args.size() == 5 && args[4] == QLatin1String("-")))) {
+        QString password;
+        if (!readPassword(&password)) {
+            std::fputs("ferry-admin: no password on standard input\n", stderr);
+            return 2;
+        }
+        args = args.mid(0, 4) << password;
+    }
     const AdminReply r = client.request(verb, args, json);
     if (!r.ok)
         return fail(r);

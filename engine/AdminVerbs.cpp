@@ -79,6 +79,36 @@ QString AdminVerbs::normalizedVerb(QString verb)
     return verb.toLower();
 }
 
+void AdminVerbs::handleAsync(const QString &rawVerb, const QStringList &args, const Owner &caller, bool wantJson,
+                             std::function<void(const AdminReply &)> reply)
+{
+    const QString verb = normalizedVerb(rawVerb);
+    const bool set = verb == QLatin1String("setcredentials");
+    if (!set && verb != QLatin1String("removecredentials"))
+        return reply(handle(verb, args, caller, wantJson));
+    const QString syntax = set ? QStringLiteral("JOB SERVER|PROXY BASIC|DIGEST|NTLM|NEGOTIATE USER PASSWORD")
+                               : QStringLiteral("JOB SERVER|PROXY BASIC|DIGEST|NTLM|NEGOTIATE");
+    if (args.size() != (set ? 5 : 3))
+        return reply(usage(verb, syntax));
+    const auto target = parseAuthTarget(args[1]);
+    const auto scheme = parseAuthScheme(args[2]);
+    if (!target)
+        return reply(failure({hr::BG_E_INVALID_AUTH_TARGET, QStringLiteral("'%1' is not an authentication target (SERVER or PROXY)").arg(args[1])}));
+    if (!scheme)
+        return reply(failure({hr::BG_E_INVALID_AUTH_SCHEME,
+                              QStringLiteral("'%1' is not an authentication scheme (BASIC, DIGEST, NTLM or NEGOTIATE)").arg(args[2])}));
+    QUuid id;
+    if (Status s = m_jobs->find(args[0], &id, &caller); !s)
+        return reply(failure(s));
+    if (Status s = checkCanChange(caller, m_jobs->job(id)->owner); !s)
+        return reply(failure(s));
+    const auto done = [reply](const Status &s) { reply(fromStatus(s)); };
+    if (set)
+        m_jobs->setCredentials(id, *target, *scheme, {args[3], args[4]}, done);
+    else
+        m_jobs->removeCredentials(id, *target, *scheme, done);
+}
+
 AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, const Owner &caller, bool wantJson)
 {
     const QString verb = normalizedVerb(rawVerb);
@@ -139,6 +169,8 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
         QStringLiteral("getnotifycmdline"), QStringLiteral("setcustomheaders"), QStringLiteral("getcustomheaders"),
         QStringLiteral("setdisplayname"), QStringLiteral("getdisplayname"), QStringLiteral("setdescription"),
         QStringLiteral("getdescription"), QStringLiteral("setproxysettings"), QStringLiteral("getproxyusage"),
+        QStringLiteral("getproxylist"), QStringLiteral("getproxybypasslist"), QStringLiteral("setsecurityflags"),
+        QStringLiteral("getsecurityflags"),
     };
     if (!jobVerbs.contains(verb))
         return failure({hr::E_INVALIDARG, QStringLiteral("unknown verb '%1' (ferry-admin --help lists them)").arg(rawVerb)});
@@ -158,6 +190,7 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
         QStringLiteral("getminretrydelay"), QStringLiteral("getownerelevationstate"), QStringLiteral("getownerintegritylevel"),
         QStringLiteral("getowner"), QStringLiteral("getnotifycmdline"), QStringLiteral("getcustomheaders"),
         QStringLiteral("getdisplayname"), QStringLiteral("getdescription"), QStringLiteral("getproxyusage"),
+        QStringLiteral("getproxylist"), QStringLiteral("getproxybypasslist"), QStringLiteral("getsecurityflags"),
     };
     if (verb == QLatin1String("takeownership")) {
         if (Status s = checkCanTakeOwnership(caller, job->owner); !s)
@@ -260,7 +293,20 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
         return fromStatus(m_jobs->setProxyUsage(id, *u, rest.value(1), rest.value(2)));
     }
     if (verb == QLatin1String("getproxyusage"))
-        return success(proxyUsageName(job->proxyUsage));
+        return success(proxyUsageName(job->proxyUsage), proxyUsageName(job->proxyUsage));
+    if (verb == QLatin1String("getproxylist"))
+        return success(job->proxyList, job->proxyList);
+    if (verb == QLatin1String("getproxybypasslist"))
+        return success(job->proxyBypassList, job->proxyBypassList);
+    if (verb == QLatin1String("getsecurityflags"))
+        return success(QStringLiteral("0x%1 %2").arg(job->securityFlags, 0, 16).arg(securityFlagsText(job->securityFlags)),
+                       double(job->securityFlags));
+    if (verb == QLatin1String("setsecurityflags")) {
+        quint32 flags = 0;
+        if (rest.size() != 1 || !parseNumber(rest[0], &flags))
+            return usage(verb, QStringLiteral("JOB FLAGS  (a number, e.g. 0x108)"));
+        return fromStatus(m_jobs->setSecurityFlags(id, flags));
+    }
     return failure({hr::E_INVALIDARG, QStringLiteral("unknown verb '%1'").arg(rawVerb)});
 }
 

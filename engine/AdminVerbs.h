@@ -8,6 +8,8 @@
 #include <QJsonObject>
 #include <QStringList>
 
+#include <functional>
+
 namespace ferry {
 
 class JobManager;
@@ -30,6 +32,10 @@ public:
     AdminVerbs(JobManager *jobs, uint engineUid) : m_jobs(jobs), m_engineUid(engineUid) {}
     // wantJson: the client prints JSON; verbs whose two forms are costly (list) build only one.
     AdminReply handle(const QString &verb, const QStringList &args, const Owner &caller, bool wantJson = true);
+    // Every verb, including those that wait for the keychain (setcredentials, removecredentials):
+    // reply is called once, perhaps later, on this thread.
+    void handleAsync(const QString &verb, const QStringList &args, const Owner &caller, bool wantJson,
+                     std::function<void(const AdminReply &)> reply);
 
     static QString normalizedVerb(QString verb);   // "/Resume" -> "resume"
 

@@ -26,6 +26,9 @@ constexpr quint32 E_HTTP_CANNOT_CONNECT = 0x80072EFD;     // 12029
 constexpr quint32 E_HTTP_CONNECTION_ERROR = 0x80072EFE;   // 12030
 constexpr quint32 E_HTTP_REDIRECT_FAILED = 0x80072F7C;    // 12156
 constexpr quint32 E_HTTP_SECURE_FAILURE = 0x80072F8F;     // 12175
+// No credential store for this session (HRESULT_FROM_WIN32(ERROR_NO_SUCH_LOGON_SESSION), what
+// Windows' Credential Manager answers then): Ferry's "the keychain is unavailable or locked".
+constexpr quint32 E_KEYCHAIN_UNAVAILABLE = 0x80070520;
 // BITS (facility 0x20)
 constexpr quint32 BG_E_NOT_FOUND = 0x80200001;
 constexpr quint32 BG_E_INVALID_STATE = 0x80200002;
@@ -39,6 +42,10 @@ constexpr quint32 BG_E_INVALID_SERVER_RESPONSE = 0x8020001B;
 constexpr quint32 BG_E_LOCAL_FILE_CHANGED = 0x8020001D;
 constexpr quint32 BG_E_TOO_LARGE = 0x80200020;
 constexpr quint32 BG_E_STRING_TOO_LONG = 0x80200021;
+constexpr quint32 BG_E_USERNAME_TOO_LARGE = 0x80200025;
+constexpr quint32 BG_E_PASSWORD_TOO_LARGE = 0x80200026;
+constexpr quint32 BG_E_INVALID_AUTH_TARGET = 0x80200027;
+constexpr quint32 BG_E_INVALID_AUTH_SCHEME = 0x80200028;
 constexpr quint32 BG_E_INVALID_PROXY_INFO = 0x8020003F;
 constexpr quint32 BG_E_TOO_MANY_FILES_IN_JOB = 0x80200051;
 constexpr quint32 BG_E_VALIDATION_FAILED = 0x80200053;

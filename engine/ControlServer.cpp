@@ -7,6 +7,7 @@
 #include <QLocalServer>
 #include <QLocalSocket>
 #include <QLoggingCategory>
+#include <QPointer>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -141,7 +142,11 @@ void ControlServer::handle(QLocalSocket *socket, const QByteArray &line)
         onJobChanged(*m_jobs->job(id)); // it may be done already
         return;
     }
-    reply(socket, m_verbs.handle(verb, args, caller, request.value(QLatin1String("json")).toBool(true)));
+    QPointer<QLocalSocket> guard(socket);
+    m_verbs.handleAsync(verb, args, caller, request.value(QLatin1String("json")).toBool(true), [this, guard](const AdminReply &r) {
+        if (guard)
+            reply(guard, r);
+    });
 }
 
 // Identity from the kernel only (PeerIdentity): never from anything in the request.

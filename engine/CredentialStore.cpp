@@ -2,11 +2,29 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLibrary>
+#include <QTimer>
+
+#include <utility>
 
 #include <qt6keychain/keychain.h>
 
 namespace ferry {
 namespace {
+
+// libsecret, which QtKeychain loads, keeps one connection to the Secret Service with an open
+// session for the life of the process. When the service restarts (a keyring daemon that died, a
+// new login) that session is gone and every later call fails ("The session does not exist")
+// until the connection is dropped. Dropping it after a failure makes the next call connect
+// afresh, so a job waiting for the keychain gets going once it is back.
+void dropSecretServiceConnection()
+{
+    using Disconnect = void (*)();
+    static const auto disconnect =
+        reinterpret_cast<Disconnect>(QLibrary::resolve(QStringLiteral("secret-1"), 0, "secret_service_disconnect"));
+    if (disconnect)
+        disconnect();
+}
 
 Status statusOf(const QKeychain::Job *job)
 {
@@ -17,11 +35,34 @@ Status statusOf(const QKeychain::Job *job)
         return {hr::BG_E_NOT_FOUND, QStringLiteral("no credentials are stored for this job, target and scheme")};
     default:
         // Measured: a missing, locked or absent Secret Service shows as OtherError or AccessDenied.
-        return {hr::E_FAIL, QStringLiteral("the keychain is unavailable: %1").arg(job->errorString())};
+        dropSecretServiceConnection();
+        return {hr::E_KEYCHAIN_UNAVAILABLE, QStringLiteral("the keychain is unavailable or locked: %1").arg(job->errorString())};
     }
 }
 
+Status noAnswer()
+{
+    return {hr::E_KEYCHAIN_UNAVAILABLE,
+            QStringLiteral("the keychain did not answer within %1 s (locked and waiting for an unlock prompt?)")
+                .arg(CredentialStore::AnswerTimeoutMs / 1000)};
+}
+
 } // namespace
+
+// A keychain that waits on a prompt nobody can see never answers: after AnswerTimeoutMs the
+// caller hears "unavailable" and the late answer, if any, is dropped.
+std::shared_ptr<bool> CredentialStore::startClock(std::function<void()> onTimeout)
+{
+    auto answered = std::make_shared<bool>(false);
+    QTimer::singleShot(AnswerTimeoutMs, this, [answered, onTimeout] {
+        if (*answered)
+            return;
+        *answered = true;
+        dropSecretServiceConnection();
+        onTimeout();
+    });
+    return answered;
+}
 
 CredentialStore::CredentialStore(QString service, QObject *parent)
     : QObject(parent)
@@ -47,7 +88,12 @@ void CredentialStore::write(const QUuid &job, AuthTarget target, AuthScheme sche
     w->setBinaryData(QJsonDocument(QJsonObject{{QStringLiteral("user"), credentials.user},
                                                {QStringLiteral("password"), credentials.password}})
                          .toJson(QJsonDocument::Compact));
-    connect(w, &QKeychain::Job::finished, this, [done](QKeychain::Job *j) { done(statusOf(j)); });
+    auto answered = startClock([done] { done(noAnswer()); });
+    connect(w, &QKeychain::Job::finished, this, [done, answered](QKeychain::Job *j) {
+        if (std::exchange(*answered, true))
+            return;
+        done(statusOf(j));
+    });
     w->start();
 }
 
@@ -58,7 +104,10 @@ void CredentialStore::read(const QUuid &job, AuthTarget target, AuthScheme schem
     r->setAutoDelete(true);
     r->setInsecureFallback(false);
     r->setKey(keyFor(job, target, scheme));
-    connect(r, &QKeychain::Job::finished, this, [done, r](QKeychain::Job *j) {
+    auto answered = startClock([done] { done(noAnswer(), {}); });
+    connect(r, &QKeychain::Job::finished, this, [done, r, answered](QKeychain::Job *j) {
+        if (std::exchange(*answered, true))
+            return;
         const Status s = statusOf(j);
         if (!s)
             return done(s, {});
@@ -74,7 +123,10 @@ void CredentialStore::remove(const QUuid &job, AuthTarget target, AuthScheme sch
     d->setAutoDelete(true);
     d->setInsecureFallback(false);
     d->setKey(keyFor(job, target, scheme));
-    connect(d, &QKeychain::Job::finished, this, [done](QKeychain::Job *j) {
+    auto answered = startClock([done] { done(noAnswer()); });
+    connect(d, &QKeychain::Job::finished, this, [done, answered](QKeychain::Job *j) {
+        if (std::exchange(*answered, true))
+            return;
         const Status s = statusOf(j);
         done(s.code == hr::BG_E_NOT_FOUND ? Status() : s); // removing what is not there succeeds
     });

@@ -5,22 +5,33 @@
 #pragma once
 
 #include "BitsError.h"
+#include "JobTypes.h"
 
 #include <QObject>
 #include <QUuid>
 
 #include <functional>
+#include <memory>
 
 namespace ferry {
-
-enum class AuthTarget : int { Server = 1, Proxy = 2 };           // BG_AUTH_TARGET_*
-enum class AuthScheme : int { Basic = 1, Digest = 2, Ntlm = 3, Negotiate = 4 }; // BG_AUTH_SCHEME_*
 
 struct Credentials
 {
     QString user;
     QString password;
 };
+
+// Credentials read back for a transfer: in memory only, for as long as the transfer needs them.
+struct StoredCredential
+{
+    CredentialKey key;
+    Credentials credentials;
+};
+
+namespace limits {
+constexpr int MaxUserName = 300;        // spec §3
+constexpr int MaxPassword = 65535;
+} // namespace limits
 
 class CredentialStore : public QObject
 {
@@ -39,7 +50,13 @@ public:
               std::function<void(const Status &, const Credentials &)> done);
     void remove(const QUuid &job, AuthTarget target, AuthScheme scheme, std::function<void(const Status &)> done);
 
+    // How long a keychain call may take before it counts as unavailable (E_KEYCHAIN_UNAVAILABLE):
+    // a locked keychain may wait forever on an unlock prompt no one sees.
+    static constexpr int AnswerTimeoutMs = 20000;
+
 private:
+    std::shared_ptr<bool> startClock(std::function<void()> onTimeout);
+
     QString m_service;
 };
 

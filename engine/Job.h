@@ -65,6 +65,8 @@ public:
     QString proxyList;
     QString proxyBypassList;
     QStringList customHeaders;       // "Name: value"
+    QList<CredentialKey> credentials; // which credentials the keychain holds for this job
+    quint32 securityFlags = 0;       // security:: redirect policy and TLS flags
     quint64 queueSequence = 0;       // round-robin order among equal priorities
 
     static Job create(const QString &displayName, const Owner &owner, const QDateTime &now);

@@ -32,6 +32,10 @@ QJsonObject jobToJson(const Job &job)
             {QStringLiteral("downloadedFromPeer"), f.downloadedFromPeer},
         });
     }
+    QJsonArray credentials; // which (target, scheme) pairs are stored: never a user name or password
+    for (const CredentialKey &k : job.credentials)
+        credentials << QJsonObject{{QStringLiteral("target"), authTargetName(k.target)},
+                                   {QStringLiteral("scheme"), authSchemeName(k.scheme)}};
     QJsonObject error;
     if (job.error.isSet()) {
         error = {
@@ -69,7 +73,12 @@ QJsonObject jobToJson(const Job &job)
         {QStringLiteral("notifyCmdLine"), QJsonObject{{QStringLiteral("program"), job.notifyProgram},
                                                       {QStringLiteral("parameters"), job.notifyParameters}}},
         {QStringLiteral("proxyUsage"), proxyUsageName(job.proxyUsage)},
+        {QStringLiteral("proxyList"), job.proxyList},
+        {QStringLiteral("proxyBypassList"), job.proxyBypassList},
         {QStringLiteral("customHeaders"), QJsonArray::fromStringList(job.customHeaders)},
+        {QStringLiteral("credentials"), credentials},
+        {QStringLiteral("securityFlags"), double(job.securityFlags)},
+        {QStringLiteral("securityFlagsText"), securityFlagsText(job.securityFlags)},
         {QStringLiteral("times"), QJsonObject{{QStringLiteral("creation"), timeJson(job.creationTime)},
                                               {QStringLiteral("modification"), timeJson(job.modificationTime)},
                                               {QStringLiteral("transferCompletion"), timeJson(job.transferCompletionTime)}}},
@@ -104,6 +113,20 @@ QString jobInfoText(const Job &job)
                  .arg(job.noProgressTimeout)
                  .arg(job.minimumRetryDelay)
                  .arg(double(job.downloadTimeUsedMs) / 1000.0, 0, 'f', 3);
+    QStringList stored;
+    for (const CredentialKey &k : job.credentials)
+        stored << authTargetName(k.target) + QLatin1Char('/') + authSchemeName(k.scheme);
+    lines << QStringLiteral("proxy: %1%2  credentials: %3  security flags: %4%5")
+                 .arg(proxyUsageName(job.proxyUsage),
+                      job.proxyUsage == ProxyUsage::Override
+                          ? QStringLiteral(" (%1; bypass: %2)").arg(job.proxyList, job.proxyBypassList.isEmpty() ? QStringLiteral("-") : job.proxyBypassList)
+                          : QString(),
+                      stored.isEmpty() ? QStringLiteral("none") : stored.join(QLatin1String(", ")),
+                      securityFlagsText(job.securityFlags),
+                      job.securityFlags & security::IgnoreCertMask ? QStringLiteral("  WARNING: certificate checks are weakened")
+                                                                   : QString());
+    if (!job.customHeaders.isEmpty())
+        lines << QStringLiteral("custom headers: %1").arg(job.customHeaders.size());
     lines << QStringLiteral("created: %1  modified: %2  transferred: %3")
                  .arg(job.creationTime.toString(Qt::ISODate), job.modificationTime.toString(Qt::ISODate),
                       job.transferCompletionTime.isValid() ? job.transferCompletionTime.toString(Qt::ISODate) : QStringLiteral("-"));

@@ -28,6 +28,12 @@ Q_LOGGING_CATEGORY(lcJobs, "ferry.jobs")
 
 namespace {
 
+// A locked or absent keychain is retried this often (or at the job's retry delay if shorter):
+// unlocking it should not leave a job waiting for ten minutes.
+constexpr quint32 KeychainRetrySeconds = 30;
+
+QString keyText(const CredentialKey &key) { return authTargetName(key.target) + QLatin1Char('/') + authSchemeName(key.scheme); }
+
 // Moves a finished temporary file to its real name without ever replacing an existing file.
 bool renameNoReplace(const QString &from, const QString &to, QString *error)
 {
@@ -62,6 +68,7 @@ JobManager::JobManager(JobStore *store, Downloader *downloader, Clock *clock, QO
     , m_downloader(downloader)
     , m_clock(clock)
     , m_notify(new NotifyCommand(this))
+    , m_credentials(new CredentialStore(QStringLiteral("ferry"), this))
 {
     qRegisterMetaType<Job>();
     qRegisterMetaType<EngineSettings>();
@@ -71,6 +78,7 @@ JobManager::JobManager(JobStore *store, Downloader *downloader, Clock *clock, QO
     connect(downloader, &Downloader::responded, this, &JobManager::onResponded);
     connect(downloader, &Downloader::progressed, this, &JobManager::onProgressed);
     connect(downloader, &Downloader::warned, this, &JobManager::onWarned);
+    connect(downloader, &Downloader::redirected, this, &JobManager::onRedirected);
     connect(downloader, &Downloader::checkpointed, this, &JobManager::onCheckpointed);
     connect(downloader, &Downloader::finished, this, &JobManager::onFinished);
     connect(downloader, &Downloader::failed, this, &JobManager::onFailed);
@@ -261,6 +269,7 @@ bool JobManager::commit(Job &job)
 void JobManager::removeFinal(Job &job)
 {
     const QUuid id = job.id;
+    forgetCredentials(id, job.credentials); // a job that ends takes its secrets with it
     m_store->removeJob(id);
     m_runtime.remove(id);
     m_order.removeOne(id);
@@ -439,14 +448,22 @@ Status JobManager::complete(const QUuid &id)
 
 Status JobManager::takeOwnership(const QUuid &id, const Owner &owner)
 {
-    return change(id, [&](Job &job) {
+    QList<CredentialKey> dropped;
+    const Status s = change(id, [&](Job &job) {
         job.owner = owner;
         // As BITS: a new owner does not inherit the old owner's secrets or commands.
         job.customHeaders.clear();
         job.notifyProgram.clear();
         job.notifyParameters.clear();
+        dropped = job.credentials;
+        job.credentials.clear();
         return Status();
     });
+    if (s) {
+        forgetCredentials(id, dropped);
+        connectionChanged(m_jobs[id]);
+    }
+    return s;
 }
 
 Status JobManager::setDisplayName(const QUuid &id, const QString &name)
@@ -524,12 +541,115 @@ Status JobManager::setProxyUsage(const QUuid &id, ProxyUsage usage, const QStrin
         return {hr::E_INVALIDARG, QStringLiteral("OVERRIDE needs a proxy list")};
     if (list.size() > 4000 || bypass.size() > 4000)
         return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("proxy lists hold at most 4000 characters")};
-    return change(id, [&](Job &job) {
+    const Status s = change(id, [&](Job &job) {
         job.proxyUsage = usage;
         job.proxyList = usage == ProxyUsage::Override ? list : QString();
         job.proxyBypassList = usage == ProxyUsage::Override ? bypass : QString();
         return Status();
     });
+    if (s)
+        connectionChanged(m_jobs[id]);
+    return s;
+}
+
+Status JobManager::setSecurityFlags(const QUuid &id, quint32 flags)
+{
+    const quint32 policy = flags & security::RedirectMask;
+    if ((flags & ~security::ValidMask)
+        || (policy != security::RedirectAllowSilent && policy != security::RedirectAllowReport && policy != security::RedirectDisallow))
+        return {hr::E_INVALIDARG, QStringLiteral("security flags 0x%1 hold undefined bits or an unknown redirect policy").arg(flags, 0, 16)};
+    if (flags & security::EnableCrlCheck)
+        return {hr::E_NOTIMPL, QStringLiteral("certificate revocation (CRL) checking is not available: Qt's TLS does not fetch CRLs")};
+    const Status s = change(id, [&](Job &job) { job.securityFlags = flags; return Status(); });
+    if (s)
+        connectionChanged(m_jobs[id]);
+    return s;
+}
+
+void JobManager::setCredentials(const QUuid &id, AuthTarget target, AuthScheme scheme, const Credentials &credentials,
+                                std::function<void(const Status &)> done)
+{
+    if (credentials.user.size() > limits::MaxUserName)
+        return done({hr::BG_E_USERNAME_TOO_LARGE, QStringLiteral("the user name is longer than %1 characters").arg(limits::MaxUserName)});
+    if (credentials.password.size() > limits::MaxPassword)
+        return done({hr::BG_E_PASSWORD_TOO_LARGE, QStringLiteral("the password is longer than %1 characters").arg(limits::MaxPassword)});
+    // An empty user name means the session's own logon (Kerberos ticket) and exists only for
+    // NTLM and Negotiate (spec §3).
+    if (credentials.user.isEmpty() && (scheme == AuthScheme::Basic || scheme == AuthScheme::Digest))
+        return done({hr::E_INVALIDARG, QStringLiteral("%1 needs a user name").arg(authSchemeName(scheme))});
+    Status s;
+    if (!mutableJob(id, &s))
+        return done(s);
+    const CredentialKey key{target, scheme};
+    m_credentials->write(id, target, scheme, credentials, [this, id, key, done](const Status &written) {
+        if (!written)
+            return done(written);
+        Status gone;
+        Job *job = mutableJob(id, &gone);
+        if (!job) { // the job ended while the keychain worked: take the secret back out
+            forgetCredentials(id, {key});
+            return done(gone);
+        }
+        const bool added = !job->credentials.contains(key);
+        if (added)
+            job->credentials << key;
+        job->modificationTime = m_clock->now();
+        if (!commit(*job)) {
+            if (added)
+                job->credentials.removeAll(key);
+            forgetCredentials(id, {key});
+            return done({hr::E_FAIL, QStringLiteral("the change could not be saved")});
+        }
+        connectionChanged(*job);
+        done({});
+    });
+}
+
+void JobManager::removeCredentials(const QUuid &id, AuthTarget target, AuthScheme scheme, std::function<void(const Status &)> done)
+{
+    Status s;
+    if (!mutableJob(id, &s))
+        return done(s);
+    const CredentialKey key{target, scheme};
+    m_credentials->remove(id, target, scheme, [this, id, key, done](const Status &removed) {
+        if (!removed)
+            return done(removed); // still listed: nothing is hidden while the keychain is away
+        Status gone;
+        Job *job = mutableJob(id, &gone);
+        if (!job)
+            return done({});
+        if (job->credentials.removeAll(key) == 0)
+            return done({hr::S_FALSE, QStringLiteral("the job held no %1 credentials").arg(keyText(key))});
+        job->modificationTime = m_clock->now();
+        commit(*job);
+        connectionChanged(*job);
+        done({});
+    });
+}
+
+// What a connection is made with changed: the next request uses a fresh connection manager with
+// the new settings, and a running transfer starts over with them now.
+void JobManager::connectionChanged(Job &job)
+{
+    Runtime &rt = m_runtime[job.id];
+    rt.connectionGeneration = m_nextGeneration++;
+    rt.secrets.reset();
+    if (isActive(job.state)) {
+        stopTransfer(job.id);
+        requeue(job);
+        scheduleSoon();
+    }
+}
+
+void JobManager::forgetCredentials(const QUuid &id, const QList<CredentialKey> &keys)
+{
+    for (const CredentialKey &key : keys) {
+        m_credentials->remove(id, key.target, key.scheme, [id, key](const Status &s) {
+            if (!s)
+                qCWarning(lcJobs).noquote() << "the" << keyText(key) << "credentials of job" << id.toString(QUuid::WithoutBraces)
+                                            << "stay in the keychain:" << s.message;
+        });
+    }
 }
 
 Status JobManager::setSetting(const QString &key, const QString &value)
@@ -741,7 +861,82 @@ void JobManager::startJob(Job &job)
         emit jobTransferred(job.id);
         return;
     }
+    Runtime &rt = m_runtime[job.id];
+    if (!isActive(job.state))
+        rt.runningSinceMs = m_clock->monotonicMs();
+    if (job.state != JobState::Transferring) {
+        job.toConnecting();
+        job.modificationTime = m_clock->now();
+        commit(job);
+    }
+    if (!job.credentials.isEmpty() && !rt.secrets)
+        return readCredentials(job);
+    sendTransfer(job);
+}
+
+// The job's credentials come from the keychain before its first request, every run: after a
+// restart too. The job is CONNECTING meanwhile.
+void JobManager::readCredentials(Job &job)
+{
+    const quint64 token = m_nextTicket++;
+    m_runtime[job.id].credentialsRead = token;
+    auto read = std::make_shared<QList<StoredCredential>>();
+    auto failure = std::make_shared<Status>();
+    auto left = std::make_shared<qsizetype>(job.credentials.size());
+    const QUuid id = job.id;
+    for (const CredentialKey &key : std::as_const(job.credentials)) {
+        m_credentials->read(id, key.target, key.scheme, [=, this](const Status &s, const Credentials &c) {
+            if (s)
+                read->append({key, c});
+            else if (failure->ok())
+                *failure = s.code == hr::BG_E_NOT_FOUND
+                               ? Status(s.code, QStringLiteral("the %1 credentials are no longer in the keychain; set them again "
+                                                               "and resume the job").arg(keyText(key)))
+                               : s;
+            if (--*left == 0)
+                onCredentialsRead(id, token, *failure, *read);
+        });
+    }
+}
+
+void JobManager::onCredentialsRead(const QUuid &id, quint64 token, const Status &status, const QList<StoredCredential> &read)
+{
+    auto it = m_jobs.find(id);
+    if (it == m_jobs.end())
+        return;
+    Runtime &rt = m_runtime[id];
+    if (rt.credentialsRead != token || !isActive(it->state))
+        return; // stopped, preempted or changed meanwhile
+    rt.credentialsRead = 0;
+    Job &job = *it;
+    if (!status) {
+        const qint64 now = m_clock->monotonicMs();
+        job.modificationTime = m_clock->now();
+        if (status.code == hr::BG_E_NOT_FOUND) {
+            job.toError({ErrorContext::GeneralQueueManager, status.code, status.message, -1});
+            commit(job);
+            emit jobFailed(id);
+        } else {
+            // Locked or absent: never a transfer without them, never a fallback; wait and retry.
+            if (rt.noProgressSinceMs < 0)
+                rt.noProgressSinceMs = now;
+            rt.retryAtMs = now + qint64(qMin(job.minimumRetryDelay, KeychainRetrySeconds)) * 1000;
+            job.toTransientError({ErrorContext::GeneralQueueManager, hr::E_KEYCHAIN_UNAVAILABLE,
+                                  QStringLiteral("%1; the job waits until its credentials can be read").arg(status.message), -1});
+            commit(job);
+        }
+        scheduleSoon();
+        return;
+    }
+    rt.secrets = read;
+    sendTransfer(job);
+}
+
+void JobManager::sendTransfer(Job &job)
+{
+    const int index = job.currentFileIndex();
     const JobFile &file = job.files[index];
+    Runtime &rt = m_runtime[job.id];
     TransferRequest request;
     request.ticket = m_nextTicket++;
     request.jobId = job.id;
@@ -753,28 +948,30 @@ void JobManager::startJob(Job &job)
     request.etag = file.etag;
     request.lastModified = file.lastModified;
     request.headers = job.customHeaders;
+    request.credentials = rt.secrets.value_or(QList<StoredCredential>());
+    request.securityFlags = job.securityFlags;
+    request.proxyUsage = job.proxyUsage;
+    request.proxyList = job.proxyList;
+    request.proxyBypassList = job.proxyBypassList;
+    request.connectionKey = job.id.toString(QUuid::WithoutBraces) + QLatin1Char('/') + QString::number(rt.connectionGeneration);
     request.checkpointBytes = m_settings.checkpointBytes;
     request.checkpointMs = m_settings.checkpointMs;
     request.syncCheckpoints = m_settings.syncCheckpoints;
     request.owner = job.owner;
 
-    Runtime &rt = m_runtime[job.id];
-    if (!isActive(job.state))
-        rt.runningSinceMs = m_clock->monotonicMs();
     rt.ticket = request.ticket;
     m_tickets.insert(request.ticket, job.id);
-    if (job.state != JobState::Transferring) {
-        job.toConnecting();
-        job.modificationTime = m_clock->now();
-        commit(job);
-    }
     QMetaObject::invokeMethod(m_downloader, [d = m_downloader, request] { d->start(request); }, Qt::QueuedConnection);
 }
 
 void JobManager::stopTransfer(const QUuid &id)
 {
     auto it = m_runtime.find(id);
-    if (it == m_runtime.end() || it->ticket == 0)
+    if (it == m_runtime.end())
+        return;
+    it->credentialsRead = 0;   // a keychain answer still on its way starts nothing now
+    it->secrets.reset();       // read again at the next run: secrets live no longer than needed
+    if (it->ticket == 0)
         return;
     const quint64 ticket = it->ticket;
     it->ticket = 0;
@@ -852,6 +1049,18 @@ void JobManager::onWarned(quint64 ticket, const QString &message)
         qCWarning(lcJobs).noquote() << job->displayName << ":" << message;
         emit warning(job->id, message);
     }
+}
+
+// REDIRECT_POLICY_ALLOW_REPORT: the file's remote name becomes the URL that answered (spec §10).
+void JobManager::onRedirected(quint64 ticket, const QUrl &finalUrl)
+{
+    Job *job = jobForTicket(ticket);
+    const int index = job ? job->currentFileIndex() : -1;
+    if (index < 0)
+        return;
+    job->files[index].remoteUrl = finalUrl;
+    job->modificationTime = m_clock->now();
+    commit(*job);
 }
 
 void JobManager::onFinished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified)

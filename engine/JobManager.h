@@ -3,12 +3,16 @@
 // hands files to the Downloader on the transfer thread.
 #pragma once
 
+#include "CredentialStore.h"
 #include "Job.h"
 #include "Scheduler.h"
 
 #include <QHash>
 #include <QObject>
 #include <QTimer>
+
+#include <functional>
+#include <optional>
 
 namespace ferry {
 
@@ -69,6 +73,16 @@ public:
     Status setNotifyCmdLine(const QUuid &id, const QString &program, const QString &parameters);
     Status setCustomHeaders(const QUuid &id, const QStringList &headers);
     Status setProxyUsage(const QUuid &id, ProxyUsage usage, const QString &list, const QString &bypass);
+    Status setSecurityFlags(const QUuid &id, quint32 flags);  // security::; CRL checking is E_NOTIMPL
+
+    // Credentials (spec §3). The secret goes to the OS keychain only; the job records which
+    // (target, scheme) pairs it holds. Asynchronous (the keychain may take its time): done runs on
+    // the engine thread with the result. A running job restarts its transfer with the new set.
+    // The caller checks access first (JobAccess::checkCanChange), as for every setter.
+    void setCredentials(const QUuid &id, AuthTarget target, AuthScheme scheme, const Credentials &credentials,
+                        std::function<void(const Status &)> done);
+    void removeCredentials(const QUuid &id, AuthTarget target, AuthScheme scheme, std::function<void(const Status &)> done);
+    CredentialStore *credentialStore() const { return m_credentials; }
 
     EngineSettings settings() const { return m_settings; }
     Status setSetting(const QString &key, const QString &value);
@@ -100,6 +114,9 @@ private:
         bool counting = false;                       // the download-time clock runs
         qint64 notifyAtMs = 0;                       // next run of the notification program
         JobState committedState = JobState(-1);      // state at the last commit
+        quint64 credentialsRead = 0;                 // a start waiting for the keychain (its token)
+        std::optional<QList<StoredCredential>> secrets; // read for the current run, memory only
+        quint64 connectionGeneration = 0;            // see TransferRequest::connectionKey
     };
 
     Job *mutableJob(const QUuid &id, Status *status);
@@ -109,6 +126,11 @@ private:
     void removeFinal(Job &job);
     void scheduleSoon();
     void startJob(Job &job);
+    void readCredentials(Job &job);
+    void onCredentialsRead(const QUuid &id, quint64 token, const Status &status, const QList<StoredCredential> &read);
+    void sendTransfer(Job &job);
+    void connectionChanged(Job &job);                // credentials, proxy or TLS flags changed
+    void forgetCredentials(const QUuid &id, const QList<CredentialKey> &keys);
     void stopTransfer(const QUuid &id);
     void requeue(Job &job);
     bool checkTransferredFiles(Job &job);
@@ -123,6 +145,7 @@ private:
     void onResponded(quint64 ticket);
     void onProgressed(quint64 ticket, qint64 bytes, qint64 total);
     void onWarned(quint64 ticket, const QString &message);
+    void onRedirected(quint64 ticket, const QUrl &finalUrl);
     void onCheckpointed(quint64 ticket, const TransferCheckpoint &checkpoint);
     void applyCheckpoint(Job &job, const TransferCheckpoint &checkpoint);
     void onFinished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
@@ -139,9 +162,11 @@ private:
     QHash<quint64, QUuid> m_tickets;
     quint64 m_nextTicket = 1;
     quint64 m_nextSequence = 1;
+    quint64 m_nextGeneration = 1;
     QTimer m_timer;
     QTimer m_deadline;                               // the nearest maximum-download-time expiry
     NotifyCommand *m_notify;
+    CredentialStore *m_credentials;
     bool m_tickPending = false;
     bool m_online = true;
 };

@@ -16,6 +16,14 @@ Q_LOGGING_CATEGORY(lcStore, "ferry.store")
 
 namespace {
 
+QJsonArray credentialsJson(const QList<CredentialKey> &keys)
+{
+    QJsonArray a;
+    for (const CredentialKey &k : keys)
+        a << QJsonObject{{QStringLiteral("target"), authTargetName(k.target)}, {QStringLiteral("scheme"), authSchemeName(k.scheme)}};
+    return a;
+}
+
 QString uniqueConnectionName(const char *prefix)
 {
     static QAtomicInt counter;
@@ -63,6 +71,8 @@ QByteArray jobProperties(const Job &j)
         {QStringLiteral("proxyList"), j.proxyList},
         {QStringLiteral("proxyBypass"), j.proxyBypassList},
         {QStringLiteral("customHeaders"), QJsonArray::fromStringList(j.customHeaders)},
+        {QStringLiteral("credentials"), credentialsJson(j.credentials)}, // which pairs, never a secret
+        {QStringLiteral("securityFlags"), double(j.securityFlags)},
     };
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
@@ -98,6 +108,13 @@ void applyProperties(Job &j, const QByteArray &json)
     j.proxyBypassList = o.value(QLatin1String("proxyBypass")).toString();
     for (const QJsonValue &h : o.value(QLatin1String("customHeaders")).toArray())
         j.customHeaders << h.toString();
+    for (const QJsonValue &c : o.value(QLatin1String("credentials")).toArray()) {
+        const auto target = parseAuthTarget(c.toObject().value(QLatin1String("target")).toString());
+        const auto scheme = parseAuthScheme(c.toObject().value(QLatin1String("scheme")).toString());
+        if (target && scheme)
+            j.credentials << CredentialKey{*target, *scheme};
+    }
+    j.securityFlags = quint32(o.value(QLatin1String("securityFlags")).toDouble()) & security::ValidMask;
 }
 
 } // namespace

@@ -1,5 +1,7 @@
 #include "JobTypes.h"
 
+#include <QStringList>
+
 #include <array>
 #include <utility>
 
@@ -66,6 +68,18 @@ constexpr std::array<std::pair<ProxyUsage, const char *>, 4> kProxy{{
     {ProxyUsage::AutoDetect, "AUTODETECT"},
 }};
 
+constexpr std::array<std::pair<AuthTarget, const char *>, 2> kTargets{{
+    {AuthTarget::Server, "SERVER"},
+    {AuthTarget::Proxy, "PROXY"},
+}};
+
+constexpr std::array<std::pair<AuthScheme, const char *>, 4> kSchemes{{
+    {AuthScheme::Basic, "BASIC"},
+    {AuthScheme::Digest, "DIGEST"},
+    {AuthScheme::Ntlm, "NTLM"},
+    {AuthScheme::Negotiate, "NEGOTIATE"},
+}};
+
 } // namespace
 
 bool isFinal(JobState s) { return s == JobState::Acknowledged || s == JobState::Cancelled; }
@@ -75,6 +89,34 @@ QString stateName(JobState s) { return nameOf(kStates, s); }
 QString priorityName(JobPriority p) { return nameOf(kPriorities, p); }
 QString integrityName(IntegrityLevel l) { return nameOf(kLevels, l); }
 QString proxyUsageName(ProxyUsage p) { return nameOf(kProxy, p); }
+QString authTargetName(AuthTarget t) { return nameOf(kTargets, t); }
+QString authSchemeName(AuthScheme s) { return nameOf(kSchemes, s); }
+std::optional<AuthTarget> parseAuthTarget(const QString &n) { return parse(kTargets, n); }
+std::optional<AuthScheme> parseAuthScheme(const QString &n) { return parse(kSchemes, n); }
+
+QString securityFlagsText(quint32 flags)
+{
+    QStringList parts;
+    switch (flags & security::RedirectMask) {
+    case security::RedirectAllowSilent: break;
+    case security::RedirectAllowReport: parts << QStringLiteral("REDIRECT_POLICY_ALLOW_REPORT"); break;
+    case security::RedirectDisallow: parts << QStringLiteral("REDIRECT_POLICY_DISALLOW"); break;
+    default: parts << QStringLiteral("REDIRECT_POLICY_0x%1").arg(flags & security::RedirectMask, 0, 16); break;
+    }
+    const std::array<std::pair<quint32, const char *>, 6> bits{{
+        {security::AllowHttpsToHttp, "ALLOW_HTTPS_TO_HTTP"},
+        {security::EnableCrlCheck, "ENABLE_CRL_CHECK"},
+        {security::IgnoreCertCnInvalid, "IGNORE_CERT_CN_INVALID"},
+        {security::IgnoreCertDateInvalid, "IGNORE_CERT_DATE_INVALID"},
+        {security::IgnoreUnknownCa, "IGNORE_UNKNOWN_CA"},
+        {security::IgnoreCertWrongUsage, "IGNORE_CERT_WRONG_USAGE"},
+    }};
+    for (const auto &[bit, name] : bits)
+        if (flags & bit)
+            parts << QString::fromLatin1(name);
+    return parts.isEmpty() ? QStringLiteral("DEFAULT") : parts.join(QLatin1Char('|'));
+}
+
 std::optional<JobState> parseState(const QString &n) { return parse(kStates, n); }
 std::optional<JobPriority> parsePriority(const QString &n) { return parse(kPriorities, n); }
 std::optional<IntegrityLevel> parseIntegrity(const QString &n) { return parse(kLevels, n); }

@@ -35,6 +35,34 @@ enum class IntegrityLevel : int {
 
 enum class ProxyUsage : int { Preconfig = 0, NoProxy = 1, Override = 2, AutoDetect = 3 };
 
+enum class AuthTarget : int { Server = 1, Proxy = 2 };                          // BG_AUTH_TARGET_*
+enum class AuthScheme : int { Basic = 1, Digest = 2, Ntlm = 3, Negotiate = 4 }; // BG_AUTH_SCHEME_*
+
+// One (target, scheme) pair a job holds credentials for. The secret itself is only ever in the
+// OS keychain (CredentialStore); the job records which pairs exist.
+struct CredentialKey
+{
+    AuthTarget target = AuthTarget::Server;
+    AuthScheme scheme = AuthScheme::Basic;
+    friend bool operator==(const CredentialKey &, const CredentialKey &) = default;
+};
+
+// SetSecurityFlags (spec §10): redirect policy and TLS checks.
+namespace security {
+constexpr quint32 EnableCrlCheck = 0x1;           // not available: Qt has no CRL checking
+constexpr quint32 IgnoreCertCnInvalid = 0x2;
+constexpr quint32 IgnoreCertDateInvalid = 0x4;
+constexpr quint32 IgnoreUnknownCa = 0x8;
+constexpr quint32 IgnoreCertWrongUsage = 0x10;
+constexpr quint32 IgnoreCertMask = 0x1E;
+constexpr quint32 RedirectAllowSilent = 0x000;    // default
+constexpr quint32 RedirectAllowReport = 0x100;    // follow; the file's remote name becomes the final URL
+constexpr quint32 RedirectDisallow = 0x200;       // a redirect is fatal
+constexpr quint32 RedirectMask = 0x700;
+constexpr quint32 AllowHttpsToHttp = 0x800;
+constexpr quint32 ValidMask = EnableCrlCheck | IgnoreCertMask | RedirectMask | AllowHttpsToHttp;
+} // namespace security
+
 namespace peercaching {
 constexpr quint32 Client = 0x1;
 constexpr quint32 Server = 0x2;
@@ -62,9 +90,14 @@ QString stateName(JobState s);
 QString priorityName(JobPriority p);
 QString integrityName(IntegrityLevel l);
 QString proxyUsageName(ProxyUsage p);
+QString authTargetName(AuthTarget t);               // "SERVER", "PROXY"
+QString authSchemeName(AuthScheme s);               // "BASIC", "DIGEST", "NTLM", "NEGOTIATE"
+QString securityFlagsText(quint32 flags);           // "REDIRECT_ALLOW_REPORT|IGNORE_UNKNOWN_CA", "DEFAULT"
 std::optional<JobState> parseState(const QString &name);
 std::optional<JobPriority> parsePriority(const QString &name);
 std::optional<IntegrityLevel> parseIntegrity(const QString &name);
 std::optional<ProxyUsage> parseProxyUsage(const QString &name);
+std::optional<AuthTarget> parseAuthTarget(const QString &name);
+std::optional<AuthScheme> parseAuthScheme(const QString &name);
 
 } // namespace ferry

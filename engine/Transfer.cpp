@@ -4,11 +4,14 @@
 #include "JobStore.h"
 #include "OwnerIdentity.h"
 
+#include <QAuthenticator>
 #include <QLoggingCategory>
+#include <QNetworkProxy>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QRegularExpression>
+#include <QSslError>
 
 namespace ferry {
 
@@ -32,6 +35,30 @@ int retryAfterSeconds(const QNetworkReply *reply)
         return qMax(0, seconds);
     const QDateTime when = parseHttpDate(QString::fromLatin1(value));
     return when.isValid() ? int(qMax<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(when))) : 0;
+}
+
+// The security flag that lets a job accept a certificate despite this problem (spec §10); 0 for
+// problems no flag excuses (revoked, bad signature, ...).
+quint32 ignoreFlagFor(QSslError::SslError error)
+{
+    switch (error) {
+    case QSslError::HostNameMismatch:
+        return security::IgnoreCertCnInvalid;
+    case QSslError::CertificateExpired:
+    case QSslError::CertificateNotYetValid:
+        return security::IgnoreCertDateInvalid;
+    case QSslError::SelfSignedCertificate:
+    case QSslError::SelfSignedCertificateInChain:
+    case QSslError::UnableToGetLocalIssuerCertificate:
+    case QSslError::UnableToGetIssuerCertificate:
+    case QSslError::UnableToVerifyFirstCertificate:
+    case QSslError::CertificateUntrusted:
+        return security::IgnoreUnknownCa;
+    case QSslError::InvalidPurpose:
+        return security::IgnoreCertWrongUsage;
+    default:
+        return 0;
+    }
 }
 
 bool transientHttpStatus(int status) { return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504; }
@@ -85,7 +112,18 @@ Transfer::Transfer(TransferRequest request, QNetworkAccessManager *nam, Checkpoi
     , m_nam(nam)
     , m_log(log)
     , m_part(m_req.tempName)
+    , m_currentUrl(m_req.url)
 {
+    // The manager is this job's own (TransferRequest::connectionKey) and runs one transfer at a
+    // time, so its challenges are this transfer's.
+    connect(m_nam, &QNetworkAccessManager::authenticationRequired, this, [this](QNetworkReply *reply, QAuthenticator *auth) {
+        if (reply == m_reply)
+            answerChallenge(AuthTarget::Server, reply->url().authority(), auth);
+    });
+    connect(m_nam, &QNetworkAccessManager::proxyAuthenticationRequired, this, [this](const QNetworkProxy &proxy, QAuthenticator *auth) {
+        if (m_reply)
+            answerChallenge(AuthTarget::Proxy, QStringLiteral("%1:%2").arg(proxy.hostName()).arg(proxy.port()), auth);
+    });
 }
 
 Transfer::~Transfer()
@@ -119,7 +157,7 @@ void Transfer::start()
 void Transfer::sendRequest()
 {
     QNetworkRequest request(m_req.url);
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, redirectPolicy());
     request.setMaximumRedirectsAllowed(MaxRedirects);
     request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
     request.setTransferTimeout(StallTimeoutMs);
@@ -138,11 +176,17 @@ void Transfer::sendRequest()
             request.setRawHeader("If-Range", m_req.lastModified.toLatin1());
     }
     m_accepted = false;
+    m_currentUrl = m_req.url;
+    m_redirects = 0;
+    m_answered.clear();
+    m_certificateProblem.clear();
     m_reply = m_nam->get(request);
     m_reply->setReadBufferSize(ReadBufferSize);
     connect(m_reply, &QNetworkReply::metaDataChanged, this, &Transfer::onMetaData);
     connect(m_reply, &QNetworkReply::readyRead, this, &Transfer::onReadyRead);
     connect(m_reply, &QNetworkReply::finished, this, &Transfer::onFinished);
+    connect(m_reply, &QNetworkReply::redirected, this, &Transfer::onRedirected);
+    connect(m_reply, &QNetworkReply::sslErrors, this, &Transfer::onSslErrors);
     m_sinceCheckpoint.start();
     m_sinceProgress.start();
 }
@@ -179,9 +223,93 @@ void Transfer::onMetaData()
         // Reserve the disk space now: a full disk shows at once, not after hours of downloading.
         if (m_req.bytesTotal > 0 && !m_part.reserve(m_req.bytesTotal))
             return failLocal();
-        m_accepted = true;
-        emit responded(m_req.ticket);
+        accepted();
     }
+}
+
+void Transfer::accepted()
+{
+    m_accepted = true;
+    if ((m_req.securityFlags & security::RedirectMask) == security::RedirectAllowReport && m_currentUrl != m_req.url)
+        emit redirected(m_req.ticket, m_currentUrl);
+    emit responded(m_req.ticket);
+}
+
+// Redirects follow the job's security flags (spec §10): never when disallowed (the 3xx answer
+// itself ends the job), and from HTTPS down to plain HTTP only with ALLOW_HTTPS_TO_HTTP. Qt's own
+// policy does the work where it can: its UserVerified policy misreports a redirect loop (a 1xx
+// "success" after a few hops, Qt 6.4), so it is used only when a downgrade must be let through.
+QNetworkRequest::RedirectPolicy Transfer::redirectPolicy() const
+{
+    if ((m_req.securityFlags & security::RedirectMask) == security::RedirectDisallow)
+        return QNetworkRequest::ManualRedirectPolicy;
+    return m_req.securityFlags & security::AllowHttpsToHttp ? QNetworkRequest::UserVerifiedRedirectPolicy
+                                                            : QNetworkRequest::NoLessSafeRedirectPolicy;
+}
+
+void Transfer::onRedirected(const QUrl &to)
+{
+    if (m_done || !m_reply)
+        return;
+    const QUrl target = m_currentUrl.resolved(to);
+    m_currentUrl = target;
+    if (redirectPolicy() != QNetworkRequest::UserVerifiedRedirectPolicy)
+        return;
+    if (++m_redirects > MaxRedirects)
+        return finishWith({{ErrorContext::RemoteFile, hr::E_HTTP_REDIRECT_FAILED,
+                            QStringLiteral("more than %1 redirects (the last to %2)").arg(MaxRedirects).arg(target.toDisplayString()),
+                            m_req.fileIndex},
+                           false, 0});
+    emit m_reply->redirectAllowed();
+}
+
+// A certificate problem is accepted only when the job's flags excuse every problem it has; the
+// transfer then says so, since the file's origin is no longer proven.
+void Transfer::onSslErrors(const QList<QSslError> &errors)
+{
+    if (m_done || !m_reply)
+        return;
+    QStringList refused, excused;
+    for (const QSslError &e : errors) {
+        const quint32 flag = ignoreFlagFor(e.error());
+        (flag && (m_req.securityFlags & flag) ? excused : refused) << e.errorString();
+    }
+    if (!refused.isEmpty()) {
+        m_certificateProblem = refused.join(QLatin1String("; "));
+        return; // the handshake fails: SECURE_FAILURE with this reason
+    }
+    m_reply->ignoreSslErrors(errors);
+    emit warned(m_req.ticket, QStringLiteral("certificate problems ignored as the job's security flags allow: %1")
+                                  .arg(excused.join(QLatin1String("; "))));
+}
+
+// Answers a server's or proxy's challenge with the job's credentials for that target, once per
+// place and realm: Qt asking again means the answer was refused, and the reply then ends with
+// 401 or 407. Qt does not say which scheme it chose; when a job holds several for one target the
+// strongest plausible one is given (a realm means Basic or Digest, none means NTLM or Negotiate).
+void Transfer::answerChallenge(AuthTarget target, const QString &where, QAuthenticator *authenticator)
+{
+    const QString key = QStringLiteral("%1 %2 %3").arg(int(target)).arg(where, authenticator->realm());
+    if (m_answered.contains(key))
+        return;
+    static const QList<AuthScheme> withRealm = {AuthScheme::Digest, AuthScheme::Basic, AuthScheme::Negotiate, AuthScheme::Ntlm};
+    static const QList<AuthScheme> withoutRealm = {AuthScheme::Negotiate, AuthScheme::Ntlm, AuthScheme::Digest, AuthScheme::Basic};
+    for (AuthScheme scheme : authenticator->realm().isEmpty() ? withoutRealm : withRealm) {
+        for (const StoredCredential &c : std::as_const(m_req.credentials)) {
+            if (c.key.target != target || c.key.scheme != scheme)
+                continue;
+            m_answered << key;
+            authenticator->setUser(c.credentials.user);
+            authenticator->setPassword(c.credentials.password);
+            return;
+        }
+    }
+}
+
+bool Transfer::holdsCredentials(AuthTarget target) const
+{
+    return std::any_of(m_req.credentials.cbegin(), m_req.credentials.cend(),
+                       [target](const StoredCredential &c) { return c.key.target == target; });
 }
 
 bool Transfer::acceptResponse(int status)
@@ -255,11 +383,14 @@ bool Transfer::acceptResponse(int status)
         return false;
     }
     TransferFailure f;
-    f.error = {ErrorContext::RemoteFile, httpError(status),
-               QStringLiteral("HTTP %1 %2")
-                   .arg(status)
-                   .arg(m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString()),
-               m_req.fileIndex};
+    QString text = QStringLiteral("HTTP %1 %2").arg(status).arg(m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
+    if (status >= 300 && status < 400)
+        text += QStringLiteral(": the server redirects to %1 and the job's security flags disallow redirects")
+                    .arg(m_currentUrl.resolved(m_reply->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl()).toDisplayString());
+    if (status == 401)
+        text += holdsCredentials(AuthTarget::Server) ? QStringLiteral(": the server refused the job's credentials")
+                                                     : QStringLiteral(": the server wants credentials (ferry-admin setcredentials JOB SERVER ...)");
+    f.error = {ErrorContext::RemoteFile, httpError(status), text, m_req.fileIndex};
     f.transient = transientHttpStatus(status);
     f.retryAfterSeconds = retryAfterSeconds(m_reply);
     finishWith(f);
@@ -361,7 +492,16 @@ void Transfer::onFinished()
             acceptResponse(status);
             return;
         }
+        if (reply->error() == QNetworkReply::ProxyAuthenticationRequiredError)
+            return finishWith({{ErrorContext::GeneralTransport, httpError(407),
+                                holdsCredentials(AuthTarget::Proxy)
+                                    ? QStringLiteral("HTTP 407: the proxy refused the job's credentials")
+                                    : QStringLiteral("HTTP 407: the proxy wants credentials (ferry-admin setcredentials JOB PROXY ...)"),
+                                m_req.fileIndex},
+                               false, 0});
         TransferFailure f = classifyNetworkError(reply->error(), reply->errorString());
+        if (reply->error() == QNetworkReply::SslHandshakeFailedError && !m_certificateProblem.isEmpty())
+            f.error.description = QStringLiteral("the server's certificate is not accepted: %1").arg(m_certificateProblem);
         f.error.fileIndex = m_req.fileIndex;
         return finishWith(f);
     }
@@ -370,8 +510,7 @@ void Transfer::onFinished()
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         if (!acceptResponse(status))
             return;
-        m_accepted = true;
-        emit responded(m_req.ticket);
+        accepted();
     }
     onReadyRead();
     if (m_done)

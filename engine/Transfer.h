@@ -3,18 +3,22 @@
 #pragma once
 
 #include "BitsError.h"
+#include "CredentialStore.h"
 #include "Owner.h"
 #include "PartFile.h"
 
 #include <QElapsedTimer>
+#include <QNetworkRequest>
 #include <QObject>
 #include <QPointer>
 #include <QStringList>
 #include <QUrl>
 #include <QUuid>
 
+class QAuthenticator;
 class QNetworkAccessManager;
 class QNetworkReply;
+class QSslError;
 
 namespace ferry {
 
@@ -32,6 +36,15 @@ struct TransferRequest
     QString etag;
     QString lastModified;
     QStringList headers;         // "Name: value"
+    QList<StoredCredential> credentials; // read from the keychain for this attempt, never stored
+    quint32 securityFlags = 0;   // security::
+    ProxyUsage proxyUsage = ProxyUsage::Preconfig;
+    QString proxyList;
+    QString proxyBypassList;
+    // Transfers with the same key share one QNetworkAccessManager (connections, TLS sessions,
+    // authentication): a job's own, renewed whenever its credentials, proxy or TLS flags change,
+    // so nothing authenticated or accepted for one job is ever reused by another.
+    QString connectionKey;
     Owner owner;                 // the part file is created with this identity
     qint64 checkpointBytes = 64 << 20;
     int checkpointMs = 1000;
@@ -64,6 +77,7 @@ public:
     void start();
     void stop();                 // abort, keep what is durable
     TransferCheckpoint lastCheckpoint() const { return m_last; }
+    QString connectionKey() const { return m_req.connectionKey; }
 
     static constexpr qint64 ReadBufferSize = 1 << 20;
     static constexpr int StallTimeoutMs = 60000;
@@ -73,6 +87,8 @@ signals:
     void progressed(quint64 ticket, qint64 bytesTransferred, qint64 bytesTotal);
     void checkpointed(quint64 ticket, const ferry::TransferCheckpoint &checkpoint);
     void warned(quint64 ticket, const QString &message);
+    // REDIRECT_POLICY_ALLOW_REPORT: the file's remote name is to become the URL that answered.
+    void redirected(quint64 ticket, const QUrl &finalUrl);
     void finished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
     void failed(quint64 ticket, const ferry::TransferFailure &failure);
 
@@ -83,6 +99,12 @@ private:
     void onReadyRead();
     void onFinished();
     bool acceptResponse(int status);
+    void accepted();
+    QNetworkRequest::RedirectPolicy redirectPolicy() const;
+    void onRedirected(const QUrl &to);
+    void onSslErrors(const QList<QSslError> &errors);
+    void answerChallenge(AuthTarget target, const QString &where, QAuthenticator *authenticator);
+    bool holdsCredentials(AuthTarget target) const;
     bool restartFromZero(const QString &why);
     bool writeChunk(const char *data, qint64 size);
     bool checkpoint();
@@ -100,6 +122,10 @@ private:
     bool m_done = false;
     TransferCheckpoint m_last;
     QByteArray m_buffer;                 // ReadBufferSize, reused for every read
+    QUrl m_currentUrl;                   // where the request is now, after the redirects followed
+    int m_redirects = 0;
+    QStringList m_answered;              // challenges answered once: asked again means refused
+    QString m_certificateProblem;        // why the TLS handshake was not accepted
     QElapsedTimer m_sinceCheckpoint;
     QElapsedTimer m_sinceProgress;
 };

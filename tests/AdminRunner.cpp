@@ -114,6 +114,24 @@ AdminResult runAdmin(const QString &profile, const QStringList &args, int timeou
     return collect(p, timeoutMs);
 }
 
+AdminResult runAdmin(const QString &profile, const QStringList &args, const AdminCall &call)
+{
+    QProcess p;
+    prepare(p, profile, args);
+    p.setStandardInputFile(QString()); // a pipe: the input below, then end of file
+    if (!call.environment.isEmpty())
+        p.setProcessEnvironment(call.environment);
+    p.start();
+    if (!p.waitForStarted(10000)) {
+        AdminResult r;
+        r.err = QStringLiteral("[test: cannot start %1: %2]").arg(admintest::adminProgram(), p.errorString());
+        return r;
+    }
+    p.write(call.input);
+    p.closeWriteChannel();
+    return collect(p, call.timeoutMs);
+}
+
 namespace admintest {
 
 QString adminProgram() { return qEnvironmentVariable("FERRY_ADMIN"); }

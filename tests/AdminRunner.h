@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
+#include <QProcessEnvironment>
 #include <QString>
 #include <QStringList>
 #include <QTest>
@@ -21,6 +22,16 @@ struct AdminResult
 
 // Runs FERRY_ADMIN --profile PROFILE ARGS... with stdin closed and waits for it.
 AdminResult runAdmin(const QString &profile, const QStringList &args, int timeoutMs = 60000);
+
+// The same with INPUT on its standard input and, when env is not empty, that environment (which
+// an engine ferry-admin starts inherits: e.g. another D-Bus session).
+struct AdminCall
+{
+    QByteArray input;
+    QProcessEnvironment environment;
+    int timeoutMs = 60000;
+};
+AdminResult runAdmin(const QString &profile, const QStringList &args, const AdminCall &call);
 
 namespace admintest {
 

@@ -15,6 +15,8 @@ export XDG_RUNTIME_DIR="$scratch/run" XDG_DATA_HOME="$scratch/data" XDG_CONFIG_H
 export QT_QPA_PLATFORM=offscreen
 export FERRY_REQUIRE_KEYCHAIN=1   # the keychain tests fail, not skip, without the Secret Service below
 unset DISPLAY WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS
+# Jobs use the system proxy by default (PRECONFIG): the tests set one where they mean to.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
 dbus-run-session -- bash -c '
   printf %s ferry-ci | gnome-keyring-daemon --unlock --components=secrets >/dev/null
