@@ -63,6 +63,14 @@ Status checkHeaderLine(const QString &line)
     static const QRegularExpression re(QStringLiteral("^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\\r\\n]*$"));
     if (!re.match(line).hasMatch())
         return {hr::E_INVALIDARG, QStringLiteral("'%1' is not a valid HTTP header line (Name: value)").arg(line)};
+    // Custom headers are kept in the job's database row and shown by info; a header that
+    // carries a secret would put it there in clear.
+    static const QStringList secretNames = {QStringLiteral("authorization"), QStringLiteral("proxy-authorization"),
+                                            QStringLiteral("cookie")};
+    const QString name = line.left(line.indexOf(QLatin1Char(':'))).trimmed().toLower();
+    if (secretNames.contains(name))
+        return {hr::E_INVALIDARG, QStringLiteral("a %1 header would be stored in clear with the job; use setcredentials, "
+                                                 "which keeps secrets in the keychain").arg(line.left(line.indexOf(QLatin1Char(':'))))};
     return {};
 }
 

@@ -157,6 +157,10 @@ private slots:
         QCOMPARE(h.jobs->job(id)->maximumDownloadTime, 0u);
         QCOMPARE(h.jobs->setNotifyCmdLine(id, QStringLiteral("notify-send"), {}).code, hr::E_INVALIDARG);
         QCOMPARE(h.jobs->setCustomHeaders(id, {QStringLiteral("X: 1\r\nY: 2")}).code, hr::E_INVALIDARG);
+        // Headers live in the database row: one carrying a secret is refused (setcredentials keeps those).
+        for (const char *secret : {"Authorization: Bearer abc", "proxy-authorization: Basic eDp5", "Cookie: session=1"})
+            QCOMPARE(h.jobs->setCustomHeaders(id, {QString::fromLatin1(secret)}).code, hr::E_INVALIDARG);
+        QVERIFY(h.jobs->job(id)->customHeaders.isEmpty());
         QCOMPARE(h.jobs->setProxyUsage(id, ProxyUsage::Override, {}, {}).code, hr::E_INVALIDARG);
         QCOMPARE(h.jobs->setSetting(QStringLiteral("maxBackgroundJobs"), QStringLiteral("0")).code, hr::E_INVALIDARG);
         QCOMPARE(h.jobs->setSetting(QStringLiteral("nonsense"), QStringLiteral("1")).code, hr::E_INVALIDARG);
