@@ -12,9 +12,13 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
+#include <QDirIterator>
+#include <QFile>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
@@ -23,6 +27,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTest>
+#include <QTreeWidget>
 
 #include <limits>
 #include <memory>
@@ -46,6 +51,15 @@ Owner makeOwner(bool elevated, IntegrityLevel integrity)
 
 const Owner OrdinaryUser = makeOwner(false, IntegrityLevel::Medium);
 const Owner ElevatedAdmin = makeOwner(true, IntegrityLevel::High);
+
+// The dialog's tabs, in order.
+constexpr int GeneralTab = 0;
+constexpr int FilesTab = 1;
+constexpr int TransferTab = 2;
+constexpr int ConnectionTab = 3;
+constexpr int OwnerTab = 4;
+
+bool keychainRequired() { return qEnvironmentVariableIntValue("FERRY_REQUIRE_KEYCHAIN") == 1; }
 
 } // namespace
 
@@ -74,6 +88,14 @@ private slots:
     void changeToACancelledJobShowsAMessage();
     void filesAreListed();
     void staleCopyIsCorrectedFromTheEngine();
+    void tabsAreInOrder();
+    void credentialsAreSavedToTheKeychainAndRemoved();
+    void credentialsAreCheckedBeforeTheKeychain();
+    void proxyOverrideIsValidatedBeforeItIsSent();
+    void customHeadersReachTheEngine();
+    void securityBoxesChangeTheEngineAndWarn();
+    void refusedSecurityChangeRevertsTheBox();
+    void connectionTabIsReadOnlyForALesserViewer();
 
 private:
     QUuid createJob(const QString &name, const Owner &owner);
@@ -90,6 +112,14 @@ private:
     static void typeInto(QSpinBox *spin, const QString &text);
     // Clicks a check box on its indicator, where a user would.
     static void click(QCheckBox *box);
+    // Replaces a line edit's text by typing, as a user would.
+    static void retype(QLineEdit *edit, const QString &text);
+    // True once everything the dialog queued to the engine so far has run there.
+    bool flushEngine();
+    // The keychain's answer for one of a job's credentials (read as a transfer would).
+    Status readKeychain(const QUuid &id, AuthTarget target, AuthScheme scheme, Credentials *out = nullptr);
+    // Which files under dir hold needle.
+    static QStringList filesHolding(const QString &dir, const QByteArray &needle, int *scanned);
 
     std::unique_ptr<EngineFixture> m_f;
 };
@@ -142,11 +172,63 @@ void tst_PropertiesDialog::click(QCheckBox *box)
     QTest::mouseClick(box, Qt::LeftButton, {}, indicator.center());
 }
 
+void tst_PropertiesDialog::retype(QLineEdit *edit, const QString &text)
+{
+    edit->setFocus();
+    edit->selectAll();
+    QTest::keyClick(edit, Qt::Key_Delete);
+    QTest::keyClicks(edit, text);
+}
+
+bool tst_PropertiesDialog::flushEngine()
+{
+    // Queued calls to one object run in the order they were posted: once this marker has run,
+    // every change the dialog posted before it has been made (or refused) in the engine.
+    auto ran = std::make_shared<bool>(false);
+    QMetaObject::invokeMethod(m_f->jobs(), [ran] { *ran = true; }, Qt::QueuedConnection);
+    return QTest::qWaitFor([ran] { return *ran; }, WaitMs);
+}
+
+Status tst_PropertiesDialog::readKeychain(const QUuid &id, AuthTarget target, AuthScheme scheme, Credentials *out)
+{
+    struct Answer
+    {
+        bool done = false;
+        Status status;
+        Credentials credentials;
+    };
+    auto answer = std::make_shared<Answer>();
+    m_f->jobs()->credentialStore()->read(id, target, scheme, [answer](const Status &s, const Credentials &c) {
+        answer->done = true;
+        answer->status = s;
+        answer->credentials = c;
+    });
+    if (!QTest::qWaitFor([answer] { return answer->done; }, WaitMs))
+        return {hr::E_FAIL, QStringLiteral("the keychain did not answer")};
+    if (out)
+        *out = answer->credentials;
+    return answer->status;
+}
+
+QStringList tst_PropertiesDialog::filesHolding(const QString &dir, const QByteArray &needle, int *scanned)
+{
+    QStringList found;
+    for (QDirIterator it(dir, QDir::Files | QDir::Hidden | QDir::System, QDirIterator::Subdirectories); it.hasNext();) {
+        QFile f(it.next());
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        ++*scanned;
+        if (f.readAll().contains(needle))
+            found << f.fileName();
+    }
+    return found;
+}
+
 void tst_PropertiesDialog::defaultJobShowsNinetyDays()
 {
     const QUuid id = createJob(QStringLiteral("default"), OrdinaryUser);
     QCOMPARE(m_f->job(id).maximumDownloadTime, defaults::MaximumDownloadTime);
-    auto d = open(id, OrdinaryUser, 2);
+    auto d = open(id, OrdinaryUser, TransferTab);
     auto *spin = find<QSpinBox>(d.get(), "maxTime");
     auto *unit = find<QComboBox>(d.get(), "maxTimeUnit");
     QVERIFY(spin && unit);
@@ -167,7 +249,7 @@ void tst_PropertiesDialog::defaultJobShowsNinetyDays()
 void tst_PropertiesDialog::peerCheckboxesChangeTheEngine()
 {
     const QUuid id = createJob(QStringLiteral("peers"), OrdinaryUser);
-    auto d = open(id, OrdinaryUser, 2);
+    auto d = open(id, OrdinaryUser, TransferTab);
     auto *client = find<QCheckBox>(d.get(), "peerClient");
     auto *server = find<QCheckBox>(d.get(), "peerServer");
     QVERIFY(client && server);
@@ -201,7 +283,7 @@ void tst_PropertiesDialog::peerCheckboxesChangeTheEngine()
 void tst_PropertiesDialog::maxTimeSpinnerChangesTheEngine()
 {
     const QUuid id = createJob(QStringLiteral("two hours"), OrdinaryUser);
-    auto d = open(id, OrdinaryUser, 2);
+    auto d = open(id, OrdinaryUser, TransferTab);
     auto *spin = find<QSpinBox>(d.get(), "maxTime");
     auto *unit = find<QComboBox>(d.get(), "maxTimeUnit");
     QVERIFY(spin && unit);
@@ -240,7 +322,7 @@ void tst_PropertiesDialog::maxTimeSpinnerChangesTheEngine()
 void tst_PropertiesDialog::noLimitIsZero()
 {
     const QUuid id = createJob(QStringLiteral("no limit"), OrdinaryUser);
-    auto d = open(id, OrdinaryUser, 2);
+    auto d = open(id, OrdinaryUser, TransferTab);
     auto *spin = find<QSpinBox>(d.get(), "maxTime");
     QVERIFY(spin);
     typeInto(spin, QStringLiteral("0"));
@@ -254,14 +336,14 @@ void tst_PropertiesDialog::noLimitIsZero()
 
     // A job set to 0 elsewhere opens showing "No limit".
     QVERIFY(m_f->jobs()->setMaximumDownloadTime(id, 0));
-    auto again = open(id, OrdinaryUser, 2);
+    auto again = open(id, OrdinaryUser, TransferTab);
     QCOMPARE(find<QSpinBox>(again.get(), "maxTime")->text(), QStringLiteral("No limit"));
 }
 
 void tst_PropertiesDialog::otherTimeSpinners()
 {
     const QUuid id = createJob(QStringLiteral("timeouts"), OrdinaryUser);
-    auto d = open(id, OrdinaryUser, 2);
+    auto d = open(id, OrdinaryUser, TransferTab);
     auto *retry = find<QSpinBox>(d.get(), "retryDelay");
     auto *retryUnit = find<QComboBox>(d.get(), "retryDelayUnit");
     auto *stall = find<QSpinBox>(d.get(), "noProgress");
@@ -284,7 +366,7 @@ void tst_PropertiesDialog::otherTimeSpinners()
 void tst_PropertiesDialog::nameAndPriorityChangeTheEngine()
 {
     const QUuid id = createJob(QStringLiteral("old name"), OrdinaryUser);
-    auto d = open(id, OrdinaryUser, 0);
+    auto d = open(id, OrdinaryUser, GeneralTab);
     auto *name = find<QLineEdit>(d.get(), "name");
     auto *description = find<QLineEdit>(d.get(), "description");
     auto *priority = find<QComboBox>(d.get(), "priority");
@@ -311,7 +393,7 @@ void tst_PropertiesDialog::nameAndPriorityChangeTheEngine()
 void tst_PropertiesDialog::followsTheEngineWithoutClobberingAnEdit()
 {
     const QUuid id = createJob(QStringLiteral("engine name"), OrdinaryUser);
-    auto d = open(id, OrdinaryUser, 0);
+    auto d = open(id, OrdinaryUser, GeneralTab);
     auto *name = find<QLineEdit>(d.get(), "name");
     auto *description = find<QLineEdit>(d.get(), "description");
     auto *state = find<QLabel>(d.get(), "state");
@@ -358,7 +440,7 @@ void tst_PropertiesDialog::ownerLabelsShowTheEngineValues()
     const Owner owner = makeOwner(elevated, IntegrityLevel(integrity));
     const QUuid id = createJob(QStringLiteral("owned"), owner);
     QCOMPARE(m_f->job(id).owner.elevated, elevated);
-    auto d = open(id, ElevatedAdmin, 3);
+    auto d = open(id, ElevatedAdmin, OwnerTab);
     QCOMPARE(find<QLabel>(d.get(), "elevation")->text(), elevation);
     QCOMPARE(find<QLabel>(d.get(), "integrity")->text(), level);
     QCOMPARE(find<QLabel>(d.get(), "ownerName")->text(),
@@ -375,7 +457,7 @@ void tst_PropertiesDialog::ownerLabelsShowTheEngineValues()
 void tst_PropertiesDialog::elevatedJobIsReadOnlyForAnOrdinaryViewer()
 {
     const QUuid id = createJob(QStringLiteral("admin's"), ElevatedAdmin);
-    auto d = open(id, OrdinaryUser, 2);
+    auto d = open(id, OrdinaryUser, TransferTab);
     QVERIFY(d->isReadOnly());
     for (const char *name : {"name", "description"})
         QVERIFY2(!find<QLineEdit>(d.get(), name)->isEnabled(), name);
@@ -405,7 +487,7 @@ void tst_PropertiesDialog::elevatedJobIsReadOnlyForAnOrdinaryViewer()
 void tst_PropertiesDialog::mediumJobIsEditableForTheSameViewer()
 {
     const QUuid id = createJob(QStringLiteral("user's"), OrdinaryUser);
-    auto d = open(id, OrdinaryUser, 2);
+    auto d = open(id, OrdinaryUser, TransferTab);
     QVERIFY(!d->isReadOnly());
     QVERIFY(find<QLineEdit>(d.get(), "name")->isEnabled());
     QVERIFY(find<QComboBox>(d.get(), "priority")->isEnabled());
@@ -422,7 +504,7 @@ void tst_PropertiesDialog::higherIntegrityJobIsReadOnly()
     const QUuid id = createJob(QStringLiteral("user's"), OrdinaryUser);
     const Owner sandboxed = makeOwner(false, IntegrityLevel::Low);
     QVERIFY(!checkCanChange(sandboxed, OrdinaryUser));
-    auto d = open(id, sandboxed, 2);
+    auto d = open(id, sandboxed, TransferTab);
     QVERIFY(d->isReadOnly());
     QVERIFY(!find<QCheckBox>(d.get(), "peerClient")->isEnabled());
     QVERIFY(find<QLabel>(d.get(), "readOnlyNote")->text().contains(QStringLiteral("MEDIUM")));
@@ -432,7 +514,7 @@ void tst_PropertiesDialog::peerNoteFollowsTheComputerSetting()
 {
     QVERIFY(!m_f->jobs()->settings().peerCachingEnabled);
     const QUuid id = createJob(QStringLiteral("note"), OrdinaryUser);
-    auto d = open(id, OrdinaryUser, 2);
+    auto d = open(id, OrdinaryUser, TransferTab);
     auto *note = find<QLabel>(d.get(), "peerNote");
     QVERIFY(note);
     QVERIFY(note->isVisible());
@@ -455,7 +537,7 @@ void tst_PropertiesDialog::peerNoteFollowsTheComputerSetting()
 void tst_PropertiesDialog::refusedChangeShowsAMessageAndChangesNothing()
 {
     const QUuid id = createJob(QStringLiteral("contested"), OrdinaryUser);
-    auto d = open(id, OrdinaryUser, 2);
+    auto d = open(id, OrdinaryUser, TransferTab);
     auto *client = find<QCheckBox>(d.get(), "peerClient");
     auto *message = find<QLabel>(d.get(), "message");
     QVERIFY(client && message);
@@ -492,7 +574,7 @@ void tst_PropertiesDialog::refusedChangeShowsAMessageAndChangesNothing()
 void tst_PropertiesDialog::changeToACancelledJobShowsAMessage()
 {
     const QUuid id = createJob(QStringLiteral("short-lived"), OrdinaryUser);
-    auto d = open(id, OrdinaryUser, 2);
+    auto d = open(id, OrdinaryUser, TransferTab);
     auto *server = find<QCheckBox>(d.get(), "peerServer");
     auto *message = find<QLabel>(d.get(), "message");
     click(server);
@@ -510,7 +592,7 @@ void tst_PropertiesDialog::filesAreListed()
     const QUuid id = m_f->addJob(QStringLiteral("files"), {{QUrl(QStringLiteral("http://127.0.0.1:9/a.bin")), QStringLiteral("a.bin")},
                                                            {QUrl(QStringLiteral("http://127.0.0.1:9/b.bin")), QStringLiteral("b.bin")}});
     QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
-    auto d = open(id, m_f->job(id).owner, 1);
+    auto d = open(id, m_f->job(id).owner, FilesTab);
     auto *files = find<QTableView>(d.get(), "files");
     QVERIFY(files);
     QVERIFY(!files->accessibleName().isEmpty());
@@ -593,6 +675,366 @@ void tst_PropertiesDialog::staleCopyIsCorrectedFromTheEngine()
     gone.setViewer(OrdinaryUser);
     QTRY_VERIFY(gone.isJobGone());
     QVERIFY(!find<QCheckBox>(&gone, "peerClient")->isEnabled());
+}
+
+void tst_PropertiesDialog::tabsAreInOrder()
+{
+    const QUuid id = createJob(QStringLiteral("tabs"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser);
+    auto *tabs = find<QTabWidget>(d.get(), "tabs");
+    QVERIFY(tabs);
+    QCOMPARE(tabs->count(), 5);
+    QCOMPARE(tabs->widget(TransferTab)->objectName(), QStringLiteral("transferTab"));
+    QCOMPARE(tabs->widget(ConnectionTab)->objectName(), QStringLiteral("connectionTab"));
+    QCOMPARE(tabs->tabText(ConnectionTab), QStringLiteral("&Credentials and connection"));
+    QCOMPARE(tabs->widget(OwnerTab)->objectName(), QStringLiteral("ownerTab"));
+}
+
+void tst_PropertiesDialog::credentialsAreSavedToTheKeychainAndRemoved()
+{
+    const QUuid id = createJob(QStringLiteral("protected"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, ConnectionTab);
+    auto *list = find<QTreeWidget>(d.get(), "credentials");
+    auto *none = find<QLabel>(d.get(), "noCredentials");
+    auto *target = find<QComboBox>(d.get(), "credentialTarget");
+    auto *scheme = find<QComboBox>(d.get(), "credentialScheme");
+    auto *user = find<QLineEdit>(d.get(), "userName");
+    auto *password = find<QLineEdit>(d.get(), "password");
+    auto *save = find<QPushButton>(d.get(), "saveCredentials");
+    auto *remove = find<QPushButton>(d.get(), "removeCredentials");
+    auto *message = find<QLabel>(d.get(), "message");
+    QVERIFY(list && none && target && scheme && user && password && save && remove && message);
+    QVERIFY(none->isVisible());
+    QVERIFY(!list->isVisible());
+    QCOMPARE(password->echoMode(), QLineEdit::Password);
+    QCOMPARE(user->maxLength(), limits::MaxUserName);
+    QCOMPARE(password->maxLength(), limits::MaxPassword);
+    QVERIFY(find<QLabel>(d.get(), "credentialsNote")->text().contains(QStringLiteral("keychain")));
+
+    // Basic needs a user name: nothing to save yet.
+    QCOMPARE(AuthTarget(target->currentData().toInt()), AuthTarget::Server);
+    QCOMPARE(AuthScheme(scheme->currentData().toInt()), AuthScheme::Basic);
+    QVERIFY(!save->isEnabled());
+
+    const QString secret = QStringLiteral("Ferry-pw-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
+    retype(user, QStringLiteral("alice"));
+    retype(password, secret);
+    QVERIFY(save->isEnabled());
+    QTest::mouseClick(save, Qt::LeftButton);
+    QVERIFY(!save->isEnabled()); // while the keychain works
+
+    const CredentialKey serverBasic{AuthTarget::Server, AuthScheme::Basic};
+    QTRY_VERIFY_WITH_TIMEOUT(m_f->job(id).credentials.contains(serverBasic) || message->isVisible(), WaitMs);
+    if (message->isVisible()) {
+        // No keychain here: the engine's reason is shown, the password stays for another try.
+        QVERIFY2(message->text().contains(QStringLiteral("keychain")), qPrintable(message->text()));
+        QTRY_VERIFY(save->isEnabled());
+        QCOMPARE(password->text(), secret);
+        QVERIFY2(!keychainRequired(), qPrintable(message->text()));
+        QSKIP("no usable keychain here; tests/run.sh provides one");
+    }
+    QCOMPARE(m_f->job(id).credentials, QList<CredentialKey>{serverBasic});
+    QTRY_VERIFY(password->text().isEmpty()); // in the keychain now, not in the widget
+    QCOMPARE(user->text(), QStringLiteral("alice"));
+    QTRY_VERIFY(save->isEnabled()); // free for the next save
+    QTRY_COMPARE(list->topLevelItemCount(), 1);
+    QCOMPARE(list->topLevelItem(0)->text(0), QStringLiteral("Server — Basic"));
+    QVERIFY(list->isVisible());
+    QVERIFY(!none->isVisible());
+    QVERIFY(message->isHidden());
+
+    // The secret went to the keychain as typed, and nowhere else: no file of the engine's
+    // profile (database, journal) or the download folder holds it, in UTF-8 or UTF-16.
+    Credentials stored;
+    const Status read = readKeychain(id, AuthTarget::Server, AuthScheme::Basic, &stored);
+    QVERIFY2(read.ok(), qPrintable(read.message));
+    QCOMPARE(stored.user, QStringLiteral("alice"));
+    QCOMPARE(stored.password, secret);
+    const QByteArray utf16(reinterpret_cast<const char *>(secret.utf16()), secret.size() * 2);
+    int scanned = 0;
+    for (const QString &dir : {m_f->profileDir(), m_f->downloadDir()}) {
+        for (const QByteArray &needle : {secret.toUtf8(), utf16}) {
+            const QStringList holding = filesHolding(dir, needle, &scanned);
+            QVERIFY2(holding.isEmpty(), qPrintable(holding.join(QLatin1String(", "))));
+        }
+    }
+    QVERIFY(scanned > 0); // at least the job database was read
+    for (QLineEdit *edit : d->findChildren<QLineEdit *>())
+        QVERIFY2(!edit->text().contains(secret), qPrintable(edit->objectName()));
+
+    // Remove: pick the row, then the button.
+    QVERIFY(!remove->isEnabled()); // nothing picked yet
+    QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->topLevelItem(0)).center());
+    QVERIFY(list->currentItem());
+    QVERIFY(remove->isEnabled());
+    QTest::mouseClick(remove, Qt::LeftButton);
+    QVERIFY(!remove->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(m_f->job(id).credentials.isEmpty(), WaitMs);
+    QTRY_VERIFY(none->isVisible());
+    QVERIFY(!list->isVisible());
+    QVERIFY(message->isHidden());
+    QCOMPARE(errorName(readKeychain(id, AuthTarget::Server, AuthScheme::Basic).code), QStringLiteral("NOT_FOUND"));
+}
+
+void tst_PropertiesDialog::credentialsAreCheckedBeforeTheKeychain()
+{
+    const QUuid id = createJob(QStringLiteral("contested credentials"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, ConnectionTab);
+    auto *user = find<QLineEdit>(d.get(), "userName");
+    auto *password = find<QLineEdit>(d.get(), "password");
+    auto *save = find<QPushButton>(d.get(), "saveCredentials");
+    auto *message = find<QLabel>(d.get(), "message");
+    QVERIFY(user && password && save && message);
+
+    // Saved, but before the engine gets to it an elevated admin takes the job over: the owner
+    // check on the engine thread refuses it before anything reaches the keychain.
+    retype(user, QStringLiteral("mallory"));
+    retype(password, QStringLiteral("not-for-this-job"));
+    QTest::mouseClick(save, Qt::LeftButton);
+    QVERIFY(m_f->jobs()->takeOwnership(id, ElevatedAdmin));
+    QTRY_VERIFY(message->isVisible());
+    QVERIFY2(message->text().contains(QStringLiteral("credentials")), qPrintable(message->text()));
+    QVERIFY2(message->text().contains(QStringLiteral("ACCESSDENIED")), qPrintable(message->text()));
+    QVERIFY(m_f->job(id).credentials.isEmpty());
+    QVERIFY(d->isReadOnly());
+    QVERIFY(!save->isEnabled());
+    QVERIFY(password->text().isEmpty()); // can no longer be saved: not kept
+    const Status read = readKeychain(id, AuthTarget::Server, AuthScheme::Basic);
+    QVERIFY2(read.code == hr::BG_E_NOT_FOUND || (!keychainRequired() && !read.ok()), qPrintable(read.message));
+}
+
+void tst_PropertiesDialog::proxyOverrideIsValidatedBeforeItIsSent()
+{
+    const QUuid id = createJob(QStringLiteral("proxied"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, ConnectionTab);
+    auto *usage = find<QComboBox>(d.get(), "proxyUsage");
+    auto *list = find<QLineEdit>(d.get(), "proxyList");
+    auto *bypass = find<QLineEdit>(d.get(), "proxyBypass");
+    auto *status = find<QLabel>(d.get(), "proxyStatus");
+    auto *apply = find<QPushButton>(d.get(), "applyProxy");
+    auto *message = find<QLabel>(d.get(), "message");
+    QVERIFY(usage && list && bypass && status && apply && message);
+    QCOMPARE(ProxyUsage(usage->currentData().toInt()), ProxyUsage::Preconfig);
+    QVERIFY(!list->isEnabled() && !bypass->isEnabled()); // only for "These proxies"
+    QVERIFY(!apply->isEnabled());                        // nothing changed
+    QVERIFY(status->isHidden());
+
+    usage->setCurrentIndex(usage->findData(int(ProxyUsage::Override)));
+    QVERIFY(list->isEnabled() && bypass->isEnabled());
+    QVERIFY(status->isVisible()); // an empty list is no proxy
+    QVERIFY(!apply->isEnabled());
+
+    // A bad list: said under the fields as it is typed, and never sent (Enter, the button).
+    QSignalSpy changed(m_f->jobs(), &JobManager::jobChanged);
+    retype(list, QStringLiteral("proxy.example:3128 ftp://nope:21"));
+    QVERIFY(status->isVisible());
+    QVERIFY2(status->text().contains(QStringLiteral("ftp://nope:21")), qPrintable(status->text()));
+    QVERIFY(!apply->isEnabled());
+    QTest::keyClick(list, Qt::Key_Return);
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QVERIFY(flushEngine());
+    QVERIFY(changed.isEmpty());
+    QCOMPARE(m_f->job(id).proxyUsage, ProxyUsage::Preconfig);
+    QVERIFY(message->isHidden());
+    QVERIFY(d->isVisible()); // Enter in the field does not close the dialog
+
+    // A bad bypass entry is caught the same way.
+    retype(list, QStringLiteral("proxy.example:3128; socks5://10.0.0.1:1080"));
+    QVERIFY(status->isHidden());
+    retype(bypass, QStringLiteral("<local> *.example.org bad/entry!"));
+    QVERIFY(status->isVisible());
+    QVERIFY2(status->text().contains(QStringLiteral("bad/entry!")), qPrintable(status->text()));
+    QVERIFY(!apply->isEnabled());
+
+    // A good one reaches the engine with Enter, as typed.
+    retype(bypass, QStringLiteral("<local> *.example.org"));
+    QVERIFY(status->isHidden());
+    QVERIFY(apply->isEnabled());
+    QVERIFY(changed.isEmpty()); // typing sends nothing
+    QTest::keyClick(bypass, Qt::Key_Return);
+    QTRY_COMPARE(m_f->job(id).proxyUsage, ProxyUsage::Override);
+    QCOMPARE(m_f->job(id).proxyList, QStringLiteral("proxy.example:3128; socks5://10.0.0.1:1080"));
+    QCOMPARE(m_f->job(id).proxyBypassList, QStringLiteral("<local> *.example.org"));
+    QTRY_VERIFY(!apply->isEnabled());
+    QVERIFY(message->isHidden());
+
+    // "No proxy" with the button.
+    usage->setCurrentIndex(usage->findData(int(ProxyUsage::NoProxy)));
+    QVERIFY(!list->isEnabled());
+    QVERIFY(apply->isEnabled());
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QTRY_COMPARE(m_f->job(id).proxyUsage, ProxyUsage::NoProxy);
+    QTRY_VERIFY(list->text().isEmpty()); // the engine keeps no lists outside OVERRIDE
+
+    // A change made elsewhere shows up.
+    QVERIFY(m_f->jobs()->setProxyUsage(id, ProxyUsage::AutoDetect, {}, {}));
+    QTRY_COMPARE(ProxyUsage(usage->currentData().toInt()), ProxyUsage::AutoDetect);
+    QVERIFY(m_f->jobs()->setProxyUsage(id, ProxyUsage::Override, QStringLiteral("10.1.1.1:8080"), {}));
+    QTRY_COMPARE(list->text(), QStringLiteral("10.1.1.1:8080"));
+    QVERIFY(list->isEnabled());
+    QVERIFY(!apply->isEnabled());
+}
+
+void tst_PropertiesDialog::customHeadersReachTheEngine()
+{
+    const QUuid id = createJob(QStringLiteral("headers"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, ConnectionTab);
+    auto *headers = find<QPlainTextEdit>(d.get(), "customHeaders");
+    auto *status = find<QLabel>(d.get(), "headersStatus");
+    auto *apply = find<QPushButton>(d.get(), "applyHeaders");
+    QVERIFY(headers && status && apply);
+    QVERIFY(headers->toPlainText().isEmpty());
+    QVERIFY(!apply->isEnabled());
+
+    // A line that is no header: said under the field, nothing sent.
+    QSignalSpy changed(m_f->jobs(), &JobManager::jobChanged);
+    headers->setFocus();
+    QTest::keyClicks(headers, QStringLiteral("X-One: 1"));
+    QTest::keyClick(headers, Qt::Key_Return);
+    QTest::keyClicks(headers, QStringLiteral("no colon here"));
+    QVERIFY(status->isVisible());
+    QVERIFY2(status->text().contains(QStringLiteral("Line 2")), qPrintable(status->text()));
+    QVERIFY(!apply->isEnabled());
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QVERIFY(flushEngine());
+    QVERIFY(changed.isEmpty());
+    QVERIFY(m_f->job(id).customHeaders.isEmpty());
+
+    // Fixed (a blank line is left out): Apply sends the lines.
+    headers->selectAll();
+    QTest::keyClick(headers, Qt::Key_Delete);
+    QTest::keyClicks(headers, QStringLiteral("X-One: 1"));
+    QTest::keyClick(headers, Qt::Key_Return);
+    QTest::keyClick(headers, Qt::Key_Return);
+    QTest::keyClicks(headers, QStringLiteral("X-Two: two words"));
+    QVERIFY(status->isHidden());
+    QVERIFY(apply->isEnabled());
+    QVERIFY(changed.isEmpty()); // typing sends nothing
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QTRY_COMPARE(m_f->job(id).customHeaders, (QStringList{QStringLiteral("X-One: 1"), QStringLiteral("X-Two: two words")}));
+    QTRY_VERIFY(!apply->isEnabled());
+    QTRY_COMPARE(headers->toPlainText(), QStringLiteral("X-One: 1\nX-Two: two words"));
+    QVERIFY(find<QLabel>(d.get(), "message")->isHidden());
+
+    // A change made elsewhere shows up.
+    QVERIFY(m_f->jobs()->setCustomHeaders(id, {QStringLiteral("X-Three: 3")}));
+    QTRY_COMPARE(headers->toPlainText(), QStringLiteral("X-Three: 3"));
+    QVERIFY(!apply->isEnabled());
+}
+
+void tst_PropertiesDialog::securityBoxesChangeTheEngineAndWarn()
+{
+    const QUuid id = createJob(QStringLiteral("tls"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, ConnectionTab);
+    auto *redirect = find<QComboBox>(d.get(), "redirectPolicy");
+    auto *httpsToHttp = find<QCheckBox>(d.get(), "allowHttpsToHttp");
+    auto *unknownCa = find<QCheckBox>(d.get(), "ignoreUnknownCa");
+    auto *expired = find<QCheckBox>(d.get(), "ignoreCertDate");
+    auto *warning = find<QLabel>(d.get(), "certWarning");
+    QVERIFY(redirect && httpsToHttp && unknownCa && expired && warning);
+    for (const char *name : {"ignoreCertName", "ignoreCertDate", "ignoreUnknownCa", "ignoreCertUsage"})
+        QVERIFY2(!find<QCheckBox>(d.get(), name)->isChecked(), name);
+    QCOMPARE(redirect->count(), 3);
+    QCOMPARE(redirect->currentData().toUInt(), security::RedirectAllowSilent);
+    QVERIFY(!warning->isVisible());
+
+    click(unknownCa);
+    QVERIFY(unknownCa->isChecked());
+    QVERIFY(warning->isVisible());
+    QVERIFY(warning->text().contains(QStringLiteral("weakened")));
+    QTRY_COMPARE(m_f->job(id).securityFlags, security::IgnoreUnknownCa);
+
+    // Refusing redirects: HTTPS to HTTP no longer applies.
+    redirect->setCurrentIndex(redirect->findData(security::RedirectDisallow));
+    QTRY_COMPARE(m_f->job(id).securityFlags, security::IgnoreUnknownCa | security::RedirectDisallow);
+    QVERIFY(!httpsToHttp->isEnabled());
+    redirect->setCurrentIndex(redirect->findData(security::RedirectAllowReport));
+    QTRY_COMPARE(m_f->job(id).securityFlags, security::IgnoreUnknownCa | security::RedirectAllowReport);
+    QVERIFY(httpsToHttp->isEnabled());
+    click(httpsToHttp);
+    QTRY_COMPARE(m_f->job(id).securityFlags,
+                 security::IgnoreUnknownCa | security::RedirectAllowReport | security::AllowHttpsToHttp);
+
+    click(unknownCa);
+    QVERIFY(!unknownCa->isChecked());
+    QVERIFY(!warning->isVisible());
+    QTRY_COMPARE(m_f->job(id).securityFlags, security::RedirectAllowReport | security::AllowHttpsToHttp);
+    QVERIFY(find<QLabel>(d.get(), "message")->isHidden());
+
+    // A change made elsewhere shows up, warning included.
+    QVERIFY(m_f->jobs()->setSecurityFlags(id, security::IgnoreCertDateInvalid));
+    QTRY_VERIFY(expired->isChecked());
+    QVERIFY(warning->isVisible());
+    QVERIFY(!httpsToHttp->isChecked());
+    QCOMPARE(redirect->currentData().toUInt(), security::RedirectAllowSilent);
+}
+
+void tst_PropertiesDialog::refusedSecurityChangeRevertsTheBox()
+{
+    const QUuid id = createJob(QStringLiteral("contested tls"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, ConnectionTab);
+    auto *unknownCa = find<QCheckBox>(d.get(), "ignoreUnknownCa");
+    auto *warning = find<QLabel>(d.get(), "certWarning");
+    auto *message = find<QLabel>(d.get(), "message");
+    QVERIFY(unknownCa && warning && message);
+
+    click(unknownCa);
+    QVERIFY(warning->isVisible());
+    QVERIFY(m_f->jobs()->takeOwnership(id, ElevatedAdmin)); // before the engine gets the change
+    QTRY_VERIFY(message->isVisible());
+    QVERIFY2(message->text().contains(QStringLiteral("security settings")), qPrintable(message->text()));
+    QVERIFY2(message->text().contains(QStringLiteral("ACCESSDENIED")), qPrintable(message->text()));
+    QVERIFY(!unknownCa->isChecked());
+    QVERIFY(!warning->isVisible());
+    QCOMPARE(m_f->job(id).securityFlags, 0u);
+    QVERIFY(!unknownCa->isEnabled());
+}
+
+void tst_PropertiesDialog::connectionTabIsReadOnlyForALesserViewer()
+{
+    const QUuid id = createJob(QStringLiteral("admin's connection"), ElevatedAdmin);
+    QVERIFY(m_f->jobs()->setProxyUsage(id, ProxyUsage::Override, QStringLiteral("proxy.example:3128"), QStringLiteral("<local>")));
+    QVERIFY(m_f->jobs()->setCustomHeaders(id, {QStringLiteral("X-Admin: yes")}));
+    QVERIFY(m_f->jobs()->setSecurityFlags(id, security::IgnoreCertCnInvalid | security::RedirectDisallow));
+    auto d = open(id, OrdinaryUser, ConnectionTab);
+    QVERIFY(d->isReadOnly());
+
+    // The job's values are shown...
+    QCOMPARE(ProxyUsage(find<QComboBox>(d.get(), "proxyUsage")->currentData().toInt()), ProxyUsage::Override);
+    QCOMPARE(find<QLineEdit>(d.get(), "proxyList")->text(), QStringLiteral("proxy.example:3128"));
+    QCOMPARE(find<QLineEdit>(d.get(), "proxyBypass")->text(), QStringLiteral("<local>"));
+    QCOMPARE(find<QPlainTextEdit>(d.get(), "customHeaders")->toPlainText(), QStringLiteral("X-Admin: yes"));
+    QVERIFY(find<QCheckBox>(d.get(), "ignoreCertName")->isChecked());
+    QCOMPARE(find<QComboBox>(d.get(), "redirectPolicy")->currentData().toUInt(), security::RedirectDisallow);
+    QVERIFY(find<QLabel>(d.get(), "certWarning")->isVisible());
+
+    // ...but nothing can be changed.
+    for (const char *name : {"credentialTarget", "credentialScheme", "proxyUsage", "redirectPolicy"})
+        QVERIFY2(!find<QComboBox>(d.get(), name)->isEnabled(), name);
+    for (const char *name : {"userName", "password", "proxyList", "proxyBypass"})
+        QVERIFY2(!find<QLineEdit>(d.get(), name)->isEnabled(), name);
+    for (const char *name : {"saveCredentials", "removeCredentials", "applyProxy", "applyHeaders"})
+        QVERIFY2(!find<QPushButton>(d.get(), name)->isEnabled(), name);
+    for (const char *name : {"allowHttpsToHttp", "ignoreCertName", "ignoreCertDate", "ignoreUnknownCa", "ignoreCertUsage"})
+        QVERIFY2(!find<QCheckBox>(d.get(), name)->isEnabled(), name);
+    QVERIFY(!find<QPlainTextEdit>(d.get(), "customHeaders")->isEnabled());
+
+    // A click on a disabled box does nothing, here or in the engine.
+    click(find<QCheckBox>(d.get(), "ignoreUnknownCa"));
+    QVERIFY(flushEngine());
+    QCOMPARE(m_f->job(id).securityFlags, security::IgnoreCertCnInvalid | security::RedirectDisallow);
+
+    // The same job for an elevated viewer is editable.
+    d->setViewer(ElevatedAdmin);
+    QVERIFY(!d->isReadOnly());
+    for (const char *name : {"credentialTarget", "credentialScheme", "proxyUsage", "redirectPolicy"})
+        QVERIFY2(find<QComboBox>(d.get(), name)->isEnabled(), name);
+    for (const char *name : {"userName", "password", "proxyList", "proxyBypass"})
+        QVERIFY2(find<QLineEdit>(d.get(), name)->isEnabled(), name);
+    for (const char *name : {"ignoreCertName", "ignoreCertDate", "ignoreUnknownCa", "ignoreCertUsage"})
+        QVERIFY2(find<QCheckBox>(d.get(), name)->isEnabled(), name);
+    QVERIFY(!find<QCheckBox>(d.get(), "allowHttpsToHttp")->isEnabled()); // redirects are refused
+    QVERIFY(find<QPlainTextEdit>(d.get(), "customHeaders")->isEnabled());
 }
 
 QTEST_MAIN(tst_PropertiesDialog)

@@ -22,6 +22,7 @@
 #include <QPainter>
 #include <QPointer>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSortFilterProxyModel>
 #include <QSpinBox>
@@ -311,6 +312,7 @@ JobPropertiesDialog::JobPropertiesDialog(JobManager *jobs, const Job &job, const
     m_tabs->addTab(buildGeneralTab(), tr("&General"));
     m_tabs->addTab(buildFilesTab(), tr("&Files"));
     m_tabs->addTab(buildTransferTab(), tr("&Transfer options"));
+    m_tabs->addTab(buildConnectionTab(), tr("&Credentials and connection"));
     m_tabs->addTab(buildOwnerTab(), tr("&Owner"));
 
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
@@ -566,6 +568,30 @@ QWidget *JobPropertiesDialog::buildTransferTab()
     return page;
 }
 
+QWidget *JobPropertiesDialog::buildConnectionTab()
+{
+    const auto fieldOf = [](ConnectionPage::Part part) {
+        switch (part) {
+        case ConnectionPage::Part::Credentials: return Field::Credentials;
+        case ConnectionPage::Part::Proxy: return Field::Proxy;
+        case ConnectionPage::Part::Headers: return Field::Headers;
+        case ConnectionPage::Part::Security: break;
+        }
+        return Field::Security;
+    };
+    m_connection = new ConnectionPage([this, fieldOf](ConnectionPage::Part part, AsyncChange change, Answer answered) {
+        requestAsync(fieldOf(part), std::move(change), std::move(answered));
+    });
+    m_connection->setJob(m_job);
+    // Four groups: taller than the dialog's other tabs, so they scroll rather than stretch it.
+    auto *scroll = new QScrollArea;
+    scroll->setObjectName(QStringLiteral("connectionTab"));
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidgetResizable(true);
+    scroll->setWidget(m_connection);
+    return scroll;
+}
+
 QWidget *JobPropertiesDialog::buildOwnerTab()
 {
     auto *page = new QWidget;
@@ -643,7 +669,16 @@ void JobPropertiesDialog::applySettings(const EngineSettings &settings)
 
 void JobPropertiesDialog::request(Field field, Change change)
 {
+    requestAsync(field, [change = std::move(change)](JobManager *jobs, const Job &job, Answer done) {
+        done(change(jobs, job));
+    }, {});
+}
+
+void JobPropertiesDialog::requestAsync(Field field, AsyncChange change, Answer answered)
+{
     if (!m_jobs || m_readOnly) {
+        if (answered)
+            answered(Status(hr::E_ACCESSDENIED, tr("the job cannot be changed")));
         refreshField(field, true);
         return;
     }
@@ -652,23 +687,31 @@ void JobPropertiesDialog::request(Field field, Change change)
     // window), so that the pointer to this dialog is only ever looked at on this thread.
     QPointer<JobPropertiesDialog> self(this);
     QObject *home = QCoreApplication::instance();
-    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, id = m_job.id, viewer = m_viewer, change = std::move(change), self, home, field] {
-        // The dialog acts for its viewer, under the same owner rules as ferry-admin.
+    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, id = m_job.id, viewer = m_viewer, change = std::move(change),
+                                       answered = std::move(answered), self, home, field] {
+        // Runs on the engine thread, now or when the change finishes (the keychain's callback).
+        const Answer reply = [self, home, field, answered](const Status &s) {
+            QMetaObject::invokeMethod(home, [self, field, answered, s] {
+                if (self)
+                    self->finish(field, s, answered);
+            }, Qt::QueuedConnection);
+        };
+        // The dialog acts for its viewer, under the same owner rules as ferry-admin: checked
+        // before anything is done, the keychain included.
         const Job *job = jobs->job(id);
-        Status s = job ? checkCanChange(viewer, job->owner) : Status(hr::BG_E_NOT_FOUND);
-        if (s)
-            s = change(jobs, *job);
-        QMetaObject::invokeMethod(home, [self, field, s] {
-            if (self)
-                self->finish(field, s);
-        }, Qt::QueuedConnection);
+        const Status allowed = job ? checkCanChange(viewer, job->owner) : Status(hr::BG_E_NOT_FOUND);
+        if (!allowed)
+            return reply(allowed);
+        change(jobs, *job, reply);
     }, Qt::QueuedConnection);
 }
 
-void JobPropertiesDialog::finish(Field field, const Status &status)
+void JobPropertiesDialog::finish(Field field, const Status &status, const Answer &answered)
 {
     int &pending = m_pending[int(field)];
     pending = qMax(0, pending - 1);
+    if (answered)
+        answered(status);
     if (status) {
         m_message->clear();
         m_message->hide();
@@ -696,6 +739,10 @@ QString JobPropertiesDialog::fieldLabel(Field field) const
     case Field::MaxTime: return tr("the maximum download time");
     case Field::NoProgress: return tr("the no-progress timeout");
     case Field::RetryDelay: return tr("the minimum retry delay");
+    case Field::Credentials: return tr("the credentials");
+    case Field::Proxy: return tr("the proxy settings");
+    case Field::Headers: return tr("the custom headers");
+    case Field::Security: return tr("the security settings");
     }
     return {};
 }
@@ -709,8 +756,10 @@ void JobPropertiesDialog::showMessage(const QString &text)
 void JobPropertiesDialog::refreshAll()
 {
     setWindowTitle(tr("%1 — Properties").arg(m_job.displayName.isEmpty() ? tr("Unnamed job") : m_job.displayName));
+    m_connection->setJob(m_job);
     for (Field f : {Field::Name, Field::Description, Field::Priority, Field::PeerClient, Field::PeerServer,
-                    Field::MaxTime, Field::NoProgress, Field::RetryDelay})
+                    Field::MaxTime, Field::NoProgress, Field::RetryDelay, Field::Credentials, Field::Proxy,
+                    Field::Headers, Field::Security})
         refreshField(f, false);
     refreshGeneral();
     refreshFiles();
@@ -765,6 +814,18 @@ void JobPropertiesDialog::refreshField(Field field, bool force)
     case Field::RetryDelay:
         if (force || !m_retryDelay->isBeingEdited())
             m_retryDelay->setSeconds(m_job.minimumRetryDelay);
+        break;
+    case Field::Credentials:
+        m_connection->refresh(ConnectionPage::Part::Credentials, force);
+        break;
+    case Field::Proxy:
+        m_connection->refresh(ConnectionPage::Part::Proxy, force);
+        break;
+    case Field::Headers:
+        m_connection->refresh(ConnectionPage::Part::Headers, force);
+        break;
+    case Field::Security:
+        m_connection->refresh(ConnectionPage::Part::Security, force);
         break;
     }
 }
@@ -875,6 +936,7 @@ void JobPropertiesDialog::updateEditable()
     for (QWidget *w : std::initializer_list<QWidget *>{m_name, m_description, m_priority, m_peerClient, m_peerServer,
                                                        m_maxTime, m_noProgress, m_retryDelay})
         w->setEnabled(!m_readOnly);
+    m_connection->setEditable(!m_readOnly);
 }
 
 void JobPropertiesDialog::pollTimeUsed()

@@ -1,9 +1,11 @@
-// The properties of one job: what it is (General), its files, its transfer options and who owns
-// it. Every change goes to the engine at once through a queued call, under the same owner rules
-// as ferry-admin (JobAccess::checkCanChange, checked on the engine thread); the dialog then
-// follows the engine's signals, so what it shows is always the engine's view of the job.
+// The properties of one job: what it is (General), its files, its transfer options, its
+// credentials and connection (ConnectionPage) and who owns it. Every change goes to the engine at
+// once through a queued call, under the same owner rules as ferry-admin
+// (JobAccess::checkCanChange, checked on the engine thread); the dialog then follows the engine's
+// signals, so what it shows is always the engine's view of the job.
 #pragma once
 
+#include "ConnectionPage.h"
 #include "JobManager.h"
 
 #include <QDialog>
@@ -50,12 +52,18 @@ public:
     bool isJobGone() const { return m_gone; }
 
 private:
-    enum class Field { Name, Description, Priority, PeerClient, PeerServer, MaxTime, NoProgress, RetryDelay };
+    enum class Field {
+        Name, Description, Priority, PeerClient, PeerServer, MaxTime, NoProgress, RetryDelay,
+        Credentials, Proxy, Headers, Security, // ConnectionPage's parts
+    };
     using Change = std::function<Status(JobManager *, const Job &)>;
+    using AsyncChange = ConnectionPage::Change;     // answers through its done callback, maybe later
+    using Answer = ConnectionPage::Done;
 
     QWidget *buildGeneralTab();
     QWidget *buildFilesTab();
     QWidget *buildTransferTab();
+    QWidget *buildConnectionTab();
     QWidget *buildOwnerTab();
 
     void onJobChanged(const Job &job);
@@ -66,8 +74,11 @@ private:
 
     // Sends one change to the engine (after checkCanChange for the viewer, there); the answer
     // comes back to finish(): a refusal is shown and the field shows the engine's value again.
+    // requestAsync: for a change that answers later (the keychain); answered, if any, hears the
+    // answer first (on this thread), also when the dialog is read-only and sends nothing.
     void request(Field field, Change change);
-    void finish(Field field, const Status &status);
+    void requestAsync(Field field, AsyncChange change, Answer answered);
+    void finish(Field field, const Status &status, const Answer &answered);
     QString fieldLabel(Field field) const;
     void showMessage(const QString &text);
 
@@ -126,6 +137,9 @@ private:
     DurationField *m_retryDelay = nullptr;
     QTimer *m_usedTimer = nullptr;                  // live time used while the job transfers
     bool m_usedPollPending = false;
+
+    // Credentials and connection
+    ConnectionPage *m_connection = nullptr;
 
     // Owner
     QLabel *m_ownerName = nullptr;
