@@ -235,7 +235,10 @@ void TestSupport::dropThenResume()
     Fetch second = fetch(m_nam, url, {{"Range", range(after)}});
     QCOMPARE(second.status, 206);
     QCOMPARE(first.body + second.body, TestContent::bytes(4, 0, size));
-    QCOMPARE(m_server.requestCount("/drop") - before, 2);
+    // Two requests, or three when Qt sent the ranged one on the connection the server had just
+    // dropped and retried it on a new one (seen under load): the server must not misbehave twice.
+    const int requests = m_server.requestCount("/drop") - before;
+    QVERIFY2(requests == 2 || requests == 3, qPrintable(QString::number(requests)));
     QCOMPARE(m_server.requests().constLast().bodyBytesSent, size - after);
 }
 
