@@ -3,6 +3,7 @@
 #include "JobAccess.h"
 #include "JobJson.h"
 #include "JobManager.h"
+#include "PeerCache.h"
 
 #include <QJsonArray>
 #include <functional>
@@ -83,6 +84,8 @@ void AdminVerbs::handleAsync(const QString &rawVerb, const QStringList &args, co
                              std::function<void(const AdminReply &)> reply)
 {
     const QString verb = normalizedVerb(rawVerb);
+    if (verb == QLatin1String("cache"))
+        return handleCache(args, caller, wantJson, std::move(reply));
     const bool set = verb == QLatin1String("setcredentials");
     if (!set && verb != QLatin1String("removecredentials"))
         return reply(handle(verb, args, caller, wantJson));
@@ -107,6 +110,43 @@ void AdminVerbs::handleAsync(const QString &rawVerb, const QStringList &args, co
         m_jobs->setCredentials(id, *target, *scheme, {args[3], args[4]}, done);
     else
         m_jobs->removeCredentials(id, *target, *scheme, done);
+}
+
+void AdminVerbs::handleCache(const QStringList &args, const Owner &caller, bool wantJson,
+                             std::function<void(const AdminReply &)> reply)
+{
+    Q_UNUSED(wantJson);
+    if (!m_peers)
+        return reply(failure({hr::E_NOTIMPL, QStringLiteral("this engine has no peer cache")}));
+    const QString sub = args.value(0).toLower();
+    const QString syntax = QStringLiteral("info | set KEY VALUE | groupkey create|show|import KEY");
+    if (sub == QLatin1String("info"))
+        return reply(success(m_peers->infoText(), m_peers->info()));
+    // Everything else changes the computer's peer cache or reveals its key: the engine's user or root.
+    if (!caller.isRoot() && caller.uid != m_engineUid)
+        return reply(failure({hr::E_ACCESSDENIED, QStringLiteral("only the engine's user or root may change or read the peer cache's settings and key")}));
+    if (sub == QLatin1String("set")) {
+        if (args.size() != 3)
+            return reply(usage(QStringLiteral("cache set"), QStringLiteral("KEY VALUE")));
+        return reply(fromStatus(m_peers->set(args[1], args[2])));
+    }
+    if (sub == QLatin1String("groupkey")) {
+        const QString what = args.value(1).toLower();
+        peercache::PeerGroup *group = m_peers->group();
+        if (what == QLatin1String("create") && args.size() == 2)
+            return group->create([reply](const Status &s, const QString &key) {
+                reply(s ? success(QStringLiteral("Group key created. Import it on the other computers of the group "
+                                                 "(ferry-admin cache groupkey import KEY); it is shown again only by "
+                                                 "`cache groupkey show`.\n%1").arg(key), key)
+                        : failure(s));
+            });
+        if (what == QLatin1String("show") && args.size() == 2)
+            return group->show([reply](const Status &s, const QString &key) { reply(s ? success(key, key) : failure(s)); });
+        if (what == QLatin1String("import") && args.size() == 3)
+            return group->import(args[2], [reply](const Status &s) { reply(fromStatus(s, QStringLiteral("Group key imported."))); });
+        return reply(usage(QStringLiteral("cache groupkey"), QStringLiteral("create | show | import KEY")));
+    }
+    reply(usage(QStringLiteral("cache"), syntax));
 }
 
 AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, const Owner &caller, bool wantJson)
@@ -146,15 +186,22 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
                 return usage(verb, QStringLiteral("KEY VALUE"));
             return fromStatus(m_jobs->setSetting(args[0], args[1]));
         }
-        return success(QStringLiteral("maxBackgroundJobs %1\ntimeSliceSeconds %2\ncheckpointBytes %3\nsyncCheckpoints %4\n"
-                                      "peerCachingEnabled %5\npeerCachingClient %6\npeerCachingServer %7")
-                           .arg(s.maxBackgroundJobs)
-                           .arg(s.timeSliceSeconds)
-                           .arg(s.checkpointBytes)
-                           .arg(s.syncCheckpoints ? 1 : 0)
-                           .arg(s.peerCachingEnabled ? 1 : 0)
-                           .arg(s.peerCachingClient ? 1 : 0)
-                           .arg(s.peerCachingServer ? 1 : 0));
+        QStringList lines;
+        lines << QStringLiteral("maxBackgroundJobs %1").arg(s.maxBackgroundJobs)
+              << QStringLiteral("timeSliceSeconds %1").arg(s.timeSliceSeconds)
+              << QStringLiteral("checkpointBytes %1").arg(s.checkpointBytes)
+              << QStringLiteral("syncCheckpoints %1").arg(s.syncCheckpoints ? 1 : 0)
+              << QStringLiteral("peerCachingEnabled %1").arg(s.peerCachingEnabled ? 1 : 0)
+              << QStringLiteral("peerCachingClient %1").arg(s.peerCachingClient ? 1 : 0)
+              << QStringLiteral("peerCachingServer %1").arg(s.peerCachingServer ? 1 : 0)
+              << QStringLiteral("maxCacheSizePercent %1").arg(s.maxCacheSizePercent)
+              << QStringLiteral("maxContentAgeSec %1").arg(s.maxContentAgeSec)
+              << QStringLiteral("tlsPort %1").arg(s.tlsPort)
+              << QStringLiteral("discoveryPort %1").arg(s.discoveryPort)
+              << QStringLiteral("multicast %1").arg(s.multicast ? 1 : 0)
+              << QStringLiteral("staticPeers %1").arg(s.staticPeers.join(QLatin1Char(' ')))
+              << QStringLiteral("requireOriginDigest %1").arg(s.requireOriginDigest ? 1 : 0);
+        return success(lines.join(QLatin1Char('\n')));
     }
 
     // Everything else names a job first.

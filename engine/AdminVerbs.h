@@ -13,6 +13,9 @@
 namespace ferry {
 
 class JobManager;
+namespace peercache {
+class PeerCache;
+}
 
 struct AdminReply
 {
@@ -29,7 +32,8 @@ struct AdminReply
 class AdminVerbs
 {
 public:
-    AdminVerbs(JobManager *jobs, uint engineUid) : m_jobs(jobs), m_engineUid(engineUid) {}
+    AdminVerbs(JobManager *jobs, uint engineUid, peercache::PeerCache *peers = nullptr)
+        : m_jobs(jobs), m_engineUid(engineUid), m_peers(peers) {}
     // wantJson: the client prints JSON; verbs whose two forms are costly (list) build only one.
     AdminReply handle(const QString &verb, const QStringList &args, const Owner &caller, bool wantJson = true);
     // Every verb, including those that wait for the keychain (setcredentials, removecredentials):
@@ -40,8 +44,12 @@ public:
     static QString normalizedVerb(QString verb);   // "/Resume" -> "resume"
 
 private:
+    // `cache ...`: settings, group key and info (peer-caching.md §9 admin).
+    void handleCache(const QStringList &args, const Owner &caller, bool wantJson, std::function<void(const AdminReply &)> reply);
+
     JobManager *m_jobs;
     uint m_engineUid;
+    peercache::PeerCache *m_peers;
 };
 
 } // namespace ferry

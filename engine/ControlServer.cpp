@@ -20,10 +20,10 @@ namespace {
 constexpr qint64 MaxRequestBytes = 1 << 20;
 }
 
-ControlServer::ControlServer(JobManager *jobs, QObject *parent)
+ControlServer::ControlServer(JobManager *jobs, peercache::PeerCache *peers, QObject *parent)
     : QObject(parent)
     , m_jobs(jobs)
-    , m_verbs(jobs, ::getuid())
+    , m_verbs(jobs, ::getuid(), peers)
     , m_server(new QLocalServer(this))
 {
     connect(m_server, &QLocalServer::newConnection, this, &ControlServer::onNewConnection);

@@ -16,6 +16,9 @@ class QLocalServer;
 class QLocalSocket;
 
 namespace ferry {
+namespace peercache {
+class PeerCache;
+}
 
 class Job;
 class JobManager;
@@ -24,7 +27,7 @@ class ControlServer : public QObject
 {
     Q_OBJECT
 public:
-    explicit ControlServer(JobManager *jobs, QObject *parent = nullptr);
+    explicit ControlServer(JobManager *jobs, peercache::PeerCache *peers = nullptr, QObject *parent = nullptr);
     ~ControlServer() override;
 
     bool listen(const QString &socketPath, QString *error);

@@ -32,7 +32,7 @@ Status statusOf(const QKeychain::Job *job)
     case QKeychain::NoError:
         return {};
     case QKeychain::EntryNotFound:
-        return {hr::BG_E_NOT_FOUND, QStringLiteral("no credentials are stored for this job, target and scheme")};
+        return {hr::BG_E_NOT_FOUND, QStringLiteral("nothing is stored in the keychain under this key")};
     default:
         // Measured: a missing, locked or absent Secret Service shows as OtherError or AccessDenied.
         dropSecretServiceConnection();
@@ -81,13 +81,35 @@ QString CredentialStore::keyFor(const QUuid &job, AuthTarget target, AuthScheme 
 void CredentialStore::write(const QUuid &job, AuthTarget target, AuthScheme scheme, const Credentials &credentials,
                             std::function<void(const Status &)> done)
 {
+    writeSecret(keyFor(job, target, scheme),
+                QJsonDocument(QJsonObject{{QStringLiteral("user"), credentials.user}, {QStringLiteral("password"), credentials.password}})
+                    .toJson(QJsonDocument::Compact),
+                std::move(done));
+}
+
+void CredentialStore::read(const QUuid &job, AuthTarget target, AuthScheme scheme,
+                           std::function<void(const Status &, const Credentials &)> done)
+{
+    readSecret(keyFor(job, target, scheme), [done](const Status &s, const QByteArray &data) {
+        if (!s)
+            return done(s, {});
+        const QJsonObject o = QJsonDocument::fromJson(data).object();
+        done(s, {o.value(QLatin1String("user")).toString(), o.value(QLatin1String("password")).toString()});
+    });
+}
+
+void CredentialStore::remove(const QUuid &job, AuthTarget target, AuthScheme scheme, std::function<void(const Status &)> done)
+{
+    removeSecret(keyFor(job, target, scheme), std::move(done));
+}
+
+void CredentialStore::writeSecret(const QString &key, const QByteArray &data, std::function<void(const Status &)> done)
+{
     auto *w = new QKeychain::WritePasswordJob(m_service, this);
     w->setAutoDelete(true);
     w->setInsecureFallback(false);
-    w->setKey(keyFor(job, target, scheme));
-    w->setBinaryData(QJsonDocument(QJsonObject{{QStringLiteral("user"), credentials.user},
-                                               {QStringLiteral("password"), credentials.password}})
-                         .toJson(QJsonDocument::Compact));
+    w->setKey(key);
+    w->setBinaryData(data);
     auto answered = startClock([done] { done(noAnswer()); });
     connect(w, &QKeychain::Job::finished, this, [done, answered](QKeychain::Job *j) {
         if (std::exchange(*answered, true))
@@ -97,32 +119,28 @@ void CredentialStore::write(const QUuid &job, AuthTarget target, AuthScheme sche
     w->start();
 }
 
-void CredentialStore::read(const QUuid &job, AuthTarget target, AuthScheme scheme,
-                           std::function<void(const Status &, const Credentials &)> done)
+void CredentialStore::readSecret(const QString &key, std::function<void(const Status &, const QByteArray &)> done)
 {
     auto *r = new QKeychain::ReadPasswordJob(m_service, this);
     r->setAutoDelete(true);
     r->setInsecureFallback(false);
-    r->setKey(keyFor(job, target, scheme));
+    r->setKey(key);
     auto answered = startClock([done] { done(noAnswer(), {}); });
     connect(r, &QKeychain::Job::finished, this, [done, r, answered](QKeychain::Job *j) {
         if (std::exchange(*answered, true))
             return;
         const Status s = statusOf(j);
-        if (!s)
-            return done(s, {});
-        const QJsonObject o = QJsonDocument::fromJson(r->binaryData()).object();
-        done(s, {o.value(QLatin1String("user")).toString(), o.value(QLatin1String("password")).toString()});
+        done(s, s ? r->binaryData() : QByteArray());
     });
     r->start();
 }
 
-void CredentialStore::remove(const QUuid &job, AuthTarget target, AuthScheme scheme, std::function<void(const Status &)> done)
+void CredentialStore::removeSecret(const QString &key, std::function<void(const Status &)> done)
 {
     auto *d = new QKeychain::DeletePasswordJob(m_service, this);
     d->setAutoDelete(true);
     d->setInsecureFallback(false);
-    d->setKey(keyFor(job, target, scheme));
+    d->setKey(key);
     auto answered = startClock([done] { done(noAnswer()); });
     connect(d, &QKeychain::Job::finished, this, [done, answered](QKeychain::Job *j) {
         if (std::exchange(*answered, true))

@@ -1,6 +1,6 @@
-// Job credentials in the OS keychain (QtKeychain over the Secret Service), keyed by job, target
-// and scheme (spec §3), and nowhere else: no file, no database row, no log line ever holds the
-// password, and there is no insecure fallback. Every call is asynchronous (a keychain may take
+// Secrets in the OS keychain (QtKeychain over the Secret Service) and nowhere else: job
+// credentials keyed by job, target and scheme (spec §3), and the peer group key. No file, no
+// database row, no log line ever holds one, and there is no insecure fallback. Every call is asynchronous (a keychain may take
 // its time or prompt); the answer comes back through the callback on the caller's thread.
 #pragma once
 
@@ -53,6 +53,11 @@ public:
     // How long a keychain call may take before it counts as unavailable (E_KEYCHAIN_UNAVAILABLE):
     // a locked keychain may wait forever on an unlock prompt no one sees.
     static constexpr int AnswerTimeoutMs = 20000;
+
+    // Any secret under this store's service (the peer group key uses these).
+    void writeSecret(const QString &key, const QByteArray &data, std::function<void(const Status &)> done);
+    void readSecret(const QString &key, std::function<void(const Status &, const QByteArray &)> done);
+    void removeSecret(const QString &key, std::function<void(const Status &)> done);
 
 private:
     std::shared_ptr<bool> startClock(std::function<void()> onTimeout);

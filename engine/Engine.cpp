@@ -6,6 +6,7 @@
 #include "JobManager.h"
 #include "JobStore.h"
 #include "NetworkWatch.h"
+#include "PeerCache.h"
 
 namespace ferry {
 
@@ -22,6 +23,7 @@ Engine::Engine(const Profile &profile, Clock *clock, QObject *parent)
 Engine::~Engine()
 {
     m_control.reset();
+    m_peers.reset();
     m_network.reset();
     m_jobs.reset(); // stops running transfers, waiting for their checkpoints
     m_transferThread.quit();
@@ -61,12 +63,15 @@ bool Engine::start(QString *error, bool listenForClients)
     if (m_network->start())
         m_jobs->setNetworkOnline(m_network->isOnline());
 
+    m_peers = std::make_unique<peercache::PeerCache>(m_jobs.get(), m_store.get(), m_profile.dir() + QStringLiteral("/peercache"));
+    m_peers->start();
+
     return !listenForClients || listen(error);
 }
 
 bool Engine::listen(QString *error)
 {
-    m_control = std::make_unique<ControlServer>(m_jobs.get());
+    m_control = std::make_unique<ControlServer>(m_jobs.get(), m_peers.get());
     connect(m_control.get(), &ControlServer::shutdownRequested, this, &Engine::shutdownRequested);
     connect(m_control.get(), &ControlServer::openRequested, this, &Engine::openRequested);
     m_control->setWindowed(m_windowed);

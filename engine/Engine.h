@@ -18,6 +18,9 @@ class Downloader;
 class JobManager;
 class JobStore;
 class NetworkWatch;
+namespace peercache {
+class PeerCache;
+}
 
 class Engine : public QObject
 {
@@ -34,6 +37,7 @@ public:
     bool listen(QString *error);
 
     JobManager *jobs() const { return m_jobs.get(); }
+    peercache::PeerCache *peerCache() const { return m_peers.get(); }
     QString recoveryMessage() const;
     const Profile &profile() const { return m_profile; }
 
@@ -51,6 +55,7 @@ private:
     Downloader *m_downloader = nullptr;
     std::unique_ptr<JobManager> m_jobs;
     std::unique_ptr<NetworkWatch> m_network;
+    std::unique_ptr<peercache::PeerCache> m_peers;
     std::unique_ptr<ControlServer> m_control;
     bool m_windowed = false;
 };

@@ -14,6 +14,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QLoggingCategory>
+#include <QRegularExpression>
 #include <QThread>
 
 #include <cerrno>
@@ -31,6 +32,21 @@ namespace {
 // A locked or absent keychain is retried this often (or at the job's retry delay if shorter):
 // unlocking it should not leave a job waiting for ten minutes.
 constexpr quint32 KeychainRetrySeconds = 30;
+
+// "host:port host:port", each port 1..65535; an empty text is an empty list.
+bool parseStaticPeers(const QString &text, QStringList *out)
+{
+    static const QRegularExpression entry(QStringLiteral("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):(\\d{1,5})$"));
+    QStringList peers;
+    for (const QString &token : text.split(QRegularExpression(QStringLiteral("[\\s,;]+")), Qt::SkipEmptyParts)) {
+        const auto m = entry.match(token);
+        if (!m.hasMatch() || m.captured(2).toInt() < 1 || m.captured(2).toInt() > 65535)
+            return false;
+        peers << token;
+    }
+    *out = peers;
+    return true;
+}
 
 QString keyText(const CredentialKey &key) { return authTargetName(key.target) + QLatin1Char('/') + authSchemeName(key.scheme); }
 
@@ -117,6 +133,18 @@ void JobManager::load()
     m_settings.peerCachingEnabled = flag("peerCachingEnabled", false);
     m_settings.peerCachingClient = flag("peerCachingClient", true);
     m_settings.peerCachingServer = flag("peerCachingServer", true);
+    const auto number = [this](const char *key, qint64 fallback, qint64 low, qint64 high) {
+        bool ok = false;
+        const qint64 n = m_store->setting(QLatin1String(key), QString::number(fallback)).toLongLong(&ok);
+        return ok && n >= low && n <= high ? n : fallback;
+    };
+    m_settings.maxCacheSizePercent = int(number("maxCacheSizePercent", 1, 1, 80));
+    m_settings.maxContentAgeSec = number("maxContentAgeSec", 90 * 86400, 86400, 120 * 86400);
+    m_settings.tlsPort = int(number("tlsPort", 41771, 0, 65535));
+    m_settings.discoveryPort = int(number("discoveryPort", 41770, 1, 65535));
+    m_settings.multicast = flag("multicast", true);
+    m_settings.requireOriginDigest = flag("requireOriginDigest", false);
+    parseStaticPeers(m_store->setting(QStringLiteral("staticPeers"), QString()), &m_settings.staticPeers);
     m_scheduler.maxBackgroundJobs = m_settings.maxBackgroundJobs;
     m_scheduler.timeSliceMs = qint64(m_settings.timeSliceSeconds) * 1000;
 
@@ -656,8 +684,13 @@ Status JobManager::setSetting(const QString &key, const QString &value)
 {
     bool ok = false;
     const qint64 n = value.toLongLong(&ok);
-    const bool flag = ok && (n == 0 || n == 1);
+    std::optional<bool> flag;
+    if (value == QLatin1String("1") || value.compare(QLatin1String("true"), Qt::CaseInsensitive) == 0)
+        flag = true;
+    else if (value == QLatin1String("0") || value.compare(QLatin1String("false"), Qt::CaseInsensitive) == 0)
+        flag = false;
     EngineSettings next = m_settings;
+    QString stored = value;
     if (key == QLatin1String("maxBackgroundJobs") && ok && n >= 1 && n <= 64)
         next.maxBackgroundJobs = int(n);
     else if (key == QLatin1String("timeSliceSeconds") && ok && n >= 1 && n <= 86400)
@@ -665,20 +698,39 @@ Status JobManager::setSetting(const QString &key, const QString &value)
     else if (key == QLatin1String("checkpointBytes") && ok && n >= 4096)
         next.checkpointBytes = n;
     else if (key == QLatin1String("syncCheckpoints") && flag)
-        next.syncCheckpoints = n == 1;
+        next.syncCheckpoints = *flag;
     else if (key == QLatin1String("peerCachingEnabled") && flag)
-        next.peerCachingEnabled = n == 1;
+        next.peerCachingEnabled = *flag;
     else if (key == QLatin1String("peerCachingClient") && flag)
-        next.peerCachingClient = n == 1;
+        next.peerCachingClient = *flag;
     else if (key == QLatin1String("peerCachingServer") && flag)
-        next.peerCachingServer = n == 1;
+        next.peerCachingServer = *flag;
+    else if (key == QLatin1String("maxCacheSizePercent") && ok && n >= 1 && n <= 80)
+        next.maxCacheSizePercent = int(n);
+    else if (key == QLatin1String("maxContentAgeSec") && ok && n >= 86400 && n <= 120 * 86400)
+        next.maxContentAgeSec = n;
+    else if (key == QLatin1String("tlsPort") && ok && n >= 0 && n <= 65535)
+        next.tlsPort = int(n);
+    else if (key == QLatin1String("discoveryPort") && ok && n >= 1 && n <= 65535)
+        next.discoveryPort = int(n);
+    else if (key == QLatin1String("multicast") && flag)
+        next.multicast = *flag;
+    else if (key == QLatin1String("requireOriginDigest") && flag)
+        next.requireOriginDigest = *flag;
+    else if (key == QLatin1String("staticPeers") && parseStaticPeers(value, &next.staticPeers))
+        stored = next.staticPeers.join(QLatin1Char(' '));
     else
         return {hr::E_INVALIDARG, QStringLiteral("unknown setting or bad value: %1=%2 (maxBackgroundJobs 1..64, "
-                                                 "timeSliceSeconds 1..86400, checkpointBytes >= 4096, syncCheckpoints, peerCachingEnabled, "
-                                                 "peerCachingClient, peerCachingServer 0|1)")
+                                                 "timeSliceSeconds 1..86400, checkpointBytes >= 4096, syncCheckpoints, "
+                                                 "peerCachingEnabled, peerCachingClient, peerCachingServer, multicast, "
+                                                 "requireOriginDigest true|false, maxCacheSizePercent 1..80, "
+                                                 "maxContentAgeSec 86400..10368000, tlsPort 0..65535, discoveryPort 1..65535, "
+                                                 "staticPeers \"host:port ...\")")
                                       .arg(key, value)};
+    if (flag)
+        stored = *flag ? QStringLiteral("1") : QStringLiteral("0");
     // Saved first: a setting the engine runs with is one that survives its restart.
-    if (!m_store->setSetting(key, value))
+    if (!m_store->setSetting(key, stored))
         return {hr::E_FAIL, QStringLiteral("the setting could not be saved")};
     m_settings = next;
     m_scheduler.maxBackgroundJobs = m_settings.maxBackgroundJobs;

@@ -35,6 +35,17 @@ struct EngineSettings
     bool peerCachingEnabled = false;
     bool peerCachingClient = true;
     bool peerCachingServer = true;
+    // The peer cache (peer-caching.md §2).
+    int maxCacheSizePercent = 1;                     // of the cache filesystem, 1..80
+    qint64 maxContentAgeSec = 90 * 86400;            // since last access, 1..120 days
+    int tlsPort = 41771;                             // the peer server; 0 = any free port
+    int discoveryPort = 41770;                       // UDP; several nodes on one host each use their own
+    bool multicast = true;                           // false: static peers only
+    QStringList staticPeers;                         // host:udpPort
+    bool requireOriginDigest = false;                // no peers without a strong origin digest
+
+    bool peerClientAllowed() const { return peerCachingEnabled && peerCachingClient; }
+    bool peerServerAllowed() const { return peerCachingEnabled && peerCachingServer; }
 };
 
 class JobManager : public QObject
