@@ -84,8 +84,9 @@ void AdminVerbs::handleAsync(const QString &rawVerb, const QStringList &args, co
                              std::function<void(const AdminReply &)> reply)
 {
     const QString verb = normalizedVerb(rawVerb);
-    if (verb == QLatin1String("cache"))
-        return handleCache(args, caller, wantJson, std::move(reply));
+    if (verb == QLatin1String("cache") || verb == QLatin1String("peers"))
+        return handleCache(verb == QLatin1String("peers") ? QStringList{QStringLiteral("peers")} + args : args, caller, wantJson,
+                           std::move(reply));
     const bool set = verb == QLatin1String("setcredentials");
     if (!set && verb != QLatin1String("removecredentials"))
         return reply(handle(verb, args, caller, wantJson));
@@ -119,12 +120,63 @@ void AdminVerbs::handleCache(const QStringList &args, const Owner &caller, bool 
     if (!m_peers)
         return reply(failure({hr::E_NOTIMPL, QStringLiteral("this engine has no peer cache")}));
     const QString sub = args.value(0).toLower();
-    const QString syntax = QStringLiteral("info | set KEY VALUE | groupkey create|show|import KEY");
+    const QString syntax = QStringLiteral("info | set KEY VALUE | groupkey create|show|import KEY | records | delete ID | "
+                                          "deleteurl URL | clear");
     if (sub == QLatin1String("info"))
         return reply(success(m_peers->infoText(), m_peers->info()));
+    if (sub == QLatin1String("records") && args.size() == 1) {
+        const QJsonArray records = m_peers->recordsJson();
+        QStringList lines;
+        for (const QJsonValue &v : records) {
+            const QJsonObject r = v.toObject();
+            lines << QStringLiteral("%1 %2 bytes %3 last access %4%5")
+                         .arg(r.value(QLatin1String("id")).toString())
+                         .arg(qint64(r.value(QLatin1String("size")).toDouble()))
+                         .arg(r.value(QLatin1String("url")).toString(), r.value(QLatin1String("lastAccess")).toString(),
+                              r.value(QLatin1String("validated")).toBool() ? QString() : QStringLiteral(" (not validated)"));
+        }
+        lines << QStringLiteral("Listed %1 record(s).").arg(records.size());
+        return reply(success(lines.join(QLatin1Char('\n')), records));
+    }
+    if (sub == QLatin1String("peers") && args.size() == 1) {
+        const QJsonArray peers = m_peers->peersJson();
+        QStringList lines;
+        for (const QJsonValue &v : peers) {
+            const QJsonObject p = v.toObject();
+            lines << QStringLiteral("%1 %2 tls %3 via %4 last seen %5%6 strikes %7%8")
+                         .arg(p.value(QLatin1String("peerId")).toString(), p.value(QLatin1String("address")).toString())
+                         .arg(p.value(QLatin1String("tlsPort")).toInt())
+                         .arg(p.value(QLatin1String("via")).toString(), p.value(QLatin1String("lastSeen")).toString(),
+                              p.value(QLatin1String("authenticated")).toBool() ? QStringLiteral(" authenticated") : QString())
+                         .arg(p.value(QLatin1String("strikes")).toInt())
+                         .arg(p.value(QLatin1String("banned")).toBool()
+                                  ? QStringLiteral(" BANNED until %1").arg(p.value(QLatin1String("bannedUntil")).toString())
+                                  : QString());
+        }
+        lines << QStringLiteral("Listed %1 peer(s).").arg(peers.size());
+        return reply(success(lines.join(QLatin1Char('\n')), peers));
+    }
     // Everything else changes the computer's peer cache or reveals its key: the engine's user or root.
     if (!caller.isRoot() && caller.uid != m_engineUid)
         return reply(failure({hr::E_ACCESSDENIED, QStringLiteral("only the engine's user or root may change or read the peer cache's settings and key")}));
+    if (sub == QLatin1String("delete") && args.size() == 2)
+        return reply(fromStatus(m_peers->deleteRecord(args[1].trimmed().toLower()), QStringLiteral("Record deleted.")));
+    if (sub == QLatin1String("deleteurl") && args.size() == 2) {
+        const int n = m_peers->deleteUrl(args[1]);
+        return reply(success(QStringLiteral("Deleted %1 record(s).").arg(n), n));
+    }
+    if (sub == QLatin1String("clear") && args.size() == 1)
+        return reply(fromStatus(m_peers->clearRecords(), QStringLiteral("Cache cleared.")));
+    if (sub == QLatin1String("peers")) {
+        const QString what = args.value(1).toLower();
+        if (what == QLatin1String("clear") && args.size() == 2)
+            return reply(fromStatus(m_peers->clearPeers(), QStringLiteral("Peer list cleared.")));
+        if (what == QLatin1String("discover") && args.size() == 2) {
+            m_peers->rediscover();
+            return reply(success(QStringLiteral("Discovery probe sent.")));
+        }
+        return reply(usage(QStringLiteral("peers"), QStringLiteral("[--json] | clear | discover")));
+    }
     if (sub == QLatin1String("set")) {
         if (args.size() != 3)
             return reply(usage(QStringLiteral("cache set"), QStringLiteral("KEY VALUE")));
@@ -217,7 +269,7 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
         QStringLiteral("setdisplayname"), QStringLiteral("getdisplayname"), QStringLiteral("setdescription"),
         QStringLiteral("getdescription"), QStringLiteral("setproxysettings"), QStringLiteral("getproxyusage"),
         QStringLiteral("getproxylist"), QStringLiteral("getproxybypasslist"), QStringLiteral("setsecurityflags"),
-        QStringLiteral("getsecurityflags"),
+        QStringLiteral("getsecurityflags"), QStringLiteral("setvalidationstate"),
     };
     if (!jobVerbs.contains(verb))
         return failure({hr::E_INVALIDARG, QStringLiteral("unknown verb '%1' (ferry-admin --help lists them)").arg(rawVerb)});
@@ -345,6 +397,14 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
         return success(job->proxyList, job->proxyList);
     if (verb == QLatin1String("getproxybypasslist"))
         return success(job->proxyBypassList, job->proxyBypassList);
+    if (verb == QLatin1String("setvalidationstate")) {
+        bool ok = false;
+        const int file = rest.value(0).toInt(&ok);
+        const QString state = rest.value(1).toLower();
+        if (rest.size() != 2 || !ok || (state != QLatin1String("true") && state != QLatin1String("false")))
+            return usage(verb, QStringLiteral("JOB FILEINDEX true|false"));
+        return fromStatus(m_jobs->setValidationState(id, file, state == QLatin1String("true")));
+    }
     if (verb == QLatin1String("getsecurityflags"))
         return success(QStringLiteral("0x%1 %2").arg(job->securityFlags, 0, 16).arg(securityFlagsText(job->securityFlags)),
                        double(job->securityFlags));

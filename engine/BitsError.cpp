@@ -12,6 +12,7 @@ QString errorName(quint32 code)
         {hr::BG_S_PARTIAL_COMPLETE, QStringLiteral("PARTIAL_COMPLETE")},
         {hr::BG_S_UNABLE_TO_DELETE_FILES, QStringLiteral("UNABLE_TO_DELETE_FILES")},
         {hr::E_NOTIMPL, QStringLiteral("NOTIMPL")},
+        {hr::E_PENDING, QStringLiteral("PENDING")},
         {hr::E_FAIL, QStringLiteral("FAIL")},
         {hr::E_ACCESSDENIED, QStringLiteral("ACCESSDENIED")},
         {hr::E_INVALIDARG, QStringLiteral("INVALIDARG")},

@@ -14,6 +14,7 @@ constexpr quint32 BG_S_PARTIAL_COMPLETE = 0x00200017;
 constexpr quint32 BG_S_UNABLE_TO_DELETE_FILES = 0x0020001A;
 // Generic HRESULTs
 constexpr quint32 E_NOTIMPL = 0x80004001;
+constexpr quint32 E_PENDING = 0x8000000A;
 constexpr quint32 E_FAIL = 0x80004005;
 constexpr quint32 E_ACCESSDENIED = 0x80070005;
 constexpr quint32 E_INVALIDARG = 0x80070057;

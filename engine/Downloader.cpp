@@ -99,6 +99,9 @@ void Downloader::start(const TransferRequest &request)
     connect(t, &Transfer::progressed, this, &Downloader::progressed);
     connect(t, &Transfer::warned, this, &Downloader::warned);
     connect(t, &Transfer::redirected, this, &Downloader::redirected);
+    connect(t, &Transfer::sourced, this, &Downloader::sourced);
+    connect(t, &Transfer::identified, this, &Downloader::identified);
+    connect(t, &Transfer::peerVerdicts, this, &Downloader::peerVerdicts);
     connect(t, &Transfer::checkpointed, this, &Downloader::checkpointed);
     connect(t, &Transfer::finished, this, [this](quint64 ticket, qint64 size, const QString &etag, const QString &lm) {
         forget(ticket);

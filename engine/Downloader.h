@@ -36,6 +36,9 @@ signals:
     void checkpointed(quint64 ticket, const ferry::TransferCheckpoint &checkpoint);
     void warned(quint64 ticket, const QString &message);
     void redirected(quint64 ticket, const QUrl &finalUrl);
+    void sourced(quint64 ticket, qint64 bytesFromPeers, const QString &integrityLevel, const QString &peerId);
+    void identified(quint64 ticket, const QStringList &contentKeys, const QString &notServable);
+    void peerVerdicts(quint64 ticket, const QList<ferry::peercache::PeerVerdict> &verdicts);
     void finished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
     void failed(quint64 ticket, const ferry::TransferFailure &failure);
 

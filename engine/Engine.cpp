@@ -23,8 +23,8 @@ Engine::Engine(const Profile &profile, Clock *clock, QObject *parent)
 Engine::~Engine()
 {
     m_control.reset();
-    m_peers.reset();
     m_network.reset();
+    m_peers.reset(); // before the jobs: it is their peer planner
     m_jobs.reset(); // stops running transfers, waiting for their checkpoints
     m_transferThread.quit();
     m_transferThread.wait();
@@ -63,7 +63,8 @@ bool Engine::start(QString *error, bool listenForClients)
     if (m_network->start())
         m_jobs->setNetworkOnline(m_network->isOnline());
 
-    m_peers = std::make_unique<peercache::PeerCache>(m_jobs.get(), m_store.get(), m_profile.dir() + QStringLiteral("/peercache"));
+    m_peers = std::make_unique<peercache::PeerCache>(m_jobs.get(), m_store.get(), m_profile.databasePath(),
+                                                     m_profile.dir() + QStringLiteral("/peercache"));
     m_peers->start();
 
     return !listenForClients || listen(error);

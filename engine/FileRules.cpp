@@ -1,5 +1,7 @@
 #include "FileRules.h"
 
+#include <QNetworkRequest>
+
 #include "JobTypes.h"
 
 #include <QDir>
@@ -72,6 +74,18 @@ Status checkHeaderLine(const QString &line)
         return {hr::E_INVALIDARG, QStringLiteral("a %1 header would be stored in clear with the job; use setcredentials, "
                                                  "which keeps secrets in the keychain").arg(line.left(line.indexOf(QLatin1Char(':'))))};
     return {};
+}
+
+void addCustomHeaders(QNetworkRequest &request, const QStringList &lines)
+{
+    for (const QString &line : lines) {
+        const qsizetype colon = line.indexOf(QLatin1Char(':'));
+        if (colon <= 0)
+            continue;
+        const QByteArray name = line.left(colon).trimmed().toLatin1();
+        const QByteArray value = line.mid(colon + 1).trimmed().toLatin1();
+        request.setRawHeader(name, request.hasRawHeader(name) ? request.rawHeader(name) + ", " + value : value);
+    }
 }
 
 } // namespace ferry

@@ -24,7 +24,13 @@ struct JobFile
     qint64 bytesTransferred = 0; // durable (checkpointed) or live, see Job::files
     bool transferred = false;    // all bytes are in the temporary file
     bool completed = false;      // renamed to localName by Complete
-    bool downloadedFromPeer = false;
+    bool downloadedFromPeer = false;  // any committed byte came from a peer (IsDownloadedFromPeer)
+    qint64 bytesFromPeers = 0;
+    QString peerId;                  // who supplied them
+    QString integrityLevel;          // "origin-strong", "group" or "origin-only" once transferred
+    QString validationState = QStringLiteral("unset"); // SetValidationState: unset, valid, invalid
+    QStringList contentKeys;         // CK-V / CK-D the origin's answer gave (peer-caching.md §4)
+    QString notServable;             // why the origin's answer forbids caching it, if it does
     QString etag;                // validator of the bytes we hold
     QString lastModified;        // raw Last-Modified header of the bytes we hold
 };

@@ -30,6 +30,11 @@ QJsonObject jobToJson(const Job &job)
             {QStringLiteral("transferred"), f.transferred},
             {QStringLiteral("completed"), f.completed},
             {QStringLiteral("downloadedFromPeer"), f.downloadedFromPeer},
+            {QStringLiteral("bytesFromPeers"), double(f.bytesFromPeers)},
+            {QStringLiteral("bytesFromOrigin"), double(qMax<qint64>(0, f.bytesTransferred - f.bytesFromPeers))},
+            {QStringLiteral("integrityLevel"), f.integrityLevel},
+            {QStringLiteral("validationState"), f.validationState},
+            {QStringLiteral("peerId"), f.peerId},
         });
     }
     QJsonArray credentials; // which (target, scheme) pairs are stored: never a user name or password

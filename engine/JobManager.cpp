@@ -95,6 +95,11 @@ JobManager::JobManager(JobStore *store, Downloader *downloader, Clock *clock, QO
     connect(downloader, &Downloader::progressed, this, &JobManager::onProgressed);
     connect(downloader, &Downloader::warned, this, &JobManager::onWarned);
     connect(downloader, &Downloader::redirected, this, &JobManager::onRedirected);
+    connect(downloader, &Downloader::sourced, this, &JobManager::onSourced);
+    connect(downloader, &Downloader::identified, this, &JobManager::onIdentified);
+    connect(downloader, &Downloader::peerVerdicts, this, [this](quint64, const QList<peercache::PeerVerdict> &v) { emit peerVerdicts(v); });
+    qRegisterMetaType<peercache::PeerPlan>();
+    qRegisterMetaType<QList<peercache::PeerVerdict>>();
     connect(downloader, &Downloader::checkpointed, this, &JobManager::onCheckpointed);
     connect(downloader, &Downloader::finished, this, &JobManager::onFinished);
     connect(downloader, &Downloader::failed, this, &JobManager::onFailed);
@@ -450,6 +455,8 @@ Status JobManager::complete(const QUuid &id)
         if (renameNoReplace(f.tempName, f.localName, &error)) {
             setModificationTime(f.localName, f.lastModified);
             f.completed = true;
+            if (f.validationState == QLatin1String("unset"))
+                f.validationState = QStringLiteral("valid"); // Complete validates implicitly (spec §7.3)
         } else {
             problems << error;
         }
@@ -467,6 +474,9 @@ Status JobManager::complete(const QUuid &id)
         if (!f.completed && QFile::exists(f.tempName))
             QFile::remove(f.tempName);
     job->markAcknowledged();
+    for (int i = 0; i < job->files.size(); ++i)
+        if (job->files[i].completed && job->files[i].validationState == QLatin1String("valid"))
+            emit fileValidated(*job, i);
     removeFinal(*job);
     scheduleSoon();
     if (partial)
@@ -521,7 +531,16 @@ Status JobManager::setPeerCachingFlags(const QUuid &id, quint32 flags)
     if (flags & ~peercaching::ValidMask)
         return {hr::E_NOTIMPL, QStringLiteral("peer-caching flags 0x%1 hold undefined bits; only CLIENT (0x1) and SERVER (0x2) exist")
                                    .arg(flags, 0, 16)};
-    return change(id, [&](Job &job) { job.peerCachingFlags = flags; return Status(); });
+    quint32 before = 0;
+    const Status s = change(id, [&](Job &job) {
+        before = job.peerCachingFlags;
+        job.peerCachingFlags = flags;
+        return Status();
+    });
+    // A change of CLIENT mid-transfer: stop, and resume at the same offset under the new rule.
+    if (s && ((before ^ flags) & peercaching::Client))
+        connectionChanged(m_jobs[id]);
+    return s;
 }
 
 Status JobManager::setMaximumDownloadTime(const QUuid &id, quint32 seconds)
@@ -732,7 +751,13 @@ Status JobManager::setSetting(const QString &key, const QString &value)
     // Saved first: a setting the engine runs with is one that survives its restart.
     if (!m_store->setSetting(key, stored))
         return {hr::E_FAIL, QStringLiteral("the setting could not be saved")};
+    const bool peerRuleChanged = next.peerClientAllowed() != m_settings.peerClientAllowed()
+                                 || next.requireOriginDigest != m_settings.requireOriginDigest;
     m_settings = next;
+    if (peerRuleChanged)
+        for (const QUuid &jobId : std::as_const(m_order))
+            if (isActive(m_jobs[jobId].state) && (m_jobs[jobId].peerCachingFlags & peercaching::Client))
+                connectionChanged(m_jobs[jobId]);
     m_scheduler.maxBackgroundJobs = m_settings.maxBackgroundJobs;
     m_scheduler.timeSliceMs = qint64(m_settings.timeSliceSeconds) * 1000;
     emit settingsChanged(m_settings);
@@ -1010,6 +1035,8 @@ void JobManager::sendTransfer(Job &job)
     request.checkpointMs = m_settings.checkpointMs;
     request.syncCheckpoints = m_settings.syncCheckpoints;
     request.owner = job.owner;
+    if (m_peerPlanner && !rt.originOnly.contains(index))
+        request.peerPlan = m_peerPlanner(job);
 
     rt.ticket = request.ticket;
     m_tickets.insert(request.ticket, job.id);
@@ -1113,6 +1140,80 @@ void JobManager::onRedirected(quint64 ticket, const QUrl &finalUrl)
     job->files[index].remoteUrl = finalUrl;
     job->modificationTime = m_clock->now();
     commit(*job);
+}
+
+void JobManager::onSourced(quint64 ticket, qint64 bytesFromPeers, const QString &level, const QString &peerId)
+{
+    Job *job = jobForTicket(ticket);
+    const int index = job ? job->currentFileIndex() : -1;
+    if (index < 0)
+        return;
+    JobFile &file = job->files[index];
+    file.bytesFromPeers = bytesFromPeers;
+    file.downloadedFromPeer = bytesFromPeers > 0;
+    file.integrityLevel = level;
+    file.peerId = peerId; // persisted with the finished file by onFinished's commit
+}
+
+void JobManager::onIdentified(quint64 ticket, const QStringList &keys, const QString &notServable)
+{
+    Job *job = jobForTicket(ticket);
+    const int index = job ? job->currentFileIndex() : -1;
+    if (index < 0)
+        return;
+    job->files[index].contentKeys = keys;
+    job->files[index].notServable = notServable;
+}
+
+// SetValidationState (spec §7.3): only for a transferred file. TRUE lets its content be served;
+// FALSE on a file with peer bytes drops the cached copies and fetches it from the origin alone;
+// FALSE on an origin-only file fails the job with VALIDATION_FAILED. Either way progress is 0.
+Status JobManager::setValidationState(const QUuid &id, int fileIndex, bool valid)
+{
+    Status s;
+    Job *job = mutableJob(id, &s);
+    if (!job)
+        return s;
+    if (fileIndex < 0 || fileIndex >= job->files.size())
+        return {hr::E_INVALIDARG, QStringLiteral("the job has no file %1").arg(fileIndex)};
+    JobFile &file = job->files[fileIndex];
+    if (!file.transferred || file.completed)
+        return {hr::E_PENDING, QStringLiteral("the file is not transferred (or already completed): nothing to validate")};
+    stopTransfer(id);
+    if (valid) {
+        file.validationState = QStringLiteral("valid");
+        job->modificationTime = m_clock->now();
+        commit(*job);
+        emit fileValidated(*job, fileIndex);
+        return {};
+    }
+    file.validationState = QStringLiteral("invalid");
+    emit fileInvalidated(*job, fileIndex);
+    const bool fromPeer = file.downloadedFromPeer;
+    {
+        const OwnerIdentity identity(job->owner);
+        QFile::remove(file.tempName);
+    }
+    file.transferred = false;
+    file.bytesTransferred = 0;
+    file.bytesFromPeers = 0;
+    file.downloadedFromPeer = false;
+    file.integrityLevel.clear();
+    file.etag.clear();
+    file.lastModified.clear();
+    job->modificationTime = m_clock->now();
+    if (fromPeer) {
+        m_runtime[id].originOnly.insert(fileIndex); // this time from the origin alone
+        requeue(*job);
+        scheduleSoon();
+        return {};
+    }
+    ++job->errorCount;
+    job->toError({ErrorContext::RemoteFile, hr::BG_E_VALIDATION_FAILED,
+                  QStringLiteral("the file was declared invalid (SetValidationState FALSE)"), fileIndex});
+    commit(*job);
+    emit jobFailed(id);
+    return {};
 }
 
 void JobManager::onFinished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified)

@@ -5,9 +5,11 @@
 
 #include "CredentialStore.h"
 #include "Job.h"
+#include "PeerSource.h"
 #include "Scheduler.h"
 
 #include <QHash>
+#include <QSet>
 #include <QObject>
 #include <QTimer>
 
@@ -95,6 +97,12 @@ public:
     void removeCredentials(const QUuid &id, AuthTarget target, AuthScheme scheme, std::function<void(const Status &)> done);
     CredentialStore *credentialStore() const { return m_credentials; }
 
+    // Who decides whether a transfer may use peers, and which (PeerCache, set by Engine).
+    using PeerPlanner = std::function<peercache::PeerPlan(const Job &job)>;
+    void setPeerPlanner(PeerPlanner planner) { m_peerPlanner = std::move(planner); }
+    // SetValidationState (spec §7.3) for a transferred file.
+    Status setValidationState(const QUuid &id, int fileIndex, bool valid);
+
     EngineSettings settings() const { return m_settings; }
     Status setSetting(const QString &key, const QString &value);
 
@@ -113,6 +121,11 @@ signals:
     void jobTransferred(const QUuid &id);
     void jobFailed(const QUuid &id);
     void warning(const QUuid &id, const QString &message);
+    void peerVerdicts(const QList<ferry::peercache::PeerVerdict> &verdicts); // strikes and bans to record
+    // A job's file was validated (Complete, or SetValidationState(true)) and may be offered to
+    // the peer cache; or invalidated (its records must go).
+    void fileValidated(const ferry::Job &job, int fileIndex);
+    void fileInvalidated(const ferry::Job &job, int fileIndex);
 
 private:
     struct Runtime
@@ -128,6 +141,7 @@ private:
         quint64 credentialsRead = 0;                 // a start waiting for the keychain (its token)
         std::optional<QList<StoredCredential>> secrets; // read for the current run, memory only
         quint64 connectionGeneration = 0;            // see TransferRequest::connectionKey
+        QSet<int> originOnly;                        // files declared invalid after peer bytes
     };
 
     Job *mutableJob(const QUuid &id, Status *status);
@@ -157,6 +171,8 @@ private:
     void onProgressed(quint64 ticket, qint64 bytes, qint64 total);
     void onWarned(quint64 ticket, const QString &message);
     void onRedirected(quint64 ticket, const QUrl &finalUrl);
+    void onSourced(quint64 ticket, qint64 bytesFromPeers, const QString &level, const QString &peerId);
+    void onIdentified(quint64 ticket, const QStringList &keys, const QString &notServable);
     void onCheckpointed(quint64 ticket, const TransferCheckpoint &checkpoint);
     void applyCheckpoint(Job &job, const TransferCheckpoint &checkpoint);
     void onFinished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
@@ -178,6 +194,7 @@ private:
     QTimer m_deadline;                               // the nearest maximum-download-time expiry
     NotifyCommand *m_notify;
     CredentialStore *m_credentials;
+    PeerPlanner m_peerPlanner;
     bool m_tickPending = false;
     bool m_online = true;
 };

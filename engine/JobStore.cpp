@@ -16,6 +16,37 @@ Q_LOGGING_CATEGORY(lcStore, "ferry.store")
 
 namespace {
 
+// Each file's peer-cache facts (peer-caching.md §9), by file position.
+QJsonArray filePeerJson(const QList<JobFile> &files)
+{
+    QJsonArray a;
+    for (const JobFile &f : files)
+        a << QJsonObject{{QStringLiteral("fromPeers"), double(f.bytesFromPeers)},
+                         {QStringLiteral("peerId"), f.peerId},
+                         {QStringLiteral("level"), f.integrityLevel},
+                         {QStringLiteral("validation"), f.validationState},
+                         {QStringLiteral("keys"), QJsonArray::fromStringList(f.contentKeys)},
+                         {QStringLiteral("notServable"), f.notServable}};
+    return a;
+}
+
+void applyFilePeer(QList<JobFile> &files, const QByteArray &props)
+{
+    const QJsonArray a = QJsonDocument::fromJson(props).object().value(QLatin1String("filePeer")).toArray();
+    for (int i = 0; i < files.size() && i < a.size(); ++i) {
+        const QJsonObject o = a[i].toObject();
+        JobFile &f = files[i];
+        f.bytesFromPeers = qint64(o.value(QLatin1String("fromPeers")).toDouble());
+        f.peerId = o.value(QLatin1String("peerId")).toString();
+        f.integrityLevel = o.value(QLatin1String("level")).toString();
+        f.validationState = o.value(QLatin1String("validation")).toString(QStringLiteral("unset"));
+        f.contentKeys.clear();
+        for (const QJsonValue &k : o.value(QLatin1String("keys")).toArray())
+            f.contentKeys << k.toString();
+        f.notServable = o.value(QLatin1String("notServable")).toString();
+    }
+}
+
 QJsonArray credentialsJson(const QList<CredentialKey> &keys)
 {
     QJsonArray a;
@@ -73,6 +104,7 @@ QByteArray jobProperties(const Job &j)
         {QStringLiteral("customHeaders"), QJsonArray::fromStringList(j.customHeaders)},
         {QStringLiteral("credentials"), credentialsJson(j.credentials)}, // which pairs, never a secret
         {QStringLiteral("securityFlags"), double(j.securityFlags)},
+        {QStringLiteral("filePeer"), filePeerJson(j.files)},
     };
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
@@ -246,6 +278,7 @@ QList<Job> JobStore::loadJobs()
     QSqlDatabase db = QSqlDatabase::database(m_connectionName);
     QHash<QString, int> row;
     QList<Job> jobs;
+    QList<QByteArray> props; // by job position: the per-file facts apply once the files are read
     QSqlQuery q(db);
     q.setForwardOnly(true);
     exec(q, QStringLiteral("SELECT id, name, state, priority, queue_seq, props FROM jobs ORDER BY queue_seq"));
@@ -257,6 +290,7 @@ QList<Job> JobStore::loadJobs()
         j.priority = JobPriority(q.value(3).toInt());
         j.queueSequence = q.value(4).toULongLong();
         applyProperties(j, q.value(5).toByteArray());
+        props.append(q.value(5).toByteArray());
         row.insert(q.value(0).toString(), int(jobs.size()));
         jobs.append(std::move(j));
     }
@@ -294,6 +328,8 @@ QList<Job> JobStore::loadJobs()
         f.etag = q.value(4).toString();
         f.lastModified = q.value(5).toString();
     }
+    for (int i = 0; i < jobs.size(); ++i)
+        applyFilePeer(jobs[i].files, props[i]);
     return jobs;
 }
 

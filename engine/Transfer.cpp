@@ -1,8 +1,10 @@
 #include "Transfer.h"
 
+#include "FileRules.h"
 #include "HttpDate.h"
 #include "JobStore.h"
 #include "OwnerIdentity.h"
+#include "Sha256.h"
 
 #include <QAuthenticator>
 #include <QLoggingCategory>
@@ -81,11 +83,26 @@ TransferFailure classifyNetworkError(QNetworkReply::NetworkError e, const QStrin
         f.error.code = hr::E_HTTP_TIMEOUT;
         f.error.description = QStringLiteral("no data received for %1 s").arg(Transfer::StallTimeoutMs / 1000);
         break;
-    case QNetworkReply::TooManyRedirectsError:
     case QNetworkReply::InsecureRedirectError:
+        f.error.description = QStringLiteral("refused a redirect from HTTPS to plain HTTP; the security flag "
+                                             "ALLOW_HTTPS_TO_HTTP (0x800) permits it");
+        Q_FALLTHROUGH();
+    case QNetworkReply::TooManyRedirectsError:
         f.error.context = ErrorContext::RemoteFile;
         f.error.code = hr::E_HTTP_REDIRECT_FAILED;
         f.transient = false;
+        break;
+    case QNetworkReply::ProxyNotFoundError:
+        f.error.code = hr::E_HTTP_NAME_NOT_RESOLVED;
+        f.error.description = QStringLiteral("the proxy's name cannot be resolved (%1)").arg(text);
+        break;
+    case QNetworkReply::ProxyConnectionRefusedError:
+        f.error.code = hr::E_HTTP_CANNOT_CONNECT;
+        f.error.description = QStringLiteral("the proxy refused the connection (%1)").arg(text);
+        break;
+    case QNetworkReply::ProxyTimeoutError:
+        f.error.code = hr::E_HTTP_TIMEOUT;
+        f.error.description = QStringLiteral("the proxy did not answer in time (%1)").arg(text);
         break;
     case QNetworkReply::SslHandshakeFailedError:
         f.error.code = hr::E_HTTP_SECURE_FAILURE;
@@ -151,23 +168,100 @@ void Transfer::start()
         emit finished(m_req.ticket, m_req.offset, m_req.etag, m_req.lastModified);
         return;
     }
+    if (m_req.peerPlan.use)
+        return startFromPeers();
     sendRequest();
+}
+
+// Peers first (peer-caching.md §6): the PeerSource hands over verified blocks in order; the origin
+// is asked for whatever is left once it is done.
+void Transfer::startFromPeers()
+{
+    m_peerSource = new peercache::PeerSource(m_req.peerPlan, m_req.url, m_req.headers, m_nam, this);
+    connect(m_peerSource, &peercache::PeerSource::block, this, &Transfer::onPeerBlock);
+    connect(m_peerSource, &peercache::PeerSource::finished, this, &Transfer::onPeerFinished);
+    m_peerSource->start(m_part.offset());
+}
+
+void Transfer::onPeerBlock(const QByteArray &data)
+{
+    if (m_done)
+        return;
+    if (m_peerBytes == 0) {
+        // The blocks are the origin's bytes as it just described them: its validators and size
+        // go with them, and bytes kept from an older version of the file must not stay.
+        const peercache::OriginFacts &facts = m_peerSource->facts();
+        if (m_part.offset() > 0 && (facts.etag != m_req.etag || facts.lastModified != m_req.lastModified)) {
+            m_peerSource->stop();
+            if (restartFromZero(QStringLiteral("the file changed on the server; restarting it from the beginning")))
+                startFromPeers();
+            return;
+        }
+        m_req.etag = facts.etag;
+        m_req.lastModified = facts.lastModified;
+        m_req.bytesTotal = facts.size;
+        if (m_req.bytesTotal > 0 && !m_part.reserve(m_req.bytesTotal))
+            return failLocal();
+        if (m_part.offset() == 0)
+            record(0);
+        emit responded(m_req.ticket);
+    }
+    if (!writeChunk(data.constData(), data.size()))
+        return;
+    m_peerBytes += data.size();
+    if (m_sinceCheckpoint.elapsed() >= m_req.checkpointMs && !checkpoint())
+        return failLocal();
+    reportProgress(false);
+}
+
+void Transfer::onPeerFinished(const peercache::PeerOutcome &outcome)
+{
+    m_peerSource->deleteLater();
+    m_peerSource = nullptr;
+    if (!outcome.verdicts.isEmpty())
+        emit peerVerdicts(m_req.ticket, outcome.verdicts);
+    m_facts = outcome.facts;
+    if (m_peerBytes > 0) {
+        m_manifest = outcome.manifest;
+        m_peerId = outcome.peerId;
+    }
+    if (m_done)
+        return;
+    if (m_peerBytes > 0 && m_req.bytesTotal >= 0 && m_part.offset() >= m_req.bytesTotal) {
+        identify();
+        return completeFile(); // every byte came from peers
+    }
+    sendRequest();
+}
+
+// What the origin's answer makes of this file for the peer cache (its content keys, or why it
+// may not be cached): from the transfer's own response, or the probe when peers did it all.
+void Transfer::identify()
+{
+    peercache::OriginFacts facts = m_reply ? peercache::PeerSource::factsOf(m_reply) : m_facts;
+    if (facts.status == 206 || facts.size < 0)
+        facts.size = m_req.bytesTotal;
+    if (!facts.digests.isEmpty() || m_facts.digests.isEmpty())
+        m_facts.digests = facts.digests;
+    facts.digests = m_facts.digests;
+    QStringList keys;
+    const QString why = peercache::ineligibility(facts);
+    if (why.isEmpty())
+        for (const QString &key : {peercache::contentKeyD(facts), peercache::contentKeyV(m_req.url, facts)})
+            if (!key.isEmpty())
+                keys << key;
+    emit identified(m_req.ticket, keys, why);
 }
 
 void Transfer::sendRequest()
 {
-    QNetworkRequest request(m_req.url);
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, redirectPolicy());
-    request.setMaximumRedirectsAllowed(MaxRedirects);
+    QNetworkRequest request(m_currentUrl);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
     request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
     request.setTransferTimeout(StallTimeoutMs);
     request.setHeader(QNetworkRequest::UserAgentHeader, QByteArrayLiteral("Ferry/0.1"));
     request.setRawHeader("Accept-Encoding", "identity"); // bytes as stored: ranges stay meaningful
-    for (const QString &header : std::as_const(m_req.headers)) {
-        const qsizetype colon = header.indexOf(QLatin1Char(':'));
-        if (colon > 0)
-            request.setRawHeader(header.left(colon).trimmed().toLatin1(), header.mid(colon + 1).trimmed().toLatin1());
-    }
+    addCustomHeaders(request, m_req.headers);
     if (m_part.offset() > 0) {
         request.setRawHeader("Range", "bytes=" + QByteArray::number(m_part.offset()) + '-');
         if (isStrongEtag(m_req.etag))
@@ -176,8 +270,6 @@ void Transfer::sendRequest()
             request.setRawHeader("If-Range", m_req.lastModified.toLatin1());
     }
     m_accepted = false;
-    m_currentUrl = m_req.url;
-    m_redirects = 0;
     m_answered.clear();
     m_certificateProblem.clear();
     m_reply = m_nam->get(request);
@@ -185,7 +277,6 @@ void Transfer::sendRequest()
     connect(m_reply, &QNetworkReply::metaDataChanged, this, &Transfer::onMetaData);
     connect(m_reply, &QNetworkReply::readyRead, this, &Transfer::onReadyRead);
     connect(m_reply, &QNetworkReply::finished, this, &Transfer::onFinished);
-    connect(m_reply, &QNetworkReply::redirected, this, &Transfer::onRedirected);
     connect(m_reply, &QNetworkReply::sslErrors, this, &Transfer::onSslErrors);
     m_sinceCheckpoint.start();
     m_sinceProgress.start();
@@ -196,6 +287,8 @@ void Transfer::stop()
     if (m_done)
         return;
     m_done = true;
+    if (m_peerSource)
+        m_peerSource->stop();
     dropReply();
     checkpoint();
     m_part.close();
@@ -230,37 +323,49 @@ void Transfer::onMetaData()
 void Transfer::accepted()
 {
     m_accepted = true;
+    identify();
     if ((m_req.securityFlags & security::RedirectMask) == security::RedirectAllowReport && m_currentUrl != m_req.url)
         emit redirected(m_req.ticket, m_currentUrl);
     emit responded(m_req.ticket);
 }
 
-// Redirects follow the job's security flags (spec §10): never when disallowed (the 3xx answer
-// itself ends the job), and from HTTPS down to plain HTTP only with ALLOW_HTTPS_TO_HTTP. Qt's own
-// policy does the work where it can: its UserVerified policy misreports a redirect loop (a 1xx
-// "success" after a few hops, Qt 6.4), so it is used only when a downgrade must be let through.
-QNetworkRequest::RedirectPolicy Transfer::redirectPolicy() const
+// Redirects are followed here, not by Qt, so that every hop obeys the job's security flags (spec
+// §10): none when disallowed (the 3xx answer itself ends the job), from HTTPS down to plain HTTP
+// only with ALLOW_HTTPS_TO_HTTP, at most MaxRedirects. (Qt 6.4's UserVerified policy reports a
+// second hop as a "HTTP 100" success, so it cannot be used for this.)
+bool Transfer::followRedirect(QNetworkReply *reply, int status)
 {
-    if ((m_req.securityFlags & security::RedirectMask) == security::RedirectDisallow)
-        return QNetworkRequest::ManualRedirectPolicy;
-    return m_req.securityFlags & security::AllowHttpsToHttp ? QNetworkRequest::UserVerifiedRedirectPolicy
-                                                            : QNetworkRequest::NoLessSafeRedirectPolicy;
-}
-
-void Transfer::onRedirected(const QUrl &to)
-{
-    if (m_done || !m_reply)
-        return;
-    const QUrl target = m_currentUrl.resolved(to);
+    const QUrl location = reply->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl();
+    if (location.isEmpty() || (m_req.securityFlags & security::RedirectMask) == security::RedirectDisallow)
+        return false; // answered as an error by acceptResponse
+    const QUrl target = m_currentUrl.resolved(location);
+    if (target.scheme() != QLatin1String("http") && target.scheme() != QLatin1String("https")) {
+        finishWith({{ErrorContext::RemoteFile, hr::E_HTTP_REDIRECT_FAILED,
+                     QStringLiteral("the server redirects to %1, which is not an HTTP URL").arg(target.toDisplayString()), m_req.fileIndex},
+                    false, 0});
+        return true;
+    }
+    if (m_currentUrl.scheme() == QLatin1String("https") && target.scheme() == QLatin1String("http")
+        && !(m_req.securityFlags & security::AllowHttpsToHttp)) {
+        finishWith({{ErrorContext::RemoteFile, hr::E_HTTP_REDIRECT_FAILED,
+                     QStringLiteral("refused a redirect from HTTPS to plain HTTP (%1); the security flag "
+                                    "ALLOW_HTTPS_TO_HTTP (0x800) permits it")
+                         .arg(target.toDisplayString()),
+                     m_req.fileIndex},
+                    false, 0});
+        return true;
+    }
+    if (++m_redirects > MaxRedirects) {
+        finishWith({{ErrorContext::RemoteFile, hr::E_HTTP_REDIRECT_FAILED,
+                     QStringLiteral("more than %1 redirects (the last to %2)").arg(MaxRedirects).arg(target.toDisplayString()),
+                     m_req.fileIndex},
+                    false, 0});
+        return true;
+    }
+    Q_UNUSED(status);
     m_currentUrl = target;
-    if (redirectPolicy() != QNetworkRequest::UserVerifiedRedirectPolicy)
-        return;
-    if (++m_redirects > MaxRedirects)
-        return finishWith({{ErrorContext::RemoteFile, hr::E_HTTP_REDIRECT_FAILED,
-                            QStringLiteral("more than %1 redirects (the last to %2)").arg(MaxRedirects).arg(target.toDisplayString()),
-                            m_req.fileIndex},
-                           false, 0});
-    emit m_reply->redirectAllowed();
+    sendRequest();
+    return true;
 }
 
 // A certificate problem is accepted only when the job's flags excuse every problem it has; the
@@ -483,6 +588,13 @@ void Transfer::onFinished()
         return;
     QNetworkReply *reply = m_reply;
     reply->deleteLater();
+    const int answered = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (!m_accepted && answered >= 300 && answered < 400) {
+        m_reply = nullptr;
+        if (followRedirect(reply, answered))
+            return;
+        m_reply = reply;
+    }
     if (reply->error() != QNetworkReply::NoError) {
         onReadyRead(); // keep whatever arrived before the failure
         if (m_done)
@@ -533,11 +645,48 @@ void Transfer::onFinished()
                             QStringLiteral("the server sent more bytes than it announced"), m_req.fileIndex},
                            true, 0});
     }
+    completeFile();
+}
+
+// The last check before a file counts as transferred (peer-caching.md §7): with peer bytes in it,
+// its SHA-256 must be the manifest's; whenever the origin gave a SHA-256, that must match too.
+// A file that came together from peers and fails is fetched again from the origin alone.
+void Transfer::completeFile()
+{
     m_req.bytesTotal = m_part.offset();
     if (!checkpoint())
         return failLocal();
+    QString level = QStringLiteral("origin-only");
+    QByteArray originSha256;
+    for (const peercache::OriginDigest &d : std::as_const(m_facts.digests))
+        if (d.strong && d.algorithm == QLatin1String("sha-256"))
+            originSha256 = d.value;
+    if (m_peerBytes > 0 || !originSha256.isEmpty()) {
+        const QByteArray actual = QByteArray::fromHex(Sha256::ofFile(m_req.tempName));
+        QString wrong;
+        if (!originSha256.isEmpty() && actual != originSha256)
+            wrong = QStringLiteral("the file's SHA-256 is not the one the origin published");
+        else if (m_peerBytes > 0 && (!m_manifest || actual != m_manifest->fileSha256))
+            wrong = QStringLiteral("the file assembled from peers does not match its manifest");
+        if (!wrong.isEmpty() && m_peerBytes > 0) {
+            emit peerVerdicts(m_req.ticket, {{m_peerId, false, wrong}});
+            m_req.peerPlan.use = false;
+            m_peerBytes = 0;
+            m_manifest.reset();
+            if (restartFromZero(wrong + QStringLiteral("; fetching it again from the origin")))
+                sendRequest();
+            return;
+        }
+        if (!wrong.isEmpty())
+            return finishWith({{ErrorContext::RemoteFile, hr::BG_E_VALIDATION_FAILED, wrong, m_req.fileIndex}, false, 0});
+        if (m_peerBytes > 0)
+            level = originSha256.isEmpty() ? QStringLiteral("group") : QStringLiteral("origin-strong");
+        else
+            level = QStringLiteral("origin-strong");
+    }
     m_done = true;
     m_part.close();
+    emit sourced(m_req.ticket, m_peerBytes, level, m_peerId);
     emit finished(m_req.ticket, m_req.bytesTotal, m_req.etag, m_req.lastModified);
 }
 
@@ -546,6 +695,8 @@ void Transfer::finishWith(const TransferFailure &failure)
     if (m_done)
         return;
     m_done = true;
+    if (m_peerSource)
+        m_peerSource->stop();
     dropReply();
     checkpoint();
     m_part.close();

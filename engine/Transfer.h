@@ -6,6 +6,7 @@
 #include "CredentialStore.h"
 #include "Owner.h"
 #include "PartFile.h"
+#include "PeerSource.h"
 
 #include <QElapsedTimer>
 #include <QNetworkRequest>
@@ -45,6 +46,7 @@ struct TransferRequest
     // authentication): a job's own, renewed whenever its credentials, proxy or TLS flags change,
     // so nothing authenticated or accepted for one job is ever reused by another.
     QString connectionKey;
+    peercache::PeerPlan peerPlan;  // use peers first for whatever they hold
     Owner owner;                 // the part file is created with this identity
     qint64 checkpointBytes = 64 << 20;
     int checkpointMs = 1000;
@@ -89,6 +91,11 @@ signals:
     void warned(quint64 ticket, const QString &message);
     // REDIRECT_POLICY_ALLOW_REPORT: the file's remote name is to become the URL that answered.
     void redirected(quint64 ticket, const QUrl &finalUrl);
+    // Where the file's bytes came from and how well they are proven (before finished).
+    void sourced(quint64 ticket, qint64 bytesFromPeers, const QString &integrityLevel, const QString &peerId);
+    // What the origin's answer makes of the file for the peer cache: its content keys, or why not.
+    void identified(quint64 ticket, const QStringList &contentKeys, const QString &notServable);
+    void peerVerdicts(quint64 ticket, const QList<ferry::peercache::PeerVerdict> &verdicts);
     void finished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
     void failed(quint64 ticket, const ferry::TransferFailure &failure);
 
@@ -100,8 +107,12 @@ private:
     void onFinished();
     bool acceptResponse(int status);
     void accepted();
-    QNetworkRequest::RedirectPolicy redirectPolicy() const;
-    void onRedirected(const QUrl &to);
+    void startFromPeers();
+    void onPeerBlock(const QByteArray &data);
+    void onPeerFinished(const ferry::peercache::PeerOutcome &outcome);
+    void completeFile();
+    void identify();
+    bool followRedirect(QNetworkReply *reply, int status);
     void onSslErrors(const QList<QSslError> &errors);
     void answerChallenge(AuthTarget target, const QString &where, QAuthenticator *authenticator);
     bool holdsCredentials(AuthTarget target) const;
@@ -126,6 +137,12 @@ private:
     int m_redirects = 0;
     QStringList m_answered;              // challenges answered once: asked again means refused
     QString m_certificateProblem;        // why the TLS handshake was not accepted
+    peercache::PeerSource *m_peerSource = nullptr;
+    qint64 m_peerBytes = 0;              // bytes of this run that came from a peer
+    std::optional<peercache::Manifest> m_manifest;
+    peercache::OriginFacts m_facts;
+    QString m_peerId;
+    bool m_respondedSent = false;
     QElapsedTimer m_sinceCheckpoint;
     QElapsedTimer m_sinceProgress;
 };

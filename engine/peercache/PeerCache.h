@@ -1,13 +1,21 @@
-// The peer cache of one engine (peer-caching.md): the group key, and whether peers may be used
-// now and why not. Owned by Engine on the engine thread; ferry-admin's `cache` and `peers` verbs
-// and the window's peer-cache views read and drive it.
+// The peer cache of one engine (peer-caching.md): the group key, the cache store, the TLS-PSK
+// peer server and discovery, switched on and off by the computer-level settings and the key.
+// It decides which transfers may use peers (the PeerPlan JobManager asks for), caches validated
+// files of SERVER jobs, and records strikes and bans. Owned by Engine on the engine thread;
+// ferry-admin's `cache` and `peers` verbs and the window's peer-cache views drive it.
 #pragma once
 
+#include "CacheStore.h"
+#include "Discovery.h"
 #include "JobManager.h"
 #include "PeerGroup.h"
+#include "PeerServer.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QObject>
+
+#include <memory>
 
 namespace ferry {
 class JobStore;
@@ -19,28 +27,65 @@ class PeerCache : public QObject
 {
     Q_OBJECT
 public:
-    PeerCache(JobManager *jobs, JobStore *store, QString cacheDir, QObject *parent = nullptr);
+    PeerCache(JobManager *jobs, JobStore *store, QString databasePath, QString cacheDir, QObject *parent = nullptr);
+    ~PeerCache() override;
 
     void start();
     PeerGroup *group() const { return m_group; }
+    CacheStore *store() const { return m_store.get(); }
+    Discovery *discovery() const { return m_discovery; }
+    PeerServer *server() const { return m_server; }
+    QString peerId() const { return m_peerId; }
 
-    // Empty when peer caching runs; otherwise why it does not (disabled, no key, no keychain).
+    // Empty when peer caching runs; otherwise why it does not (disabled, no key, no keychain,
+    // a port that cannot be opened).
     QString offReason() const;
     bool isActive() const { return offReason().isEmpty(); }
     QJsonObject info() const;                       // `cache info --json`
     QString infoText() const;                       // `cache info`
+    QJsonArray recordsJson() const;
+    QJsonArray peersJson() const;
 
     // `cache set KEY VALUE`: the spec's keys, mapped onto the engine settings.
     Status set(const QString &key, const QString &value);
     static QString settingFor(const QString &cacheKey);
 
+    // Whether (and with which peers) a job's transfer may use peers: CLIENT = machine ∧ job.
+    PeerPlan planFor(const Job &job);
+
+    // Admin (IBitsPeerCacheAdministration).
+    Status deleteRecord(const QString &id);
+    int deleteUrl(const QString &url);
+    Status clearRecords();
+    Status clearPeers();
+    void rediscover();
+
 signals:
     void stateChanged();
+    void recordsChanged();
+    void peersChanged();
 
 private:
+    void apply();
+    void stopNetwork();
+    void onFileValidated(const Job &job, int fileIndex);
+    void onFileInvalidated(const Job &job, int fileIndex);
+    void insertRecord(const Job &job, int fileIndex, const QString &path, const Manifest &manifest);
+    void onVerdicts(const QList<PeerVerdict> &verdicts);
+
     JobManager *m_jobs;
+    JobStore *m_jobStore;
     PeerGroup *m_group;
     QString m_cacheDir;
+    std::unique_ptr<CacheStore> m_store;
+    QString m_storeError;
+    QString m_peerId;                               // 32 hex: our senderId in discovery, our PSK identity
+    Discovery *m_discovery = nullptr;
+    PeerServer *m_server = nullptr;
+    QString m_networkError;
+    int m_listeningTlsPort = -1;
+    int m_listeningUdpPort = -1;
+    bool m_listeningMulticast = false;
 };
 
 } // namespace ferry::peercache

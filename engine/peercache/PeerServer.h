@@ -1,0 +1,105 @@
+// The read-only peer HTTPS server (peer-caching.md §6): TLS 1.2 with pre-shared-key suites only,
+// so nobody without the group's PSK completes a handshake, and a deliberately tiny HTTP/1.1 that
+// serves cache records by lookup id, never by name. Lives on the engine thread.
+#pragma once
+
+#include "BitsError.h"
+#include "PeerCrypto.h"
+
+#include <QHash>
+#include <QHostAddress>
+#include <QObject>
+#include <QSet>
+#include <QSslConfiguration>
+
+#include <functional>
+#include <optional>
+
+class QSslServer;
+class QSslSocket;
+
+namespace ferry::peercache {
+
+class CacheStore;
+
+class PeerServer : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Limits
+    {
+        int maxConnections = 16;            // including handshakes in progress
+        int maxConnectionsPerAddress = 4;
+        int idleTimeoutMs = 30000;
+        int handshakeTimeoutMs = 10000;
+    };
+
+    struct Counters
+    {
+        qint64 requests = 0;            // responses of any status
+        qint64 contentResponses = 0;    // 200/206 GETs of /v1/c
+        qint64 bytesServed = 0;         // body bytes of /v1/c written to sockets
+        qint64 handshakesCompleted = 0;
+        qint64 handshakesFailed = 0;
+        qint64 connectionsRefused = 0;  // over a connection limit
+    };
+
+    static constexpr int MaxHeaderBytes = 8192;
+    static constexpr int MaxHasIds = 32;
+
+    // store must outlive the server; peerId is what /v1/hello reports.
+    PeerServer(CacheStore *store, QString peerId, QObject *parent = nullptr);
+    ~PeerServer() override;
+
+    // The PSK for an identity "<groupId>:<peerId>" comes from the key with that group id, so a
+    // rotation keeps serving clients that still hold the previous key.
+    void setKeys(const GroupKey &current, const std::optional<GroupKey> &previous = std::nullopt);
+    void setLimits(const Limits &limits) { m_limits = limits; }   // takes effect at start()
+    // When false, /v1/c and /v1/m answer 404 and /v1/has is empty (SERVER turned off).
+    void setServing(bool serving) { m_serving = serving; }
+    bool isServing() const { return m_serving; }
+
+    // port 0 picks an ephemeral port; see port().
+    Status start(const QHostAddress &address = QHostAddress(QHostAddress::LocalHost), quint16 port = 0);
+    void stop();   // closes the listener and every connection
+    bool isListening() const;
+    quint16 port() const;
+    int connectionCount() const { return m_totalConnections; }
+    Counters counters() const { return m_counters; }
+
+    // Test hook: called with the path of every data file the server opens.
+    void setOpenObserver(std::function<void(const QString &)> observer) { m_openObserver = std::move(observer); }
+
+    // The TLS settings of both ends: exactly TLS 1.2, the two PSK suites, no certificates.
+    static QSslConfiguration tlsConfiguration();
+    static QByteArray pskIdentity(const GroupKey &key, const QString &peerId);   // "<groupId>:<peerId>"
+
+signals:
+    // A client completed a handshake with a group key: peerId is the part after "<groupId>:"
+    // (only reported when it is 1-64 printable ASCII characters). The owner records it.
+    void peerAuthenticated(const QString &peerId, const QHostAddress &address);
+
+private:
+    friend class PeerConnection;
+
+    bool admit(const QHostAddress &address);
+    void track(QSslSocket *socket, const QHostAddress &address);
+    void acceptPending();
+    QByteArray keyForIdentity(const QByteArray &identity) const;
+
+    CacheStore *m_store;
+    QString m_peerId;
+    std::optional<GroupKey> m_current;
+    std::optional<GroupKey> m_previous;
+    Limits m_limits;
+    bool m_serving = true;
+    QSslServer *m_server = nullptr;
+    QHash<QHostAddress, int> m_perAddress;
+    int m_totalConnections = 0;
+    QSet<QObject *> m_connections;
+    Counters m_counters;
+    std::function<void(const QString &)> m_openObserver;
+};
+
+} // namespace ferry::peercache

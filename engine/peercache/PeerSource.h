@@ -1,0 +1,122 @@
+// Where a file's bytes can come from peers (peer-caching.md §4, §6, §7): probes the origin,
+// derives the content keys, asks the known peers for the lookup id, checks the manifest, and
+// streams the file's blocks from one peer, handing on only blocks whose SHA-256 matches the
+// manifest. Whatever peers cannot supply is left to the origin (the Transfer that owns this).
+// Lives on the transfer thread.
+#pragma once
+
+#include "ContentKey.h"
+#include "Manifest.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QStringList>
+#include <QUrl>
+
+#include <optional>
+
+class QNetworkAccessManager;
+class QNetworkReply;
+
+namespace ferry::peercache {
+
+struct PeerEndpoint
+{
+    QString peerId;              // hex, as discovery knows it
+    QString host;
+    quint16 tlsPort = 0;
+};
+
+// What a transfer needs to use peers: the group's keys and the peers to ask, in order.
+struct PeerPlan
+{
+    bool use = false;            // effective CLIENT (machine ∧ job) and a group key
+    QByteArray lookupKey;
+    QByteArray manifestKey;
+    QByteArray pskKey;
+    QByteArray pskIdentity;      // "<groupId>:<our peerId>"
+    QList<PeerEndpoint> peers;
+    bool requireOriginDigest = false;
+};
+
+// A peer that misbehaved: a strike for one bad block, a ban for a bad manifest.
+struct PeerVerdict
+{
+    QString peerId;
+    bool ban = false;
+    QString reason;
+};
+
+struct PeerOutcome
+{
+    qint64 offset = 0;           // the file is good up to here (peer blocks appended)
+    qint64 bytesFromPeers = 0;
+    QString peerId;              // who supplied them
+    QString note;                // why peers supplied nothing or stopped, for the log
+    std::optional<Manifest> manifest;
+    OriginFacts facts;
+    bool probed = false;         // the origin answered the probe
+    QList<PeerVerdict> verdicts;
+};
+
+class PeerSource : public QObject
+{
+    Q_OBJECT
+public:
+    static constexpr int MaxPeersTried = 3;
+    static constexpr int StallTimeoutMs = 15000;
+
+    // originNam: the job's own manager (its proxy and credentials) for the probe.
+    PeerSource(PeerPlan plan, QUrl url, QStringList headers, QNetworkAccessManager *originNam, QObject *parent = nullptr);
+    ~PeerSource() override;
+
+    // offset must be a multiple of Manifest::BlockSize (else peers are skipped).
+    void start(qint64 offset);
+    void stop();
+
+    // Reads the origin's facts from a probe response (HEAD or a one-byte ranged GET).
+    static OriginFacts factsOf(const QNetworkReply *reply);
+    const OriginFacts &facts() const { return m_out.facts; }
+
+signals:
+    void block(const QByteArray &data);      // verified, in order, starting at the start offset
+    void finished(const ferry::peercache::PeerOutcome &outcome);
+
+private:
+    void probe(bool ranged);
+    void onProbed();
+    void askNextPeer();
+    void onHas();
+    void onManifest();
+    void onBlocksReadable();
+    void onBlocksFinished();
+    bool takeBlocks(bool atEnd);
+    void finish(const QString &note);
+    QNetworkReply *peerGet(const QString &path, qint64 rangeFrom = -1);
+    void dropReply();
+
+    PeerPlan m_plan;
+    QUrl m_url;
+    QStringList m_headers;
+    QNetworkAccessManager *m_originNam;
+    QNetworkAccessManager *m_peerNam;
+    QPointer<QNetworkReply> m_reply;
+    PeerOutcome m_out;
+    QStringList m_ids;                       // lookup ids to ask for, CK-D first
+    QStringList m_keys;                      // the content keys behind them
+    int m_nextPeer = 0;
+    PeerEndpoint m_peer;
+    QString m_id;                            // the lookup id the current peer holds
+    QString m_key;
+    QByteArray m_pending;                    // bytes of the block being received
+    int m_blockIndex = 0;
+    bool m_done = false;
+};
+
+} // namespace ferry::peercache
+
+Q_DECLARE_METATYPE(ferry::peercache::PeerPlan)
+Q_DECLARE_METATYPE(ferry::peercache::PeerOutcome)
+Q_DECLARE_METATYPE(ferry::peercache::PeerVerdict)

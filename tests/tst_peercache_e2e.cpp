@@ -1,0 +1,221 @@
+// Peer caching end to end (issue 6): three `ferry --headless` profiles on 127.0.0.1 that know
+// each other as static peers, and a throttled nginx origin. A downloads a 200 MiB file and
+// serves it; B (same group, CLIENT) gets its bytes from A, the origin seeing only B's probe; C
+// (another group key) gets nothing from A and falls back to the origin. Every copy's SHA-256
+// is the origin's.
+#include "AdminRunner.h"
+#include "NginxServer.h"
+#include "TestContent.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+using namespace admintest;
+using ferry::test::NginxServer;
+using ferry::test::TestContent;
+using ferry::test::freeLoopbackPort;
+
+namespace {
+
+constexpr qint64 FileSize = 200ll << 20;
+constexpr quint32 FileSeed = 77;
+
+struct Node
+{
+    QString name;
+    QString profile;
+    quint16 udpPort = 0;
+    quint16 tlsPort = 0;
+};
+
+} // namespace
+
+class TestPeerCacheE2E : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void peersSupplyTheFileAndOutsidersGetNothing();
+
+private:
+    AdminResult admin(const Node &node, const QStringList &args);
+    bool configure(const Node &node, const QList<Node> &peers, QString *why);
+    QJsonObject fileInfo(const Node &node, const QString &job);
+    QString download(const Node &node, const QString &file, quint32 flags);   // job id
+    QList<NginxServer::LogEntry> logSince(int from) const;
+
+    QTemporaryDir m_tmp;
+    std::unique_ptr<NginxServer> m_nginx;
+    Node m_a, m_b, m_c;
+};
+
+void TestPeerCacheE2E::initTestCase()
+{
+    QVERIFY2(QFileInfo(adminProgram()).isExecutable(), "FERRY_ADMIN must name the ferry-admin binary");
+    QVERIFY2(becomeSubreaper(), "prctl(PR_SET_CHILD_SUBREAPER) failed");
+    QVERIFY(QDir().mkpath(m_tmp.filePath(QStringLiteral("www"))));
+    QVERIFY(writeRandomFile(m_tmp.filePath(QStringLiteral("www/big.bin")), FileSize, FileSeed));
+    m_nginx = std::make_unique<NginxServer>(m_tmp.filePath(QStringLiteral("www")));
+    m_nginx->setSlowRate("40m"); // a WAN-like origin: 5 s for the whole file
+    QString error;
+    QVERIFY2(m_nginx->start(&error), qPrintable(error));
+    int i = 0;
+    for (Node *node : {&m_a, &m_b, &m_c}) {
+        node->name = QStringList{QStringLiteral("A"), QStringLiteral("B"), QStringLiteral("C")}[i++];
+        node->profile = m_tmp.filePath(QStringLiteral("profile-") + node->name);
+        node->udpPort = freeLoopbackPort();
+        node->tlsPort = freeLoopbackPort();
+    }
+}
+
+void TestPeerCacheE2E::cleanupTestCase()
+{
+    for (const Node *node : {&m_a, &m_b, &m_c}) {
+        QString reason;
+        if (!node->profile.isEmpty() && !shutdownEngine(node->profile, &reason))
+            qWarning().noquote() << reason;
+    }
+}
+
+AdminResult TestPeerCacheE2E::admin(const Node &node, const QStringList &args)
+{
+    return runAdmin(node.profile, args);
+}
+
+bool TestPeerCacheE2E::configure(const Node &node, const QList<Node> &peers, QString *why)
+{
+    QStringList staticPeers;
+    for (const Node &p : peers)
+        staticPeers << QStringLiteral("127.0.0.1:%1").arg(p.udpPort);
+    const QList<QStringList> calls = {
+        {QStringLiteral("cache"), QStringLiteral("set"), QStringLiteral("multicast"), QStringLiteral("false")},
+        {QStringLiteral("cache"), QStringLiteral("set"), QStringLiteral("discoveryPort"), QString::number(node.udpPort)},
+        {QStringLiteral("cache"), QStringLiteral("set"), QStringLiteral("tlsPort"), QString::number(node.tlsPort)},
+        {QStringLiteral("cache"), QStringLiteral("set"), QStringLiteral("staticPeers"), staticPeers.join(QLatin1Char(' '))},
+        {QStringLiteral("cache"), QStringLiteral("set"), QStringLiteral("enabled"), QStringLiteral("true")},
+    };
+    for (const QStringList &call : calls) {
+        const AdminResult r = admin(node, call);
+        if (r.exitCode != 0) {
+            *why = node.name + QStringLiteral(": ") + describe(r);
+            return false;
+        }
+    }
+    return true;
+}
+
+QString TestPeerCacheE2E::download(const Node &node, const QString &file, quint32 flags)
+{
+    const AdminResult created = admin(node, {QStringLiteral("create"), file});
+    const QString id = created.out.trimmed();
+    const QString target = m_tmp.filePath(node.name + QLatin1Char('-') + file);
+    if (admin(node, {QStringLiteral("addfile"), id, m_nginx->url(QStringLiteral("/slow/big.bin")).toString(), target}).exitCode != 0
+        || admin(node, {QStringLiteral("setpeercachingflags"), id, QString::number(flags)}).exitCode != 0
+        || admin(node, {QStringLiteral("resume"), id}).exitCode != 0)
+        return {};
+    const AdminResult waited = runAdmin(node.profile, {QStringLiteral("wait"), id}, 300000);
+    if (waited.exitCode != 0) {
+        qWarning().noquote() << node.name << "wait:" << describe(waited) << admin(node, {QStringLiteral("geterror"), id}).out;
+        return {};
+    }
+    return id;
+}
+
+QJsonObject TestPeerCacheE2E::fileInfo(const Node &node, const QString &job)
+{
+    const AdminResult r = admin(node, {QStringLiteral("info"), job, QStringLiteral("--json")});
+    return jsonObject(r.out).value(QLatin1String("files")).toArray().at(0).toObject();
+}
+
+QList<NginxServer::LogEntry> TestPeerCacheE2E::logSince(int from) const
+{
+    return m_nginx->accessLog().mid(from);
+}
+
+void TestPeerCacheE2E::peersSupplyTheFileAndOutsidersGetNothing()
+{
+    QString why;
+    // A and B share a group key; C has one of its own.
+    QVERIFY2(configure(m_a, {m_b, m_c}, &why), qPrintable(why));
+    QVERIFY2(configure(m_b, {m_a, m_c}, &why), qPrintable(why));
+    QVERIFY2(configure(m_c, {m_a, m_b}, &why), qPrintable(why));
+    const AdminResult created = admin(m_a, {QStringLiteral("cache"), QStringLiteral("groupkey"), QStringLiteral("create")});
+    QCOMPARE(created.exitCode, 0);
+    const QString key = lines(created.out).constLast();
+    ADMIN_OK(admin(m_b, {QStringLiteral("cache"), QStringLiteral("groupkey"), QStringLiteral("import"), key}));
+    ADMIN_OK(admin(m_c, {QStringLiteral("cache"), QStringLiteral("groupkey"), QStringLiteral("create")}));
+    for (const Node *node : {&m_a, &m_b, &m_c}) {
+        const QJsonObject info = jsonObject(admin(*node, {QStringLiteral("cache"), QStringLiteral("info"), QStringLiteral("--json")}).out);
+        QVERIFY2(info.value(QLatin1String("active")).toBool(), qPrintable(node->name + QLatin1String(": ") + info.value(QLatin1String("reason")).toString()));
+    }
+
+    // A: from the origin, then served.
+    const QString a = download(m_a, QStringLiteral("big.bin"), 0x3);
+    QVERIFY(!a.isEmpty());
+    ADMIN_OK(admin(m_a, {QStringLiteral("complete"), a}));
+    QCOMPARE(sha256(m_tmp.filePath(QStringLiteral("A-big.bin"))), TestContent::sha256Hex(FileSeed, FileSize));
+    QTRY_VERIFY_WITH_TIMEOUT(jsonArray(admin(m_a, {QStringLiteral("cache"), QStringLiteral("records"), QStringLiteral("--json")}).out).size() == 1,
+                             60000);
+
+    // B knows A (its HELLO carried A's TLS port), C does not (A's datagrams fail C's key check).
+    const auto knows = [&](const Node &node, const Node &other) {
+        const QJsonObject ownInfo = jsonObject(admin(other, {QStringLiteral("cache"), QStringLiteral("info"), QStringLiteral("--json")}).out);
+        const QString otherId = ownInfo.value(QLatin1String("peerId")).toString();
+        for (const QJsonValue &v : jsonArray(admin(node, {QStringLiteral("peers"), QStringLiteral("--json")}).out))
+            if (v.toObject().value(QLatin1String("peerId")).toString() == otherId && v.toObject().value(QLatin1String("tlsPort")).toInt() > 0)
+                return true;
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(knows(m_b, m_a), 30000);
+    QVERIFY(!knows(m_c, m_a));
+
+    // B: everything from A; the origin sees the probe and nothing more.
+    const int beforeB = int(m_nginx->accessLog().size());
+    const QString b = download(m_b, QStringLiteral("big.bin"), 0x1);
+    QVERIFY(!b.isEmpty());
+    const QJsonObject fileB = fileInfo(m_b, b);
+    QCOMPARE(qint64(fileB.value(QLatin1String("bytesFromPeers")).toDouble()), FileSize);
+    QCOMPARE(qint64(fileB.value(QLatin1String("bytesFromOrigin")).toDouble()), 0);
+    QVERIFY(fileB.value(QLatin1String("downloadedFromPeer")).toBool());
+    QCOMPARE(fileB.value(QLatin1String("integrityLevel")).toString(), QStringLiteral("group"));
+    ADMIN_OK(admin(m_b, {QStringLiteral("complete"), b}));
+    QCOMPARE(sha256(m_tmp.filePath(QStringLiteral("B-big.bin"))), TestContent::sha256Hex(FileSeed, FileSize));
+    QTest::qWait(500); // nginx writes its log line once the response is out
+    qint64 originBytesForB = 0;
+    int probes = 0;
+    for (const NginxServer::LogEntry &e : logSince(beforeB)) {
+        if (e.request.startsWith(QLatin1String("HEAD ")))
+            ++probes;
+        else
+            originBytesForB += e.bytesSent;
+    }
+    QCOMPARE(probes, 1);
+    QCOMPARE(originBytesForB, 0);
+
+    // C: another group: nothing from A, all of it from the origin.
+    const QString c = download(m_c, QStringLiteral("big.bin"), 0x1);
+    QVERIFY(!c.isEmpty());
+    const QJsonObject fileC = fileInfo(m_c, c);
+    QCOMPARE(qint64(fileC.value(QLatin1String("bytesFromPeers")).toDouble()), 0);
+    QVERIFY(!fileC.value(QLatin1String("downloadedFromPeer")).toBool());
+    ADMIN_OK(admin(m_c, {QStringLiteral("complete"), c}));
+    QCOMPARE(sha256(m_tmp.filePath(QStringLiteral("C-big.bin"))), TestContent::sha256Hex(FileSeed, FileSize));
+    // A may list C as seen (a static peer), but C never completed a handshake with A.
+    for (const QJsonValue &v : jsonArray(admin(m_a, {QStringLiteral("peers"), QStringLiteral("--json")}).out)) {
+        const QJsonObject p = v.toObject();
+        const QString cId = jsonObject(admin(m_c, {QStringLiteral("cache"), QStringLiteral("info"), QStringLiteral("--json")}).out)
+                                .value(QLatin1String("peerId")).toString();
+        if (p.value(QLatin1String("peerId")).toString() == cId)
+            QVERIFY2(!p.value(QLatin1String("authenticated")).toBool(), "C completed a TLS handshake with A");
+    }
+}
+
+QTEST_GUILESS_MAIN(TestPeerCacheE2E)
+#include "tst_peercache_e2e.moc"
