@@ -50,7 +50,10 @@ Status noAnswer()
 } // namespace
 
 // A keychain that waits on a prompt nobody can see never answers: after AnswerTimeoutMs the
-// caller hears "unavailable" and the late answer, if any, is dropped.
+// caller hears "unavailable" and the late answer, if any, is dropped. The QtKeychain jobs have no
+// parent and delete themselves when libsecret answers: a store destroyed while one is under way
+// (an engine shutting down) must not free it under libsecret's pending callback; the store's
+// connection to it ends with the store, so no answer reaches a caller that is gone.
 std::shared_ptr<bool> CredentialStore::startClock(std::function<void()> onTimeout)
 {
     auto answered = std::make_shared<bool>(false);
@@ -105,7 +108,7 @@ void CredentialStore::remove(const QUuid &job, AuthTarget target, AuthScheme sch
 
 void CredentialStore::writeSecret(const QString &key, const QByteArray &data, std::function<void(const Status &)> done)
 {
-    auto *w = new QKeychain::WritePasswordJob(m_service, this);
+    auto *w = new QKeychain::WritePasswordJob(m_service); // unparented: see startClock
     w->setAutoDelete(true);
     w->setInsecureFallback(false);
     w->setKey(key);
@@ -121,7 +124,7 @@ void CredentialStore::writeSecret(const QString &key, const QByteArray &data, st
 
 void CredentialStore::readSecret(const QString &key, std::function<void(const Status &, const QByteArray &)> done)
 {
-    auto *r = new QKeychain::ReadPasswordJob(m_service, this);
+    auto *r = new QKeychain::ReadPasswordJob(m_service); // unparented: see startClock
     r->setAutoDelete(true);
     r->setInsecureFallback(false);
     r->setKey(key);
@@ -137,7 +140,7 @@ void CredentialStore::readSecret(const QString &key, std::function<void(const St
 
 void CredentialStore::removeSecret(const QString &key, std::function<void(const Status &)> done)
 {
-    auto *d = new QKeychain::DeletePasswordJob(m_service, this);
+    auto *d = new QKeychain::DeletePasswordJob(m_service); // unparented: see startClock
     d->setAutoDelete(true);
     d->setInsecureFallback(false);
     d->setKey(key);

@@ -440,6 +440,7 @@ Status JobManager::complete(const QUuid &id)
     stopTransfer(id);
 
     QStringList problems;
+    QList<int> validatedNow;
     bool partial = false;
     const OwnerIdentity identity(job->owner); // the files are the owner's: rename them as the owner
     if (!identity.ok())
@@ -455,8 +456,10 @@ Status JobManager::complete(const QUuid &id)
         if (renameNoReplace(f.tempName, f.localName, &error)) {
             setModificationTime(f.localName, f.lastModified);
             f.completed = true;
-            if (f.validationState == QLatin1String("unset"))
+            if (f.validationState == QLatin1String("unset")) {
                 f.validationState = QStringLiteral("valid"); // Complete validates implicitly (spec §7.3)
+                validatedNow << int(&f - job->files.data());
+            }
         } else {
             problems << error;
         }
@@ -474,9 +477,8 @@ Status JobManager::complete(const QUuid &id)
         if (!f.completed && QFile::exists(f.tempName))
             QFile::remove(f.tempName);
     job->markAcknowledged();
-    for (int i = 0; i < job->files.size(); ++i)
-        if (job->files[i].completed && job->files[i].validationState == QLatin1String("valid"))
-            emit fileValidated(*job, i);
+    for (int i : std::as_const(validatedNow)) // files validated earlier were offered then
+        emit fileValidated(*job, i);
     removeFinal(*job);
     scheduleSoon();
     if (partial)
@@ -1204,6 +1206,7 @@ Status JobManager::setValidationState(const QUuid &id, int fileIndex, bool valid
     job->modificationTime = m_clock->now();
     if (fromPeer) {
         m_runtime[id].originOnly.insert(fileIndex); // this time from the origin alone
+        file.validationState = QStringLiteral("unset"); // the new bytes are still to be judged
         requeue(*job);
         scheduleSoon();
         return {};

@@ -7,6 +7,8 @@
 #include "Sha256.h"
 
 #include <QAuthenticator>
+#include <QCryptographicHash>
+#include <QFile>
 #include <QLoggingCategory>
 #include <QNetworkProxy>
 #include <QNetworkAccessManager>
@@ -61,6 +63,20 @@ quint32 ignoreFlagFor(QSslError::SslError error)
     default:
         return 0;
     }
+}
+
+// SHA-512 or MD5 of a file, raw; empty for another algorithm or an unreadable file.
+QByteArray otherDigest(const QString &path, const QString &algorithm)
+{
+    const auto kind = algorithm == QLatin1String("sha-512") ? QCryptographicHash::Sha512
+                      : algorithm == QLatin1String("md5")   ? QCryptographicHash::Md5
+                                                            : std::optional<QCryptographicHash::Algorithm>();
+    QFile file(path);
+    if (!kind || !file.open(QIODevice::ReadOnly))
+        return {};
+    QCryptographicHash hash(*kind);
+    hash.addData(&file);
+    return hash.result();
 }
 
 bool transientHttpStatus(int status) { return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504; }
@@ -239,6 +255,8 @@ void Transfer::onPeerFinished(const peercache::PeerOutcome &outcome)
 void Transfer::identify()
 {
     peercache::OriginFacts facts = m_reply ? peercache::PeerSource::factsOf(m_reply) : m_facts;
+    if (facts.status == 206) // Content-MD5 of a partial answer is the part's, not the file's
+        facts.digests.removeIf([](const peercache::OriginDigest &d) { return !d.strong; });
     if (facts.status == 206 || facts.size < 0)
         facts.size = m_req.bytesTotal;
     if (!facts.digests.isEmpty() || m_facts.digests.isEmpty())
@@ -657,16 +675,20 @@ void Transfer::completeFile()
     if (!checkpoint())
         return failLocal();
     QString level = QStringLiteral("origin-only");
-    QByteArray originSha256;
+    bool strongDigest = false;
     for (const peercache::OriginDigest &d : std::as_const(m_facts.digests))
-        if (d.strong && d.algorithm == QLatin1String("sha-256"))
-            originSha256 = d.value;
-    if (m_peerBytes > 0 || !originSha256.isEmpty()) {
+        strongDigest = strongDigest || d.strong;
+    if (m_peerBytes > 0 || !m_facts.digests.isEmpty()) {
         const QByteArray actual = QByteArray::fromHex(Sha256::ofFile(m_req.tempName));
         QString wrong;
-        if (!originSha256.isEmpty() && actual != originSha256)
-            wrong = QStringLiteral("the file's SHA-256 is not the one the origin published");
-        else if (m_peerBytes > 0 && (!m_manifest || actual != m_manifest->fileSha256))
+        // Every digest the origin gave must match (spec §7); SHA-512 and MD5 are rare enough for
+        // Qt's slower hashes.
+        for (const peercache::OriginDigest &d : std::as_const(m_facts.digests)) {
+            const QByteArray got = d.algorithm == QLatin1String("sha-256") ? actual : otherDigest(m_req.tempName, d.algorithm);
+            if (wrong.isEmpty() && got != d.value)
+                wrong = QStringLiteral("the file's %1 is not the one the origin published").arg(d.algorithm.toUpper());
+        }
+        if (wrong.isEmpty() && m_peerBytes > 0 && (!m_manifest || actual != m_manifest->fileSha256))
             wrong = QStringLiteral("the file assembled from peers does not match its manifest");
         if (!wrong.isEmpty() && m_peerBytes > 0) {
             emit peerVerdicts(m_req.ticket, {{m_peerId, false, wrong}});
@@ -680,8 +702,8 @@ void Transfer::completeFile()
         if (!wrong.isEmpty())
             return finishWith({{ErrorContext::RemoteFile, hr::BG_E_VALIDATION_FAILED, wrong, m_req.fileIndex}, false, 0});
         if (m_peerBytes > 0)
-            level = originSha256.isEmpty() ? QStringLiteral("group") : QStringLiteral("origin-strong");
-        else
+            level = strongDigest ? QStringLiteral("origin-strong") : QStringLiteral("group");
+        else if (strongDigest)
             level = QStringLiteral("origin-strong");
     }
     m_done = true;

@@ -60,6 +60,7 @@ public:
     void restart();
 
     JobManager *jobs() const { return m_jobs.get(); }
+    JobStore *store() const { return m_store.get(); }   // replaced by restart()
     ManualClock &clock() { return m_clock; }
     QString profileDir() const { return m_profile.path(); }
     QString databasePath() const;

@@ -51,7 +51,10 @@ PeerCache::PeerCache(JobManager *jobs, JobStore *store, QString databasePath, QS
         emit peersChanged();
     });
     connect(m_discovery, &Discovery::matched, this, [this](const QString &peerId, const QHostAddress &address, quint16 tlsPort) {
-        m_store->notePeerSeen(peerId, address.toString(), tlsPort, QStringLiteral("static"));
+        // A MATCH always comes by unicast: how the peer was found is what discovery recorded.
+        const auto known = m_discovery->peer(peerId);
+        const bool multicast = known && known->via == DiscoveredPeer::Via::Multicast;
+        m_store->notePeerSeen(peerId, address.toString(), tlsPort, multicast ? QStringLiteral("multicast") : QStringLiteral("static"));
         emit peersChanged();
     });
     connect(m_server, &PeerServer::peerAuthenticated, this, [this](const QString &peerId, const QHostAddress &address) {
@@ -245,6 +248,8 @@ void PeerCache::insertRecord(const Job &job, int fileIndex, const QString &path,
     in.source = manifest.source;
     in.jobId = job.id.toString(QUuid::WithoutBraces);
     in.validated = true;
+    if (!m_store->heldLookupIds({in.lookupD}).isEmpty())
+        return; // the same bytes are cached already
     QString id; // insert() evicts to make room first
     if (Status s = m_store->insert(in, &id); !s) {
         qCWarning(lcPeerCache).noquote() << "cannot cache" << manifest.url << ":" << s.message;

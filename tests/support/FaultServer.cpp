@@ -193,7 +193,32 @@ struct FileSpec
     qint64 dropAfter = -1;  // abort after this many body bytes (-1: never)
     qint64 trickleChunk = 0;
     int trickleIntervalMs = 0;
+    QByteArray digest;        // query `digest`: sha256, sha512 or wrong (a Repr-Digest header)
+    QByteArray cacheControl;  // query `cc`: sent as Cache-Control
 };
+
+// The hash of the whole payload, generated piece by piece.
+QByteArray contentHash(QCryptographicHash::Algorithm algorithm, quint32 seed, qint64 size)
+{
+    QCryptographicHash h(algorithm);
+    for (qint64 pos = 0; pos < size; pos += kPiece)
+        h.addData(TestContent::bytes(seed, pos, qMin(kPiece, size - pos)));
+    return h.result();
+}
+
+// RFC 9530 Repr-Digest for the full representation (also on 206 and HEAD): `sha256` and
+// `sha512` the payload's own hash, `wrong` a sha-256 of other bytes (seed + 1). Empty when the
+// mode is unknown or absent.
+QByteArray reprDigest(const QByteArray &mode, quint32 seed, qint64 size)
+{
+    if (mode == "sha256")
+        return "sha-256=:" + contentHash(QCryptographicHash::Sha256, seed, size).toBase64() + ":";
+    if (mode == "sha512")
+        return "sha-512=:" + contentHash(QCryptographicHash::Sha512, seed, size).toBase64() + ":";
+    if (mode == "wrong")
+        return "sha-256=:" + contentHash(QCryptographicHash::Sha256, seed + 1, size).toBase64() + ":";
+    return {};
+}
 
 } // namespace
 
@@ -390,6 +415,8 @@ void Connection::handle(const ParsedRequest &p)
     f.size = qMax<qint64>(0, num("size", 1 << 20));
     f.etag = "\"f" + QByteArray::number(f.seed) + "-" + QByteArray::number(f.size) + "\"";
     f.lastModified = kLastModified;
+    f.digest = query.queryItemValue(QStringLiteral("digest")).toLatin1();
+    f.cacheControl = query.queryItemValue(QStringLiteral("cc"), QUrl::FullyDecoded).toLatin1();
 
     if (path == "/file")
         return serveFile(p, f);
@@ -525,6 +552,10 @@ void Connection::serveFile(const ParsedRequest &p, const FileSpec &f)
         h.emplaceBack("Last-Modified", f.lastModified);
     if (f.ranges)
         h.emplaceBack("Accept-Ranges", "bytes");
+    if (const QByteArray digest = reprDigest(f.digest, f.seed, f.size); !digest.isEmpty())
+        h.emplaceBack("Repr-Digest", digest);
+    if (!f.cacheControl.isEmpty())
+        h.emplaceBack("Cache-Control", f.cacheControl);
     h.emplaceBack("Content-Type", "application/octet-stream");
     if (f.framing == FileSpec::Length)
         h.emplaceBack("Content-Length", QByteArray::number(end - start));

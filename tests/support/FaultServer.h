@@ -42,6 +42,14 @@ class FaultServerState;
 //                    realm="..." unless Authorization: Basic base64(user:password);
 //                    then served as /<rest>
 //   anything else    404
+// Every scenario that serves the payload (/file, /drop, /etag-change, ..., and the /digest/
+// and /basic/ prefixes) also takes, on 200, 206 and HEAD (headers of the full response, no
+// body):
+//   digest=sha256    Repr-Digest: sha-256=:<base64 SHA-256 of the whole payload>:
+//   digest=sha512    Repr-Digest: sha-512=:<base64 SHA-512 ...>: (no sha-256)
+//   digest=wrong     Repr-Digest: sha-256 of other bytes (the payload of seed+1)
+//   cc=<value>       Cache-Control: <value>, e.g. cc=no-store
+// /file always sends a strong ETag ("f<seed>-<size>") and a fixed Last-Modified.
 // "after" defaults to size/2 for /drop and /etag-change. Requests answered 401 are
 // recorded (requests(), requestCount()) but do not count as a visit for /drop,
 // /retry503 and /etag-change. Without setDigestCredentials() /digest/ and /basic/

@@ -60,6 +60,27 @@ Fetch fetch(QNetworkAccessManager &nam, const QUrl &url, const RawHeaders &heade
     return f;
 }
 
+// Synchronous HEAD: status and headers (lower-case names), and whatever body arrived (none).
+Fetch headOf(QNetworkAccessManager &nam, const QUrl &url, int timeoutMs = 10000)
+{
+    std::unique_ptr<QNetworkReply> reply(nam.head(QNetworkRequest(url)));
+    QEventLoop loop;
+    QObject::connect(reply.get(), &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    if (!reply->isFinished())
+        loop.exec();
+    Fetch f;
+    f.finished = reply->isFinished();
+    f.error = reply->error();
+    f.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    f.body = reply->readAll();
+    for (const auto &[name, value] : reply->rawHeaderPairs())
+        f.headers[name.toLower()] = value;
+    if (!f.finished)
+        reply->abort();
+    return f;
+}
+
 QByteArray range(qint64 from, qint64 to = -1)
 {
     return "bytes=" + QByteArray::number(from) + "-" + (to < 0 ? QByteArray() : QByteArray::number(to));
@@ -131,6 +152,7 @@ private slots:
     void noLengthAndChunked();
     void trickle();
     void servesWhileMainThreadBlocked();
+    void originDigestAndCacheControl();
     void nginx();
     void nginxBasicAuth();
     void digestAuth();
@@ -333,6 +355,78 @@ void TestSupport::trickle()
     QCOMPARE(f.error, QNetworkReply::NoError);
     QCOMPARE(f.body, TestContent::bytes(13, 0, 8000));
     QVERIFY2(timer.elapsed() >= 150, qPrintable(QString::number(timer.elapsed())));
+}
+
+// The peer cache's origin facts: Repr-Digest of the whole payload on 200, 206 and HEAD, only
+// the requested algorithm, a wrong one on request; Cache-Control on request; validators always.
+void TestSupport::originDigestAndCacheControl()
+{
+    const qint64 size = 300000;
+    const QByteArray payload = TestContent::bytes(21, 0, size);
+    const QByteArray sha256 = "sha-256=:" + QCryptographicHash::hash(payload, QCryptographicHash::Sha256).toBase64() + ":";
+    const QByteArray sha512 = "sha-512=:" + QCryptographicHash::hash(payload, QCryptographicHash::Sha512).toBase64() + ":";
+    const auto url = [&](const char *extra) {
+        return m_server.url(QStringLiteral("/file?size=%1&seed=21").arg(size) + QLatin1String(extra));
+    };
+
+    Fetch f = fetch(m_nam, url("&digest=sha256"));
+    QCOMPARE(f.status, 200);
+    QCOMPARE(f.body, payload);
+    QCOMPARE(f.headers.value("repr-digest"), sha256);
+    QCOMPARE(f.headers.value("etag"), QByteArray("\"f21-300000\""));
+    QVERIFY(!f.headers.value("last-modified").isEmpty());
+    QVERIFY(!f.headers.contains("cache-control"));
+
+    f = fetch(m_nam, url("&digest=sha256"), {{"Range", range(1000, 1999)}});
+    QCOMPARE(f.status, 206);
+    QCOMPARE(f.body, payload.mid(1000, 1000));
+    QCOMPARE(f.headers.value("repr-digest"), sha256); // of the representation, not the part
+
+    f = headOf(m_nam, url("&digest=sha256"));
+    QCOMPARE(f.error, QNetworkReply::NoError);
+    QCOMPARE(f.status, 200);
+    QVERIFY(f.body.isEmpty());
+    QCOMPARE(f.headers.value("content-length"), QByteArray::number(size));
+    QCOMPARE(f.headers.value("repr-digest"), sha256);
+    QCOMPARE(f.headers.value("etag"), QByteArray("\"f21-300000\""));
+    QVERIFY(!f.headers.value("last-modified").isEmpty());
+    QCOMPARE(f.headers.value("accept-ranges"), QByteArray("bytes"));
+    QCOMPARE(m_server.requests().constLast().method, QByteArray("HEAD"));
+    QCOMPARE(m_server.requests().constLast().bodyBytesSent, 0);
+
+    f = headOf(m_nam, url("&digest=sha512"));
+    QCOMPARE(f.status, 200);
+    QCOMPARE(f.headers.value("repr-digest"), sha512);
+    f = fetch(m_nam, url("&digest=sha512"));
+    QCOMPARE(f.headers.value("repr-digest"), sha512);
+    QCOMPARE(f.body, payload);
+
+    f = fetch(m_nam, url("&digest=wrong"));
+    QCOMPARE(f.body, payload);
+    const QByteArray wrong = f.headers.value("repr-digest");
+    QVERIFY(wrong.startsWith("sha-256=:"));
+    QVERIFY(wrong != sha256);
+    QCOMPARE(wrong, "sha-256=:" + QCryptographicHash::hash(TestContent::bytes(22, 0, size), QCryptographicHash::Sha256).toBase64() + ":");
+
+    f = headOf(m_nam, url(""));
+    QVERIFY(!f.headers.contains("repr-digest"));
+
+    f = fetch(m_nam, url("&cc=no-store"));
+    QCOMPARE(f.headers.value("cache-control"), QByteArray("no-store"));
+    QCOMPARE(f.body, payload);
+    f = headOf(m_nam, url("&cc=private%2C%20max-age%3D60&digest=sha256"));
+    QCOMPARE(f.headers.value("cache-control"), QByteArray("private, max-age=60"));
+    QCOMPARE(f.headers.value("repr-digest"), sha256);
+
+    // Through an auth prefix, as the scenario behind it.
+    m_server.setDigestCredentials("alice", "secret");
+    f = headOf(m_nam, m_server.url(QStringLiteral("/basic/file?size=%1&seed=21&digest=sha256").arg(size)));
+    QCOMPARE(f.status, 401);
+    f = fetch(m_nam, m_server.url(QStringLiteral("/basic/file?size=%1&seed=21&digest=sha256").arg(size)),
+              {{"Authorization", basic("alice", "secret")}});
+    QCOMPARE(f.status, 200);
+    QCOMPARE(f.headers.value("repr-digest"), sha256);
+    m_server.clear();
 }
 
 void TestSupport::servesWhileMainThreadBlocked()
