@@ -81,6 +81,7 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
         window = std::make_unique<MainWindow>(model.get(), jobs);
         MainWindow *w = window.get();
         w->setDesktopSettings(settings.get());
+        w->setPeerCache(engine->peerCache());
         clipboard = std::make_unique<ClipboardWatch>(settings.get());
         QObject::connect(clipboard.get(), &ClipboardWatch::linkOffered, w, &MainWindow::offerLink);
         QObject::connect(w, &MainWindow::quitRequested, &app, &QCoreApplication::quit);

@@ -122,6 +122,26 @@ QString JobListModel::peerCachingText(quint32 flags)
     return parts.isEmpty() ? tr("—", "peer caching: none") : parts.join(tr(", ", "list separator"));
 }
 
+QString JobListModel::peerCachingText(const Job &job, bool toolTip)
+{
+    qint64 fromPeers = 0;
+    qint64 total = 0;
+    bool anyFromPeer = false;
+    for (const JobFile &f : job.files) {
+        anyFromPeer = anyFromPeer || f.downloadedFromPeer;
+        fromPeers += f.bytesFromPeers;
+        total += qMax<qint64>(f.bytesTotal, 0);
+    }
+    const QString flags = peerCachingText(job.peerCachingFlags);
+    if (!anyFromPeer)
+        return flags;
+    if (!toolTip)
+        return tr("%1 · from peers", "peer caching flags, then: some bytes of this job came from peers").arg(flags);
+    return total > 0 ? tr("%1 of %2 came from peers on the local network", "bytes from peers of the job's total")
+                           .arg(ModelText::dataSize(fromPeers), ModelText::dataSize(total))
+                     : tr("%1 came from peers on the local network").arg(ModelText::dataSize(fromPeers));
+}
+
 QString JobListModel::speedText(double bytesPerSecond)
 {
     return tr("%1/s", "speed: a data size per second").arg(ModelText::dataSize(qint64(std::llround(bytesPerSecond))));
@@ -187,6 +207,8 @@ QVariant JobListModel::data(const QModelIndex &index, int role) const
     }
     if (index.column() == Progress && (role == AccessibleTextRole || role == Qt::ToolTipRole))
         return ModelText::progressSentence(job.progress());
+    if (index.column() == PeerCaching && (role == Qt::DisplayRole || role == Qt::ToolTipRole))
+        return peerCachingText(job, role == Qt::ToolTipRole);
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
         return {};
     switch (index.column()) {
@@ -200,7 +222,6 @@ QVariant JobListModel::data(const QModelIndex &index, int role) const
     case Speed: return transferring && row.rate.measured ? speedText(row.rate.bytesPerSecond) : QString();
     case TimeLeft: return timeLeftText(secondsLeft(row));
     case Priority: return priorityText(job.priority);
-    case PeerCaching: return peerCachingText(job.peerCachingFlags);
     case Owner: return job.owner.userName;
     default: return {};
     }

@@ -74,6 +74,9 @@ public:
     static QString stateText(JobState state);
     static QString priorityText(JobPriority priority);
     static QString peerCachingText(quint32 flags);
+    // The PeerCaching column: the flags, plus "· from peers" when any file has bytes from peers;
+    // as a tooltip, how many bytes came from peers.
+    static QString peerCachingText(const Job &job, bool toolTip);
     static QString speedText(double bytesPerSecond);
     static QString timeLeftText(qint64 seconds);
 

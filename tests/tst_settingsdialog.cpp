@@ -6,12 +6,15 @@
 
 #include "DesktopSettings.h"
 #include "JobManager.h"
+#include "JobStore.h"
+#include "PeerCache.h"
 #include "SettingsDialog.h"
 
 #include <QAbstractButton>
 #include <QAbstractSpinBox>
 #include <QApplication>
 #include <QCheckBox>
+#include <QClipboard>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDir>
@@ -20,6 +23,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSettings>
@@ -29,8 +33,10 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUdpSocket>
 
 #include <memory>
 
@@ -41,6 +47,15 @@ namespace {
 
 // Set by main() before the application object exists: QSettings and QStandardPaths read it once.
 QString g_configHome;
+
+bool keychainRequired() { return qEnvironmentVariableIntValue("FERRY_REQUIRE_KEYCHAIN") == 1; }
+
+// A UDP port nobody uses right now, for the peer cache's discovery.
+int freeUdpPort()
+{
+    QUdpSocket socket;
+    return socket.bind(QHostAddress::LocalHost, 0) ? socket.localPort() : 0;
+}
 
 } // namespace
 
@@ -60,7 +75,14 @@ private slots:
     void onlyChangedKeysAreSent();
     void subBoxesDisabledWhilePeerCachingIsOff();
     void followsTheEngineWithoutClobberingAnEdit();
-    void cacheCapsAreDisabled();
+    void cacheCapsFollowTheEngine();
+    void peerSettingsReachTheEngine();
+    void staticPeersAreValidated();
+    void applyKeepsTheDialogOpen();
+    void peerPageShowsOffWithTheReason();
+    void createGroupKeyShowsItOnceAndTurnsOn();
+    void importRefusesAMalformedKey();
+    void importTakesAValidKey();
     void startAtLoginWritesAndRemovesTheAutostartEntry();
     void desktopSettingsPersist();
     void folderMustBeAFullPath();
@@ -70,6 +92,9 @@ private slots:
 
 private:
     std::unique_ptr<SettingsDialog> open();
+    // A PeerCache on the fixture's manager and store, started; the dialog is given it.
+    void startPeerCache();
+    std::unique_ptr<SettingsDialog> openWithPeerCache();
     template <typename T>
     static T *find(QWidget *dialog, const char *name)
     {
@@ -83,12 +108,24 @@ private:
         auto *box = find<QDialogButtonBox>(dialog, "buttons");
         return box ? box->button(QDialogButtonBox::Ok) : nullptr;
     }
+    static QPushButton *applyButton(QWidget *dialog)
+    {
+        auto *box = find<QDialogButtonBox>(dialog, "buttons");
+        return box ? box->button(QDialogButtonBox::Apply) : nullptr;
+    }
+    static void setSpin(QSpinBox *spin, int value)
+    {
+        spin->setFocus();
+        spin->selectAll();
+        QTest::keyClicks(spin, QString::number(value));
+    }
     bool execOnDatabase(const QString &sql);
     bool dropRefusal();
     static QString autostartPath() { return g_configHome + QLatin1String("/autostart/ferry.desktop"); }
     static QString settingsPath() { return g_configHome + QLatin1String("/ferry/ferry.conf"); }
 
     std::unique_ptr<EngineFixture> m_f;
+    std::unique_ptr<peercache::PeerCache> m_cache;
     std::unique_ptr<DesktopSettings> m_settings;
 };
 
@@ -116,6 +153,7 @@ void tst_SettingsDialog::init()
 
 void tst_SettingsDialog::cleanup()
 {
+    m_cache.reset(); // before the manager it plans for
     m_f.reset();
     m_settings.reset();
 }
@@ -123,6 +161,26 @@ void tst_SettingsDialog::cleanup()
 std::unique_ptr<SettingsDialog> tst_SettingsDialog::open()
 {
     auto dialog = std::make_unique<SettingsDialog>(m_f->jobs(), m_settings.get(), m_f->jobs()->settings(), nullptr);
+    dialog->show();
+    if (!QTest::qWaitForWindowExposed(dialog.get()))
+        qWarning("the dialog was not exposed");
+    return dialog;
+}
+
+void tst_SettingsDialog::startPeerCache()
+{
+    m_cache = std::make_unique<peercache::PeerCache>(m_f->jobs(), m_f->store(), m_f->databasePath(),
+                                                     m_f->profileDir() + QLatin1String("/peercache"));
+    m_cache->start();
+}
+
+std::unique_ptr<SettingsDialog> tst_SettingsDialog::openWithPeerCache()
+{
+    if (!m_cache)
+        startPeerCache();
+    auto dialog = std::make_unique<SettingsDialog>(m_f->jobs(), m_settings.get(), m_f->jobs()->settings(), nullptr);
+    dialog->setPeerCache(m_cache.get());
+    dialog->showPage(SettingsDialog::PeerCachingPage);
     dialog->show();
     if (!QTest::qWaitForWindowExposed(dialog.get()))
         qWarning("the dialog was not exposed");
@@ -154,10 +212,12 @@ void tst_SettingsDialog::everyControlHasAnAccessibleName()
                  qPrintable(QStringLiteral("%1 \"%2\" has no accessible name")
                                 .arg(QLatin1String(w->metaObject()->className()), w->objectName())));
     }
-    QVERIFY(controls >= 14);
+    QVERIFY(controls >= 22);
     for (const char *name : {"folder", "maxBackgroundJobs", "peerEnabled", "peerClient", "peerServer", "cacheSize",
-                             "cacheAge", "dropDirect", "dropAsk", "startMinimized", "startAtLogin", "watchClipboard",
-                             "message", "buttons"})
+                             "cacheAge", "tlsPort", "discoveryPort", "multicast", "staticPeers", "requireOriginDigest",
+                             "peerState", "groupState", "createKey", "importKey", "dropDirect",
+                             "dropAsk", "startMinimized", "startAtLogin", "watchClipboard", "message", "buttons", "apply",
+                             "pages"})
         QVERIFY2(d->findChild<QWidget *>(QLatin1String(name)), name);
 }
 
@@ -310,30 +370,329 @@ void tst_SettingsDialog::followsTheEngineWithoutClobberingAnEdit()
     QVERIFY(!s.peerCachingServer);
 }
 
-void tst_SettingsDialog::cacheCapsAreDisabled()
+void tst_SettingsDialog::cacheCapsFollowTheEngine()
 {
-    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("peerCachingEnabled"), QStringLiteral("1")));
     auto d = open();
     auto *size = find<QSpinBox>(d.get(), "cacheSize");
     auto *age = find<QSpinBox>(d.get(), "cacheAge");
     QVERIFY(size && age);
-    QVERIFY(!size->isEnabled());
-    QVERIFY(!age->isEnabled());
-    // peer-caching.md §2: 1–80 % (default 1), 1–120 days (default 90).
+    // peer-caching.md §2: 1–80 % (default 1), 1–120 days (default 90); editable now.
+    QVERIFY(size->isEnabled());
+    QVERIFY(age->isEnabled());
     QCOMPARE(size->value(), 1);
     QCOMPARE(size->minimum(), 1);
     QCOMPARE(size->maximum(), 80);
     QCOMPARE(age->value(), 90);
     QCOMPARE(age->minimum(), 1);
     QCOMPARE(age->maximum(), 120);
-    auto *note = find<QLabel>(d.get(), "cacheNote");
-    QVERIFY(note && note->isVisible());
-    QVERIFY(note->text().contains(QLatin1String("available with peer caching")));
-    // Even with peer caching on, they stay off.
+    QCOMPARE(find<QSpinBox>(d.get(), "tlsPort")->value(), 41771);
+    QCOMPARE(find<QSpinBox>(d.get(), "discoveryPort")->value(), 41770);
+    QVERIFY(find<QCheckBox>(d.get(), "multicast")->isChecked());
+    QVERIFY(find<QLineEdit>(d.get(), "staticPeers")->text().isEmpty());
+    QVERIFY(!find<QCheckBox>(d.get(), "requireOriginDigest")->isChecked());
+
+    // Someone else changes them (ferry-admin cache set): the untouched fields follow.
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("maxCacheSizePercent"), QStringLiteral("7")));
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("maxContentAgeSec"), QString::number(10 * 86400)));
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("staticPeers"), QStringLiteral("10.0.0.2:41770 [::1]:41772")));
+    QTRY_COMPARE(size->value(), 7);
+    QCOMPARE(age->value(), 10);
+    QCOMPARE(find<QLineEdit>(d.get(), "staticPeers")->text(), QStringLiteral("10.0.0.2:41770 [::1]:41772"));
+
+    // A content age of a day and a half shows as 2 days and is not sent back unless edited.
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("maxContentAgeSec"), QString::number(86400 + 43200)));
+    QTRY_COMPARE(age->value(), 2);
+    int changes = 0;
+    connect(m_f->jobs(), &JobManager::settingsChanged, this, [&changes] { ++changes; });
+    QSignalSpy accepted(d.get(), &QDialog::accepted);
+    okButton(d.get())->click();
+    QCOMPARE(accepted.size(), 1);
+    QTest::qWait(50);
+    QCOMPARE(changes, 0);
+    QCOMPARE(m_f->jobs()->settings().maxContentAgeSec, 86400 + 43200);
+}
+
+void tst_SettingsDialog::peerSettingsReachTheEngine()
+{
+    {
+        auto d = open();
+        setSpin(find<QSpinBox>(d.get(), "cacheSize"), 5);
+        setSpin(find<QSpinBox>(d.get(), "cacheAge"), 30);
+        find<QSpinBox>(d.get(), "tlsPort")->setValue(0);
+        QCOMPARE(find<QSpinBox>(d.get(), "tlsPort")->text(), QStringLiteral("any free port"));
+        setSpin(find<QSpinBox>(d.get(), "discoveryPort"), 45000);
+        find<QCheckBox>(d.get(), "multicast")->click();
+        auto *peers = find<QLineEdit>(d.get(), "staticPeers");
+        peers->setFocus();
+        QTest::keyClicks(peers, QStringLiteral("127.0.0.1:45001  host-b:45002"));
+        find<QCheckBox>(d.get(), "requireOriginDigest")->click();
+        QSignalSpy accepted(d.get(), &QDialog::accepted);
+        okButton(d.get())->click();
+        QTRY_COMPARE(accepted.size(), 1);
+        QVERIFY(find<QLabel>(d.get(), "message")->isHidden());
+    }
+    const auto check = [](const EngineSettings &s) {
+        QCOMPARE(s.maxCacheSizePercent, 5);
+        QCOMPARE(s.maxContentAgeSec, qint64(30) * 86400);
+        QCOMPARE(s.tlsPort, 0);
+        QCOMPARE(s.discoveryPort, 45000);
+        QVERIFY(!s.multicast);
+        QCOMPARE(s.staticPeers, (QStringList{QStringLiteral("127.0.0.1:45001"), QStringLiteral("host-b:45002")}));
+        QVERIFY(s.requireOriginDigest);
+    };
+    check(m_f->jobs()->settings());
+    if (QTest::currentTestFailed())
+        return;
+    m_f->restart();
+    check(m_f->jobs()->settings());
+    if (QTest::currentTestFailed())
+        return;
+
+    // Shown again as they are, and cleared again through the dialog.
+    auto d = open();
+    QCOMPARE(find<QSpinBox>(d.get(), "cacheSize")->value(), 5);
+    QCOMPARE(find<QSpinBox>(d.get(), "cacheAge")->value(), 30);
+    QCOMPARE(find<QSpinBox>(d.get(), "tlsPort")->value(), 0);
+    QCOMPARE(find<QSpinBox>(d.get(), "discoveryPort")->value(), 45000);
+    QVERIFY(!find<QCheckBox>(d.get(), "multicast")->isChecked());
+    QCOMPARE(find<QLineEdit>(d.get(), "staticPeers")->text(), QStringLiteral("127.0.0.1:45001 host-b:45002"));
+    QVERIFY(find<QCheckBox>(d.get(), "requireOriginDigest")->isChecked());
+    find<QLineEdit>(d.get(), "staticPeers")->clear();
+    QSignalSpy accepted(d.get(), &QDialog::accepted);
+    okButton(d.get())->click();
+    QTRY_COMPARE(accepted.size(), 1);
+    QVERIFY(m_f->jobs()->settings().staticPeers.isEmpty());
+}
+
+void tst_SettingsDialog::staticPeersAreValidated()
+{
+    auto d = open();
+    auto *peers = find<QLineEdit>(d.get(), "staticPeers");
+    auto *message = find<QLabel>(d.get(), "message");
+    int changes = 0;
+    connect(m_f->jobs(), &JobManager::settingsChanged, this, [&changes] { ++changes; });
+    for (const QString &bad : {QStringLiteral("no-port"), QStringLiteral("10.0.0.2:0"), QStringLiteral("10.0.0.2:70000"),
+                               QStringLiteral("10.0.0.2:41770 http://x:1"), QStringLiteral("::1:41770")}) {
+        peers->setText(bad);
+        find<QSpinBox>(d.get(), "maxBackgroundJobs")->setValue(5);
+        okButton(d.get())->click();
+        QVERIFY2(d->isVisible(), qPrintable(bad));
+        QVERIFY2(message->isVisible(), qPrintable(bad));
+        QVERIFY2(message->text().contains(QLatin1String("host:port")), qPrintable(message->text()));
+        QCOMPARE(find<QTabWidget>(d.get(), "pages")->currentIndex(), int(SettingsDialog::PeerCachingPage));
+    }
+    QTest::qWait(50);
+    QCOMPARE(changes, 0); // nothing at all was sent
+    QVERIFY(m_f->jobs()->settings().staticPeers.isEmpty());
+    QCOMPARE(m_f->jobs()->settings().maxBackgroundJobs, 1);
+
+    peers->setText(QStringLiteral("10.0.0.2:41770, [fe80::1]:41770;build-server.lan:41770"));
+    QSignalSpy accepted(d.get(), &QDialog::accepted);
+    okButton(d.get())->click();
+    QTRY_COMPARE(accepted.size(), 1);
+    QCOMPARE(m_f->jobs()->settings().staticPeers,
+             (QStringList{QStringLiteral("10.0.0.2:41770"), QStringLiteral("[fe80::1]:41770"),
+                          QStringLiteral("build-server.lan:41770")}));
+    QCOMPARE(m_f->jobs()->settings().maxBackgroundJobs, 5);
+}
+
+void tst_SettingsDialog::applyKeepsTheDialogOpen()
+{
+    auto d = open();
+    setSpin(find<QSpinBox>(d.get(), "cacheSize"), 3);
+    QSignalSpy accepted(d.get(), &QDialog::accepted);
+    QSignalSpy saved(d.get(), &SettingsDialog::desktopSettingsSaved);
+    applyButton(d.get())->click();
+    QVERIFY(!applyButton(d.get())->isEnabled()); // while the engine answers
+    QTRY_COMPARE(m_f->jobs()->settings().maxCacheSizePercent, 3);
+    QTRY_VERIFY(applyButton(d.get())->isEnabled());
+    QCOMPARE(saved.size(), 1);
+    QCOMPARE(accepted.size(), 0);
+    QVERIFY(d->isVisible());
+    QCOMPARE(d->engineSettings().maxCacheSizePercent, 3);
+    // Nothing left to send: OK closes at once.
+    okButton(d.get())->click();
+    QCOMPARE(accepted.size(), 1);
+}
+
+void tst_SettingsDialog::peerPageShowsOffWithTheReason()
+{
+    // Without a peer cache (ferry-admin only, a test): no state and no key buttons.
+    {
+        auto d = open();
+        QVERIFY(find<QLabel>(d.get(), "peerState")->isHidden());
+        QVERIFY(!find<QPushButton>(d.get(), "createKey")->isEnabled());
+        QVERIFY(!find<QPushButton>(d.get(), "importKey")->isEnabled());
+    }
+
+    auto d = openWithPeerCache();
+    auto *state = find<QLabel>(d.get(), "peerState");
+    auto *group = find<QLabel>(d.get(), "groupState");
+    QVERIFY(!m_cache->isActive());
+    const QString disabled = m_cache->offReason();
+    QVERIFY2(disabled.contains(QLatin1String("disabled")), qPrintable(disabled));
+    QTRY_COMPARE(state->text(), QStringLiteral("Peer caching is off: %1").arg(disabled));
+    QVERIFY(state->isVisible());
+    QVERIFY2(group->text().contains(QLatin1String("no group")), qPrintable(group->text()));
+    QVERIFY(find<QPushButton>(d.get(), "createKey")->isEnabled());
+    QVERIFY(find<QPushButton>(d.get(), "importKey")->isEnabled());
+    QVERIFY(!d->findChild<QDialog *>(QStringLiteral("newKeyDialog")));
+
+    // Enabled without a key: off, and now the key is why.
     find<QCheckBox>(d.get(), "peerEnabled")->click();
-    find<QCheckBox>(d.get(), "peerEnabled")->click();
-    QVERIFY(!size->isEnabled());
-    QVERIFY(!age->isEnabled());
+    applyButton(d.get())->click();
+    QTRY_VERIFY(m_f->jobs()->settings().peerCachingEnabled);
+    const QString noKey = m_cache->offReason();
+    QVERIFY(!noKey.isEmpty());
+    QVERIFY(noKey != disabled);
+    QCOMPARE(noKey, m_cache->group()->reason());
+    QTRY_COMPARE(state->text(), QStringLiteral("Peer caching is off: %1").arg(noKey));
+    QVERIFY(d->isVisible());
+    QCOMPARE(d->peerCacheInfo().value(QLatin1String("reason")).toString(), noKey);
+}
+
+void tst_SettingsDialog::createGroupKeyShowsItOnceAndTurnsOn()
+{
+    // On loopback ports of its own: nothing else on this computer is disturbed.
+    const int discovery = freeUdpPort();
+    QVERIFY(discovery > 0);
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("tlsPort"), QStringLiteral("0")));
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("discoveryPort"), QString::number(discovery)));
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("multicast"), QStringLiteral("0")));
+
+    QString key;
+    {
+        auto d = openWithPeerCache();
+        auto *state = find<QLabel>(d.get(), "peerState");
+        auto *message = find<QLabel>(d.get(), "message");
+        const auto keyDialog = [&d] { return d->findChild<QDialog *>(QStringLiteral("newKeyDialog")); };
+        find<QCheckBox>(d.get(), "peerEnabled")->click();
+        applyButton(d.get())->click();
+        QTRY_VERIFY(m_f->jobs()->settings().peerCachingEnabled);
+        QTRY_COMPARE(state->text(), QStringLiteral("Peer caching is off: %1").arg(m_cache->group()->reason()));
+
+        // Confirmation first; cancelling it creates nothing.
+        find<QPushButton>(d.get(), "createKey")->click();
+        auto *confirm = d->findChild<QMessageBox *>(QStringLiteral("createKeyConfirm"));
+        QVERIFY(confirm);
+        QTRY_VERIFY(confirm->isVisible());
+        confirm->button(QMessageBox::Cancel)->click();
+        QTest::qWait(50);
+        QVERIFY(!m_cache->group()->hasKey());
+        QVERIFY(!keyDialog());
+
+        QTRY_VERIFY(!d->findChild<QMessageBox *>(QStringLiteral("createKeyConfirm")));
+        find<QPushButton>(d.get(), "createKey")->click();
+        confirm = d->findChild<QMessageBox *>(QStringLiteral("createKeyConfirm"));
+        QVERIFY(confirm);
+        find<QPushButton>(confirm, "confirmCreateKey")->click();
+        QTRY_VERIFY_WITH_TIMEOUT(keyDialog() || message->isVisible(), WaitMs);
+        if (!keyDialog()) {
+            QVERIFY2(!keychainRequired(), qPrintable(message->text()));
+            QSKIP("no usable keychain here; tests/run.sh provides one");
+        }
+        QPointer<QDialog> shown = keyDialog();
+        QTRY_VERIFY(shown->isVisible());
+        auto *newKey = find<QLineEdit>(shown, "newKey");
+        key = newKey->text();
+        QVERIFY(!key.isEmpty());
+        QVERIFY(newKey->isReadOnly());
+        QVERIFY(find<QLabel>(shown, "newKeyNote")->isVisible());
+        QVERIFY(find<QLabel>(shown, "newKeyNote")->text().contains(QLatin1String("shown only now")));
+        const auto parsed = peercache::GroupKey::fromBase32(key);
+        QVERIFY(parsed);
+        QVERIFY(m_cache->group()->hasKey());
+        QCOMPARE(parsed->groupId(), m_cache->group()->current()->groupId());
+
+        // The state turns on, with the group.
+        QTRY_COMPARE(state->text(), QStringLiteral("Peer caching is on."));
+        QVERIFY(m_cache->isActive());
+        QTRY_VERIFY(find<QLabel>(d.get(), "groupState")->text().contains(parsed->groupId()));
+        QCOMPARE(d->peerCacheInfo().value(QLatin1String("groupId")).toString(), parsed->groupId());
+
+        find<QPushButton>(shown, "copyKey")->click();
+        QCOMPARE(QGuiApplication::clipboard()->text(), key);
+        QGuiApplication::clipboard()->clear();
+
+        // Closed: the key goes with its dialog.
+        find<QDialogButtonBox>(shown, "newKeyButtons")->button(QDialogButtonBox::Close)->click();
+        QVERIFY(newKey->text().isEmpty());
+        QTRY_VERIFY(!shown);
+        QVERIFY(d->isVisible());
+        QVERIFY(!keyDialog());
+    }
+
+    // Never stored by the window: not in its settings file.
+    QFile conf(settingsPath());
+    if (conf.open(QIODevice::ReadOnly))
+        QVERIFY(!conf.readAll().contains(key.toLatin1()));
+
+    // Shown once: a dialog opened later shows the group, not the key.
+    auto d = openWithPeerCache();
+    QTRY_COMPARE(find<QLabel>(d.get(), "peerState")->text(), QStringLiteral("Peer caching is on."));
+    QVERIFY(!d->findChild<QDialog *>(QStringLiteral("newKeyDialog")));
+    QVERIFY(!d->findChild<QLineEdit *>(QStringLiteral("newKey")));
+    QTRY_VERIFY(find<QLabel>(d.get(), "groupState")->text().contains(m_cache->group()->current()->groupId()));
+}
+
+void tst_SettingsDialog::importRefusesAMalformedKey()
+{
+    auto d = openWithPeerCache();
+    find<QPushButton>(d.get(), "importKey")->click();
+    auto *dialog = d->findChild<QDialog *>(QStringLiteral("importKeyDialog"));
+    QVERIFY(dialog);
+    QTRY_VERIFY(dialog->isVisible());
+    auto *edit = find<QLineEdit>(dialog, "importKeyText");
+    auto *message = find<QLabel>(dialog, "importMessage");
+    auto *ok = find<QDialogButtonBox>(dialog, "importButtons")->button(QDialogButtonBox::Ok);
+    QVERIFY(message->isHidden());
+
+    // Empty: said at once, nothing sent.
+    ok->click();
+    QVERIFY(message->isVisible());
+    QVERIFY(dialog->isVisible());
+
+    QTest::keyClicks(edit, QStringLiteral("NOT-A-GROUP-KEY-1"));
+    ok->click();
+    QTRY_VERIFY(message->text().startsWith(QLatin1String("Could not import the group key:")));
+    QVERIFY2(message->text().contains(QLatin1String("not a group key")), qPrintable(message->text()));
+    QVERIFY(message->isVisible());
+    QVERIFY(dialog->isVisible());
+    QVERIFY(ok->isEnabled()); // for another try
+    QVERIFY(!m_cache->group()->hasKey());
+    QVERIFY(find<QPushButton>(d.get(), "importKey")->isEnabled());
+
+    // Cancel closes it; the text is not kept.
+    QPointer<QDialog> guard(dialog);
+    find<QDialogButtonBox>(dialog, "importButtons")->button(QDialogButtonBox::Cancel)->click();
+    QTRY_VERIFY(!guard);
+    QVERIFY(!m_cache->group()->hasKey());
+}
+
+void tst_SettingsDialog::importTakesAValidKey()
+{
+    const peercache::GroupKey key = peercache::GroupKey::generate();
+    auto d = openWithPeerCache();
+    find<QPushButton>(d.get(), "importKey")->click();
+    QPointer<QDialog> dialog = d->findChild<QDialog *>(QStringLiteral("importKeyDialog"));
+    QVERIFY(dialog);
+    auto *message = find<QLabel>(dialog, "importMessage");
+    // As pasted from another screen: lower case and grouped.
+    QString grouped;
+    const QString base32 = key.base32().toLower();
+    for (int i = 0; i < base32.size(); i += 4)
+        grouped += base32.mid(i, 4) + QLatin1Char(' ');
+    find<QLineEdit>(dialog, "importKeyText")->setText(grouped);
+    find<QDialogButtonBox>(dialog, "importButtons")->button(QDialogButtonBox::Ok)->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!dialog || message->isVisible(), WaitMs);
+    if (dialog) {
+        QVERIFY2(!keychainRequired(), qPrintable(message->text()));
+        QSKIP("no usable keychain here; tests/run.sh provides one");
+    }
+    QVERIFY(m_cache->group()->hasKey());
+    QCOMPARE(m_cache->group()->current()->groupId(), key.groupId());
+    QTRY_VERIFY(find<QLabel>(d.get(), "groupState")->text().contains(key.groupId()));
+    QVERIFY(!d->findChild<QDialog *>(QStringLiteral("newKeyDialog"))); // an imported key is not shown back
 }
 
 void tst_SettingsDialog::startAtLoginWritesAndRemovesTheAutostartEntry()

@@ -8,6 +8,7 @@
 #include "JobManager.h"
 #include "JobPropertiesDialog.h"
 #include "NewJobDialog.h"
+#include "PeerCacheWindow.h"
 #include "SettingsDialog.h"
 #include "UrlDrop.h"
 
@@ -156,6 +157,9 @@ void MainWindow::buildActions()
     });
     QAction *settings = make(QStringLiteral("settings"), tr("S&ettings…"), QKeySequence::Preferences,
                              &MainWindow::openSettingsDialog);
+    QAction *peerCache = make(QStringLiteral("peerCache"), tr("Peer &cache…"), QKeySequence(),
+                              &MainWindow::openPeerCacheWindow);
+    peerCache->setEnabled(false); // until there is a peer cache
     QAction *quit = make(QStringLiteral("quit"), tr("&Quit"), QKeySequence::Quit, [this] { emit quitRequested(); });
     QAction *find = make(QStringLiteral("find"), tr("&Find"), QKeySequence::Find, [this] {
         m_search->setFocus();
@@ -166,7 +170,7 @@ void MainWindow::buildActions()
     QMenu *ferryMenu = menuBar()->addMenu(tr("&Ferry"));
     ferryMenu->addActions({newJob, addUrls});
     ferryMenu->addSeparator();
-    ferryMenu->addAction(settings);
+    ferryMenu->addActions({settings, peerCache});
     ferryMenu->addSeparator();
     ferryMenu->addAction(quit);
     QMenu *jobMenu = menuBar()->addMenu(tr("&Job"));
@@ -253,9 +257,36 @@ void MainWindow::openSettingsDialog()
                 return;
             auto *dialog = new SettingsDialog(jobs, self->m_settings, engine, self);
             dialog->setAttribute(Qt::WA_DeleteOnClose);
+            if (self->m_peerCache)
+                dialog->setPeerCache(self->m_peerCache);
             dialog->open();
         }, Qt::QueuedConnection);
     }, Qt::QueuedConnection);
+}
+
+void MainWindow::setPeerCache(peercache::PeerCache *cache)
+{
+    m_peerCache = cache;
+    if (QAction *a = action(QStringLiteral("peerCache")))
+        a->setEnabled(cache != nullptr);
+}
+
+void MainWindow::openPeerCacheWindow()
+{
+    if (!m_peerCache)
+        return;
+    if (!m_peerCacheWindow) {
+        m_peerCacheWindow = new PeerCacheWindow(m_peerCache, this);
+        m_peerCacheWindow->setAttribute(Qt::WA_DeleteOnClose);
+    }
+    m_peerCacheWindow->show();
+    m_peerCacheWindow->raise();
+    m_peerCacheWindow->activateWindow();
+}
+
+PeerCacheWindow *MainWindow::peerCacheWindow() const
+{
+    return m_peerCacheWindow.data();
 }
 
 QAction *MainWindow::action(const QString &objectName) const

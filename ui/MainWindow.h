@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QPointer>
 #include <QUrl>
 #include <QUuid>
 #include <functional>
@@ -14,10 +15,15 @@ class QTableView;
 
 namespace ferry {
 
+namespace peercache {
+class PeerCache;
+}
+
 class DesktopSettings;
 class JobFilterProxy;
 class JobListModel;
 class JobManager;
+class PeerCacheWindow;
 
 class MainWindow : public QMainWindow
 {
@@ -43,6 +49,14 @@ public:
     // A link seen on the clipboard: a button in the status bar queues it; no focus is taken.
     void offerLink(const QUrl &url);
     void openSettingsDialog();
+
+    // The engine's peer cache (on the engine thread; it must outlive the window): enables
+    // "Peer cache…" and the peer caching page's group key buttons.
+    void setPeerCache(peercache::PeerCache *cache);
+    peercache::PeerCache *peerCache() const { return m_peerCache; }
+    // Opens the non-modal peer cache window, or brings the open one forward.
+    void openPeerCacheWindow();
+    PeerCacheWindow *peerCacheWindow() const;      // the open one, or null
 
     // Queues one job per link, each into the download folder under a name no file has yet.
     void queueUrls(const QList<QUrl> &urls);
@@ -87,6 +101,8 @@ private:
     QWidget *m_offer = nullptr;      // the status bar's current clipboard offer
     QString m_downloadFolder;
     DesktopSettings *m_settings = nullptr;
+    peercache::PeerCache *m_peerCache = nullptr;     // on the engine thread
+    QPointer<PeerCacheWindow> m_peerCacheWindow;
     bool m_keepRunningInTray = false;
     bool m_toldAboutTray = false;
 };

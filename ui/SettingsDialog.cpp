@@ -2,37 +2,46 @@
 
 #include "DesktopSettings.h"
 #include "MessageLabel.h"
+#include "PeerCache.h"
 
+#include <QApplication>
 #include <QButtonGroup>
 #include <QCheckBox>
+#include <QClipboard>
 #include <QCoreApplication>
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFontDatabase>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPointer>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QRegularExpression>
 #include <QSpinBox>
 #include <QStyle>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace ferry {
 
 namespace {
 
-// Peer-caching cache caps (peer-caching.md §2): not engine settings yet, shown for what is to come.
+// The peer cache's settings (peer-caching.md §2), in JobManager::setSetting's ranges.
 constexpr int CacheSizeMinPercent = 1;
 constexpr int CacheSizeMaxPercent = 80;
-constexpr int CacheSizeDefaultPercent = 1;
 constexpr int CacheAgeMinDays = 1;
 constexpr int CacheAgeMaxDays = 120;
-constexpr int CacheAgeDefaultDays = 90;
+constexpr qint64 SecondsPerDay = 86400;
+constexpr int TlsPortMin = 0;         // 0: any free port, advertised to the peers
+constexpr int DiscoveryPortMin = 1;
+constexpr int PortMax = 65535;
 
 constexpr int MaxBackgroundJobsMin = 1;   // JobManager::setSetting's range
 constexpr int MaxBackgroundJobsMax = 64;
@@ -76,6 +85,30 @@ QString flag(bool on)
     return on ? QStringLiteral("1") : QStringLiteral("0");
 }
 
+// The engine keeps the content age in seconds; the dialog shows whole days.
+int ageDays(qint64 seconds)
+{
+    return int(qBound(qint64(CacheAgeMinDays), (seconds + SecondsPerDay / 2) / SecondsPerDay, qint64(CacheAgeMaxDays)));
+}
+
+QSpinBox *spinBox(const QString &accessibleName, const QString &objectName, int min, int max, QWidget *parent)
+{
+    auto *spin = new QSpinBox(parent);
+    spin->setObjectName(objectName);
+    spin->setAccessibleName(accessibleName);
+    spin->setRange(min, max);
+    return spin;
+}
+
+QPushButton *pushButton(const QString &text, const QString &accessibleName, const QString &objectName, QWidget *parent)
+{
+    auto *button = new QPushButton(text, parent);
+    button->setObjectName(objectName);
+    button->setAccessibleName(accessibleName);
+    button->setAutoDefault(false);
+    return button;
+}
+
 } // namespace
 
 SettingsDialog::SettingsDialog(JobManager *jobs, DesktopSettings *settings, const EngineSettings &engine, QWidget *parent)
@@ -91,20 +124,25 @@ SettingsDialog::SettingsDialog(JobManager *jobs, DesktopSettings *settings, cons
 
     m_message = new MessageLabel(this);
 
-    m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    m_buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Apply | QDialogButtonBox::Cancel, this);
     m_buttons->setObjectName(QStringLiteral("buttons"));
     m_buttons->setAccessibleName(tr("Dialog buttons"));
     m_buttons->button(QDialogButtonBox::Ok)->setAccessibleName(tr("OK"));
+    m_buttons->button(QDialogButtonBox::Apply)->setAccessibleName(tr("Apply"));
+    m_buttons->button(QDialogButtonBox::Apply)->setObjectName(QStringLiteral("apply"));
     m_buttons->button(QDialogButtonBox::Cancel)->setAccessibleName(tr("Cancel"));
-    connect(m_buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::apply);
+    connect(m_buttons, &QDialogButtonBox::accepted, this, [this] { apply(true); });
+    connect(m_buttons->button(QDialogButtonBox::Apply), &QPushButton::clicked, this, [this] { apply(false); });
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
 
+    m_pages = new QTabWidget(this);
+    m_pages->setObjectName(QStringLiteral("pages"));
+    m_pages->setAccessibleName(tr("Settings pages"));
+    m_pages->addTab(buildGeneralPage(), tr("&General"));
+    m_pages->addTab(buildPeerPage(), tr("P&eer caching"));
+
     auto *layout = new QVBoxLayout(this);
-    layout->addWidget(buildDownloads());
-    layout->addWidget(buildEngine());
-    layout->addWidget(buildPeerCaching());
-    layout->addWidget(buildDesktop());
-    layout->addStretch(1);
+    layout->addWidget(m_pages, 1);
     layout->addWidget(m_message);
     layout->addWidget(m_buttons);
 
@@ -116,13 +154,65 @@ SettingsDialog::SettingsDialog(JobManager *jobs, DesktopSettings *settings, cons
         connect(m_jobs, &JobManager::settingsChanged, this, &SettingsDialog::onSettingsChanged);
         resync();
     } else {
-        for (QWidget *w : std::initializer_list<QWidget *>{m_maxBackgroundJobs, m_peerEnabled})
+        for (QWidget *w : std::initializer_list<QWidget *>{m_maxBackgroundJobs, m_peerEnabled, m_cacheSize, m_cacheAge,
+                                                           m_tlsPort, m_discoveryPort, m_multicast, m_staticPeers,
+                                                           m_requireDigest})
             w->setEnabled(false);
     }
     updatePeerBoxes();
+    updateKeyButtons();
 }
 
-SettingsDialog::~SettingsDialog() = default;
+SettingsDialog::~SettingsDialog()
+{
+    forgetNewKey();
+}
+
+void SettingsDialog::showPage(Page page)
+{
+    m_pages->setCurrentIndex(int(page));
+}
+
+QWidget *SettingsDialog::buildGeneralPage()
+{
+    auto *page = new QWidget(this);
+    page->setObjectName(QStringLiteral("generalPage"));
+    auto *layout = new QVBoxLayout(page);
+    layout->addWidget(buildDownloads());
+    layout->addWidget(buildEngine());
+    layout->addWidget(buildDesktop());
+    layout->addStretch(1);
+    return page;
+}
+
+QWidget *SettingsDialog::buildPeerPage()
+{
+    auto *page = new QWidget(this);
+    page->setObjectName(QStringLiteral("peerPage"));
+    auto *layout = new QVBoxLayout(page);
+
+    // Whether peer caching runs, and if not why: the first thing on the page.
+    m_peerState = new QLabel(page);
+    m_peerState->setObjectName(QStringLiteral("peerState"));
+    m_peerState->setAccessibleName(tr("Peer caching state"));
+    m_peerState->setTextFormat(Qt::PlainText);
+    m_peerState->setWordWrap(true);
+    m_peerState->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+    m_peerState->setFrameShape(QFrame::StyledPanel);
+    m_peerState->setMargin(6);
+    QFont bold = m_peerState->font();
+    bold.setBold(true);
+    m_peerState->setFont(bold);
+    m_peerState->hide(); // until a peer cache is set and has answered
+
+    layout->addWidget(m_peerState);
+    layout->addWidget(buildPeerCaching());
+    layout->addWidget(buildGroupKey());
+    layout->addWidget(buildCache());
+    layout->addWidget(buildNetwork());
+    layout->addStretch(1);
+    return page;
+}
 
 QWidget *SettingsDialog::buildDownloads()
 {
@@ -204,28 +294,101 @@ QWidget *SettingsDialog::buildPeerCaching()
     layout->addWidget(indented(m_peerServer, group));
     connect(m_peerEnabled, &QCheckBox::toggled, this, &SettingsDialog::updatePeerBoxes);
 
+    m_requireDigest = checkBox(tr("Re&quire a strong digest from the origin server before using peers"),
+                               tr("Require a strong digest from the origin server before using peers"),
+                               QStringLiteral("requireOriginDigest"), group);
+    m_requireDigest->setToolTip(tr("Download from peers only when the origin server publishes a SHA-256 or SHA-512 "
+                                   "digest of the file, so that every byte from a peer is checked against the origin. "
+                                   "Without it, the group key vouches for what peers send."));
+    layout->addWidget(m_requireDigest);
+    return group;
+}
+
+QWidget *SettingsDialog::buildGroupKey()
+{
+    auto *group = new QGroupBox(tr("Group key"), this);
+    group->setAccessibleName(tr("Group key"));
+    auto *layout = new QVBoxLayout(group);
+
+    m_groupState = new QLabel(tr("The group key is managed by the running Ferry."), group);
+    m_groupState->setObjectName(QStringLiteral("groupState"));
+    m_groupState->setAccessibleName(tr("Group key state"));
+    m_groupState->setTextFormat(Qt::PlainText);
+    m_groupState->setWordWrap(true);
+    m_groupState->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+    layout->addWidget(m_groupState);
+    group->setToolTip(tr("Computers share files only within a group: all of them hold the same key, kept in each "
+                         "computer's keychain. Create the key on one computer and import it on the others."));
+
+    auto *buttons = new QHBoxLayout;
+    m_createKey = pushButton(tr("&Create group key…"), tr("Create a new group key"), QStringLiteral("createKey"), group);
+    m_createKey->setToolTip(tr("Create a new random key for a group of computers. It is shown once, to be imported "
+                               "on the other computers."));
+    m_importKey = pushButton(tr("&Import group key…"), tr("Import the key of an existing group"),
+                             QStringLiteral("importKey"), group);
+    m_importKey->setToolTip(tr("Join the group of other computers with the key created on one of them."));
+    buttons->addWidget(m_createKey);
+    buttons->addWidget(m_importKey);
+    buttons->addStretch(1);
+    layout->addLayout(buttons);
+    connect(m_createKey, &QPushButton::clicked, this, &SettingsDialog::confirmCreateKey);
+    connect(m_importKey, &QPushButton::clicked, this, &SettingsDialog::openImportDialog);
+
+    return group;
+}
+
+QWidget *SettingsDialog::buildCache()
+{
+    auto *group = new QGroupBox(tr("Cache"), this);
+    group->setAccessibleName(tr("Cache"));
+    auto *layout = new QVBoxLayout(group);
     auto *form = new QFormLayout;
-    m_cacheSize = new QSpinBox(group);
-    m_cacheSize->setObjectName(QStringLiteral("cacheSize"));
-    m_cacheSize->setAccessibleName(tr("Largest peer cache, in percent of the disk"));
-    m_cacheSize->setRange(CacheSizeMinPercent, CacheSizeMaxPercent);
-    m_cacheSize->setValue(CacheSizeDefaultPercent);
+    m_cacheSize = spinBox(tr("Largest peer cache, in percent of the disk"), QStringLiteral("cacheSize"),
+                          CacheSizeMinPercent, CacheSizeMaxPercent, group);
     m_cacheSize->setSuffix(tr(" % of the disk"));
-    m_cacheSize->setEnabled(false);
+    m_cacheSize->setToolTip(tr("The cache never grows beyond this share of the disk it is on; the files used least "
+                               "recently make room first."));
     form->addRow(tr("Cache si&ze:"), m_cacheSize);
-    m_cacheAge = new QSpinBox(group);
-    m_cacheAge->setObjectName(QStringLiteral("cacheAge"));
-    m_cacheAge->setAccessibleName(tr("Oldest content in the peer cache, in days since last use"));
-    m_cacheAge->setRange(CacheAgeMinDays, CacheAgeMaxDays);
-    m_cacheAge->setValue(CacheAgeDefaultDays);
+    m_cacheAge = spinBox(tr("Oldest content in the peer cache, in days since last use"), QStringLiteral("cacheAge"),
+                         CacheAgeMinDays, CacheAgeMaxDays, group);
     m_cacheAge->setSuffix(tr(" days since last use"));
-    m_cacheAge->setEnabled(false);
+    m_cacheAge->setToolTip(tr("Files nobody used for this long leave the cache."));
     form->addRow(tr("&Keep content for:"), m_cacheAge);
     layout->addLayout(form);
-    layout->addWidget(helpLabel(tr("About the cache limits"), QStringLiteral("cacheNote"),
-                                tr("The cache limits are available with peer caching: this version of Ferry keeps "
-                                   "no peer cache yet, so they cannot be changed."),
+    layout->addWidget(helpLabel(tr("About the cache"), QStringLiteral("cacheNote"),
+                                tr("Files that jobs allowed to serve are copied into the cache once they are "
+                                   "complete; the Peer Cache window lists them."),
                                 group));
+    return group;
+}
+
+QWidget *SettingsDialog::buildNetwork()
+{
+    auto *group = new QGroupBox(tr("Network"), this);
+    group->setAccessibleName(tr("Peer caching network"));
+    auto *form = new QFormLayout(group);
+    m_tlsPort = spinBox(tr("TCP port of the peer server"), QStringLiteral("tlsPort"), TlsPortMin, PortMax, group);
+    m_tlsPort->setSpecialValueText(tr("any free port"));
+    m_tlsPort->setToolTip(tr("Where other computers fetch files from this one (TLS). 0 picks any free port and "
+                             "tells the peers which."));
+    form->addRow(tr("&TLS port:"), m_tlsPort);
+    m_discoveryPort = spinBox(tr("UDP port for finding peers"), QStringLiteral("discoveryPort"), DiscoveryPortMin,
+                              PortMax, group);
+    m_discoveryPort->setToolTip(tr("Where computers of the group announce themselves and ask who holds a file. All "
+                                   "computers of a group use the same port."));
+    form->addRow(tr("Disc&overy port:"), m_discoveryPort);
+    m_multicast = checkBox(tr("Find peers by &multicast on the local network"),
+                           tr("Find peers by multicast on the local network"), QStringLiteral("multicast"), group);
+    m_multicast->setToolTip(tr("Off: only the static peers below are asked."));
+    form->addRow(QString(), m_multicast);
+    m_staticPeers = new QLineEdit(group);
+    m_staticPeers->setObjectName(QStringLiteral("staticPeers"));
+    m_staticPeers->setAccessibleName(tr("Static peers, as host:port separated by spaces"));
+    m_staticPeers->setPlaceholderText(tr("host:port host:port …"));
+    m_staticPeers->setToolTip(tr("Computers asked directly, where multicast does not reach: their names or addresses "
+                                 "with their discovery port, separated by spaces, e.g. 192.168.1.20:41770 "
+                                 "build-server:41770."));
+    form->addRow(tr("Static pee&rs:"), m_staticPeers);
     return group;
 }
 
@@ -271,6 +434,21 @@ void SettingsDialog::showEngine(const EngineSettings &shown, const EngineSetting
         m_peerClient->setChecked(shown.peerCachingClient);
     if (force || m_peerServer->isChecked() == previous.peerCachingServer)
         m_peerServer->setChecked(shown.peerCachingServer);
+    if (force || m_cacheSize->value() == previous.maxCacheSizePercent)
+        m_cacheSize->setValue(shown.maxCacheSizePercent);
+    if (force || m_cacheAge->value() == ageDays(previous.maxContentAgeSec))
+        m_cacheAge->setValue(ageDays(shown.maxContentAgeSec));
+    if (force || m_tlsPort->value() == previous.tlsPort)
+        m_tlsPort->setValue(shown.tlsPort);
+    if (force || m_discoveryPort->value() == previous.discoveryPort)
+        m_discoveryPort->setValue(shown.discoveryPort);
+    if (force || m_multicast->isChecked() == previous.multicast)
+        m_multicast->setChecked(shown.multicast);
+    QStringList typed;
+    if (force || (parseStaticPeers(m_staticPeers->text(), &typed) && typed == previous.staticPeers))
+        m_staticPeers->setText(shown.staticPeers.join(QLatin1Char(' ')));
+    if (force || m_requireDigest->isChecked() == previous.requireOriginDigest)
+        m_requireDigest->setChecked(shown.requireOriginDigest);
     updatePeerBoxes();
 }
 
@@ -304,6 +482,301 @@ void SettingsDialog::updatePeerBoxes()
     m_peerServer->setEnabled(on);
 }
 
+bool SettingsDialog::parseStaticPeers(const QString &text, QStringList *out)
+{
+    // As JobManager::setSetting reads them: a name or IPv4 address, or an IPv6 one in brackets.
+    static const QRegularExpression entry(QStringLiteral("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):(\\d{1,5})$"));
+    static const QRegularExpression separators(QStringLiteral("[\\s,;]+"));
+    QStringList peers;
+    for (const QString &token : text.split(separators, Qt::SkipEmptyParts)) {
+        const QRegularExpressionMatch m = entry.match(token);
+        const int port = m.hasMatch() ? m.captured(2).toInt() : 0;
+        if (port < 1 || port > PortMax)
+            return false;
+        peers << token;
+    }
+    if (out)
+        *out = peers;
+    return true;
+}
+
+void SettingsDialog::setPeerCache(peercache::PeerCache *cache)
+{
+    Q_ASSERT(!m_cache);
+    m_cache = cache;
+    if (!m_cache)
+        return;
+    // Emitted on the engine thread: the state is read again there, answered here.
+    connect(m_cache, &peercache::PeerCache::stateChanged, this, &SettingsDialog::refreshPeerState, Qt::QueuedConnection);
+    connect(m_cache->group(), &peercache::PeerGroup::keysChanged, this, &SettingsDialog::refreshPeerState,
+            Qt::QueuedConnection);
+    m_peerState->setText(tr("Reading the state of peer caching…"));
+    m_peerState->show();
+    updateKeyButtons();
+    refreshPeerState();
+}
+
+void SettingsDialog::refreshPeerState()
+{
+    if (!m_cache)
+        return;
+    QPointer<SettingsDialog> self(this);
+    QObject *home = QCoreApplication::instance();
+    QMetaObject::invokeMethod(m_cache, [cache = m_cache, self, home] {
+        const QJsonObject info = cache->info();
+        QMetaObject::invokeMethod(home, [self, info] {
+            if (self)
+                self->showPeerState(info);
+        }, Qt::QueuedConnection);
+    }, Qt::QueuedConnection);
+}
+
+void SettingsDialog::showPeerState(const QJsonObject &info)
+{
+    m_peerInfo = info;
+    const bool active = info.value(QLatin1String("active")).toBool();
+    const QString reason = info.value(QLatin1String("reason")).toString();
+    m_peerState->setText(active ? tr("Peer caching is on.") : tr("Peer caching is off: %1").arg(reason));
+    m_peerState->setProperty("peerCachingOn", active);
+    m_peerState->show();
+
+    const QString groupId = info.value(QLatin1String("groupId")).toString();
+    const QString previousId = info.value(QLatin1String("previousGroupId")).toString();
+    if (groupId.isEmpty())
+        m_groupState->setText(tr("This computer belongs to no group yet. Computers share files only within a group: "
+                                 "create a group key on one computer and import it on the others."));
+    else if (previousId.isEmpty())
+        m_groupState->setText(tr("Group: %1").arg(groupId));
+    else
+        m_groupState->setText(tr("Group: %1 (the previous key, of group %2, is still accepted)").arg(groupId, previousId));
+    updateKeyButtons();
+}
+
+void SettingsDialog::updateKeyButtons()
+{
+    const bool ready = m_cache && !m_keyBusy;
+    m_createKey->setEnabled(ready);
+    m_importKey->setEnabled(ready);
+}
+
+void SettingsDialog::confirmCreateKey()
+{
+    if (!m_cache || m_keyBusy)
+        return;
+    const QString groupId = m_peerInfo.value(QLatin1String("groupId")).toString();
+    const QString text =
+        groupId.isEmpty()
+            ? tr("Ferry creates a new random group key and keeps it in this computer's keychain. It is shown once, "
+                 "right after it is created: import it on every other computer of the group.")
+            : tr("The new key replaces the key of group %1 on this computer. Files from the old group are still "
+                 "accepted for a while, but every other computer needs the new key: it is shown once, right after "
+                 "it is created.").arg(groupId);
+    // Not exec(): the event loop (and the engine's answers) go on while the user decides.
+    auto *box = new QMessageBox(QMessageBox::Question, tr("Create Group Key"), text, QMessageBox::NoButton, this);
+    box->setObjectName(QStringLiteral("createKeyConfirm"));
+    box->setAccessibleName(tr("Create a new group key?"));
+    QPushButton *create = box->addButton(tr("Create Key"), QMessageBox::AcceptRole);
+    create->setObjectName(QStringLiteral("confirmCreateKey"));
+    create->setAccessibleName(tr("Create the group key"));
+    QPushButton *cancel = box->addButton(QMessageBox::Cancel);
+    cancel->setAccessibleName(tr("Cancel"));
+    box->setDefaultButton(cancel);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::buttonClicked, this, [this, create](QAbstractButton *clicked) {
+        if (clicked == create)
+            createKey();
+    });
+    box->open();
+}
+
+void SettingsDialog::createKey()
+{
+    if (!m_cache || m_keyBusy)
+        return;
+    clearMessage();
+    forgetNewKey();
+    m_keyBusy = true;
+    updateKeyButtons();
+    QPointer<SettingsDialog> self(this);
+    QObject *home = QCoreApplication::instance();
+    QMetaObject::invokeMethod(m_cache, [cache = m_cache, self, home] {
+        // The keychain answers later, still on the engine thread.
+        cache->group()->create([self, home](const Status &status, const QString &base32) {
+            QMetaObject::invokeMethod(home, [self, status, base32] {
+                if (self)
+                    self->keyCreated(status, base32);
+            }, Qt::QueuedConnection);
+        });
+    }, Qt::QueuedConnection);
+}
+
+void SettingsDialog::keyCreated(const Status &status, const QString &base32)
+{
+    m_keyBusy = false;
+    updateKeyButtons();
+    refreshPeerState();
+    if (!status) {
+        const QString reason = status.message.isEmpty() ? tr("the engine refused it") : status.message;
+        showMessage(tr("Could not create a group key: %1 (%2).").arg(reason, errorName(status.code)));
+        return;
+    }
+    if (isHidden())
+        return; // closed meanwhile: nobody to show it to, and it is not kept
+    showNewKey(base32);
+}
+
+// The new key in a dialog of its own, shown once: it is cleared when that dialog (or this one)
+// closes, and written nowhere by the window.
+void SettingsDialog::showNewKey(const QString &base32)
+{
+    forgetNewKey();
+    const auto key = peercache::GroupKey::fromBase32(base32);
+    auto *dialog = new QDialog(this);
+    dialog->setObjectName(QStringLiteral("newKeyDialog"));
+    dialog->setWindowTitle(tr("New Group Key"));
+    dialog->setAccessibleName(tr("The new group key"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    auto *layout = new QVBoxLayout(dialog);
+    auto *intro = new QLabel(key ? tr("This computer now belongs to group %1. To add another computer to the group, "
+                                      "import this key there:").arg(key->groupId())
+                                 : tr("To add another computer to the group, import this key there:"),
+                             dialog);
+    intro->setTextFormat(Qt::PlainText);
+    intro->setWordWrap(true);
+    layout->addWidget(intro);
+
+    auto *row = new QHBoxLayout;
+    auto *edit = new QLineEdit(base32, dialog);
+    edit->setObjectName(QStringLiteral("newKey"));
+    edit->setAccessibleName(tr("The new group key"));
+    edit->setReadOnly(true);
+    edit->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    edit->setMinimumWidth(edit->fontMetrics().horizontalAdvance(base32) + 2 * edit->fontMetrics().averageCharWidth() + 12);
+    auto *copy = pushButton(tr("&Copy"), tr("Copy the new group key"), QStringLiteral("copyKey"), dialog);
+    row->addWidget(edit, 1);
+    row->addWidget(copy);
+    layout->addLayout(row);
+
+    auto *note = new QLabel(tr("This key is shown only now. Copy it and keep it safe until it is imported on the "
+                               "other computers: Ferry keeps it only in this computer's keychain and does not show it "
+                               "again."),
+                            dialog);
+    note->setObjectName(QStringLiteral("newKeyNote"));
+    note->setAccessibleName(tr("About the new group key"));
+    note->setTextFormat(Qt::PlainText);
+    note->setWordWrap(true);
+    QFont bold = note->font();
+    bold.setBold(true);
+    note->setFont(bold);
+    layout->addWidget(note);
+
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+    buttons->setObjectName(QStringLiteral("newKeyButtons"));
+    buttons->setAccessibleName(tr("Dialog buttons"));
+    buttons->button(QDialogButtonBox::Close)->setAccessibleName(tr("Close"));
+    layout->addWidget(buttons);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+    connect(copy, &QPushButton::clicked, edit, [edit] { QGuiApplication::clipboard()->setText(edit->text()); });
+    connect(dialog, &QDialog::finished, edit, &QLineEdit::clear);
+
+    m_newKeyDialog = dialog;
+    dialog->open();
+    edit->setFocus();
+    edit->selectAll();
+}
+
+void SettingsDialog::forgetNewKey()
+{
+    if (!m_newKeyDialog)
+        return;
+    if (auto *edit = m_newKeyDialog->findChild<QLineEdit *>(QStringLiteral("newKey")))
+        edit->clear();
+    m_newKeyDialog->close();
+}
+
+void SettingsDialog::openImportDialog()
+{
+    if (!m_cache || m_keyBusy)
+        return;
+    if (m_importDialog) {
+        m_importDialog->raise();
+        m_importDialog->activateWindow();
+        return;
+    }
+    auto *dialog = new QDialog(this);
+    dialog->setObjectName(QStringLiteral("importKeyDialog"));
+    dialog->setWindowTitle(tr("Import Group Key"));
+    dialog->setAccessibleName(tr("Import a group key"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    auto *layout = new QVBoxLayout(dialog);
+    auto *intro = new QLabel(tr("Paste the group key shown on the computer that created it. This computer then "
+                                "shares files with the computers of that group; the key is kept in its keychain."),
+                             dialog);
+    intro->setWordWrap(true);
+    intro->setTextFormat(Qt::PlainText);
+    layout->addWidget(intro);
+    auto *form = new QFormLayout;
+    auto *edit = new QLineEdit(dialog);
+    edit->setObjectName(QStringLiteral("importKeyText"));
+    edit->setAccessibleName(tr("Group key to import"));
+    edit->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    form->addRow(tr("Group &key:"), edit);
+    layout->addLayout(form);
+    auto *message = new MessageLabel(dialog);
+    message->setObjectName(QStringLiteral("importMessage"));
+    layout->addWidget(message);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, dialog);
+    buttons->setObjectName(QStringLiteral("importButtons"));
+    buttons->setAccessibleName(tr("Dialog buttons"));
+    QPushButton *ok = buttons->button(QDialogButtonBox::Ok);
+    ok->setText(tr("&Import"));
+    ok->setAccessibleName(tr("Import the group key"));
+    buttons->button(QDialogButtonBox::Cancel)->setAccessibleName(tr("Cancel"));
+    layout->addWidget(buttons);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::reject);
+    connect(dialog, &QDialog::finished, edit, &QLineEdit::clear); // the key is not kept
+    connect(buttons, &QDialogButtonBox::accepted, dialog, [this, dialog, edit, message, ok] {
+        const QString text = edit->text().trimmed();
+        if (text.isEmpty()) {
+            message->setText(tr("Paste the group key first."));
+            message->show();
+            edit->setFocus();
+            return;
+        }
+        message->hide();
+        ok->setEnabled(false);
+        m_keyBusy = true;
+        updateKeyButtons();
+        QPointer<SettingsDialog> self(this);
+        QPointer<QDialog> guard(dialog);
+        QObject *home = QCoreApplication::instance();
+        QMetaObject::invokeMethod(m_cache, [cache = m_cache, text, self, guard, message, ok, home] {
+            cache->group()->import(text, [self, guard, message, ok, home](const Status &status) {
+                QMetaObject::invokeMethod(home, [self, guard, message, ok, status] {
+                    if (!self)
+                        return;
+                    self->m_keyBusy = false;
+                    self->updateKeyButtons();
+                    self->refreshPeerState();
+                    if (!guard)
+                        return;
+                    if (status) {
+                        guard->accept();
+                        return;
+                    }
+                    // message and ok belong to the dialog: alive while it is.
+                    const QString reason = status.message.isEmpty() ? tr("the engine refused it") : status.message;
+                    message->setText(tr("Could not import the group key: %1 (%2).").arg(reason, errorName(status.code)));
+                    message->show();
+                    ok->setEnabled(true);
+                }, Qt::QueuedConnection);
+            });
+        }, Qt::QueuedConnection);
+    });
+    m_importDialog = dialog;
+    dialog->open();
+}
+
 void SettingsDialog::browse()
 {
     // Not exec(): the event loop (and the engine's answers) go on while the user picks.
@@ -335,10 +808,26 @@ QList<SettingsDialog::EngineChange> SettingsDialog::engineChanges() const
         flag(m_peerClient->isChecked()), tr("“Download from peers”"));
     add(QStringLiteral("peerCachingServer"), m_peerServer->isChecked() != m_engine.peerCachingServer,
         flag(m_peerServer->isChecked()), tr("“Serve to peers”"));
+    add(QStringLiteral("maxCacheSizePercent"), m_cacheSize->value() != m_engine.maxCacheSizePercent,
+        QString::number(m_cacheSize->value()), tr("the cache size"));
+    add(QStringLiteral("maxContentAgeSec"), m_cacheAge->value() != ageDays(m_engine.maxContentAgeSec),
+        QString::number(qint64(m_cacheAge->value()) * SecondsPerDay), tr("how long content is kept"));
+    add(QStringLiteral("tlsPort"), m_tlsPort->value() != m_engine.tlsPort, QString::number(m_tlsPort->value()),
+        tr("the TLS port"));
+    add(QStringLiteral("discoveryPort"), m_discoveryPort->value() != m_engine.discoveryPort,
+        QString::number(m_discoveryPort->value()), tr("the discovery port"));
+    add(QStringLiteral("multicast"), m_multicast->isChecked() != m_engine.multicast, flag(m_multicast->isChecked()),
+        tr("“Find peers by multicast”"));
+    QStringList peers;
+    parseStaticPeers(m_staticPeers->text(), &peers); // checked by apply() first
+    add(QStringLiteral("staticPeers"), peers != m_engine.staticPeers, peers.join(QLatin1Char(' ')),
+        tr("the static peers"));
+    add(QStringLiteral("requireOriginDigest"), m_requireDigest->isChecked() != m_engine.requireOriginDigest,
+        flag(m_requireDigest->isChecked()), tr("“Require a strong digest from the origin server”"));
     return changes;
 }
 
-void SettingsDialog::apply()
+void SettingsDialog::apply(bool close)
 {
     if (m_applying)
         return;
@@ -366,6 +855,13 @@ void SettingsDialog::apply()
         m_folder->setFocus();
         return;
     }
+    if (m_jobs && !parseStaticPeers(m_staticPeers->text())) {
+        showMessage(tr("The static peers must be host:port entries separated by spaces, such as "
+                       "192.168.1.20:41770 build-server:41770 (ports 1 to 65535)."));
+        showPage(PeerCachingPage);
+        m_staticPeers->setFocus();
+        return;
+    }
 
     // The login entry first: if it cannot be written, the preference is not saved either.
     const bool atLogin = m_startAtLogin->isChecked();
@@ -389,15 +885,18 @@ void SettingsDialog::apply()
     m_folder->setText(QDir::toNativeSeparators(m_settings->downloadFolder()));
     emit desktopSettingsSaved();
 
-    m_maxBackgroundJobs->interpretText(); // a number typed and not yet taken
+    for (QSpinBox *spin : {m_maxBackgroundJobs, m_cacheSize, m_cacheAge, m_tlsPort, m_discoveryPort})
+        spin->interpretText(); // a number typed and not yet taken
     const QList<EngineChange> changes = m_jobs ? engineChanges() : QList<EngineChange>();
     if (changes.isEmpty()) {
-        accept();
+        if (close)
+            accept();
         return;
     }
 
     // Every change in one queued call; the answer is posted to the application object (on
     // this thread), so that the pointer to this dialog is only ever looked at here.
+    m_closeWhenApplied = close;
     setApplying(true);
     QPointer<SettingsDialog> self(this);
     QObject *home = QCoreApplication::instance();
@@ -433,7 +932,8 @@ void SettingsDialog::engineAnswered(const QList<EngineFailure> &failures, const 
     if (m_abandoned)
         return;
     if (failures.isEmpty()) {
-        accept();
+        if (m_closeWhenApplied)
+            accept();
         return;
     }
     QStringList lines;
@@ -448,6 +948,9 @@ void SettingsDialog::done(int result)
 {
     if (result != QDialog::Accepted && m_applying)
         m_abandoned = true;
+    forgetNewKey(); // shown once: gone with the dialog
+    if (m_importDialog)
+        m_importDialog->reject();
     QDialog::done(result);
 }
 
@@ -455,6 +958,7 @@ void SettingsDialog::setApplying(bool applying)
 {
     m_applying = applying;
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(!applying);
+    m_buttons->button(QDialogButtonBox::Apply)->setEnabled(!applying);
 }
 
 void SettingsDialog::showMessage(const QString &text)

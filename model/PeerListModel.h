@@ -1,0 +1,62 @@
+// The peers the peer cache knows of (PeerCache::peersJson) as a table for the peer cache
+// window: address, peer id, authentication, when last seen, strikes and bans.
+#pragma once
+
+#include <QAbstractTableModel>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QList>
+
+namespace ferry {
+
+class PeerListModel : public QAbstractTableModel
+{
+    Q_OBJECT
+public:
+    enum Column { Address, PeerId, Authenticated, LastSeen, Strikes, BannedUntil, ColumnCount };
+    Q_ENUM(Column)
+    // SortRole: the raw value of a column (address text, peer id, authenticated 0/1, times in ms
+    // since the epoch or -1, strikes). PeerIdRole on any column.
+    enum Role {
+        PeerIdRole = Qt::UserRole + 1,
+        SortRole,
+    };
+    Q_ENUM(Role)
+
+    struct Peer
+    {
+        QString peerId;
+        QString address;
+        int tlsPort = 0;
+        QString via;               // "multicast", "static" or "tls"
+        QDateTime firstSeen;
+        QDateTime lastSeen;
+        bool authenticated = false;
+        int strikes = 0;
+        bool banned = false;       // the ban is still running
+        QDateTime bannedUntil;     // invalid when never banned
+    };
+
+    explicit PeerListModel(QObject *parent = nullptr);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    // Replaces every row with the engine's array (objects: peerId, address, tlsPort, via,
+    // firstSeen, lastSeen, authenticated, strikes, banned, bannedUntil).
+    void setPeers(const QJsonArray &peers);
+    const Peer *peerAt(int row) const;       // nullptr when out of range
+    QString peerId(int row) const;
+    int rowOf(const QString &peerId) const;  // -1 when not listed
+
+    static Peer fromJson(const QJsonObject &object);
+    static QString addressText(const QString &address, int port);   // "10.0.0.2:41771", "[::1]:41771"
+    static QString viaText(const QString &via);
+
+private:
+    QList<Peer> m_peers;
+};
+
+} // namespace ferry
