@@ -132,6 +132,26 @@ AdminResult runAdmin(const QString &profile, const QStringList &args, const Admi
     return collect(p, call.timeoutMs);
 }
 
+AdminResult runAdminVia(const QStringList &launcher, const QString &profile, const QStringList &args, const AdminCall &call)
+{
+    if (launcher.isEmpty())
+        return runAdmin(profile, args, call);
+    QProcess p;
+    p.setProgram(launcher.first());
+    p.setArguments(launcher.mid(1) + QStringList{admintest::adminProgram(), QStringLiteral("--profile"), profile} + args);
+    if (!call.environment.isEmpty())
+        p.setProcessEnvironment(call.environment);
+    p.start();
+    if (!p.waitForStarted(10000)) {
+        AdminResult r;
+        r.err = QStringLiteral("[test: cannot start %1: %2]").arg(launcher.first(), p.errorString());
+        return r;
+    }
+    p.write(call.input);
+    p.closeWriteChannel();
+    return collect(p, call.timeoutMs);
+}
+
 namespace admintest {
 
 QString adminProgram() { return qEnvironmentVariable("FERRY_ADMIN"); }

@@ -32,6 +32,11 @@ struct AdminCall
     int timeoutMs = 60000;
 };
 AdminResult runAdmin(const QString &profile, const QStringList &args, const AdminCall &call);
+// The same through a launcher that ends by executing its arguments, e.g. {"ip", "netns", "exec",
+// NS}: runs LAUNCHER... FERRY_ADMIN --profile PROFILE ARGS... (an engine ferry-admin starts then
+// runs where the launcher put ferry-admin, in that network namespace, say).
+AdminResult runAdminVia(const QStringList &launcher, const QString &profile, const QStringList &args,
+                        const AdminCall &call = {});
 
 namespace admintest {
 
