@@ -122,6 +122,7 @@ private slots:
     void etagChangeRestartsFromZero();
     void ignoredRangeRestartsWithWarning();
     void trickledBodyArrives();
+    void peerClientChangeMidTransferResumesAtTheOffset();
     void httpStatusErrors_data();
     void httpStatusErrors();
     void redirectLoopFails();
@@ -607,6 +608,27 @@ void tst_Download::trickledBodyArrives()
     QCOMPARE(m_f->job(id).progress().bytesTransferred, quint64(size));
     QVERIFY(m_f->jobs()->complete(id).ok());
     QCOMPARE(sha(m_f->downloadPath(QStringLiteral("trickle.bin"))), TestContent::sha256Hex(55, size));
+}
+
+// Turning CLIENT on while the job transfers (peer-caching.md §1.3) stops it and starts it again
+// under the new rule, from the bytes it has: the next request is a Range from the checkpoint.
+void tst_Download::peerClientChangeMidTransferResumesAtTheOffset()
+{
+    const qint64 size = 1 << 20;
+    const QUrl url = m_fault->url(QStringLiteral("/trickle?size=%1&chunk=16384&interval=20&seed=56").arg(size));
+    const QUuid id = m_f->addJob(QStringLiteral("flip"), {{url, QStringLiteral("flip.bin")}});
+    QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
+    QVERIFY(m_f->jobs()->resume(id).ok());
+    QTRY_VERIFY_WITH_TIMEOUT(m_f->fileBytes(id) > 300000, ferry::test::WaitMs);
+    m_fault->clear();
+    QVERIFY(m_f->jobs()->setPeerCachingFlags(id, peercaching::Client).ok());
+    WAIT_STATE(id, JobState::Transferred);
+    const auto requests = m_fault->requests();
+    QVERIFY(!requests.isEmpty());
+    const QByteArray range = requests.constFirst().rangeHeader;
+    QVERIFY2(range.startsWith("bytes=") && range.mid(6).split('-').constFirst().toLongLong() > 0, range.constData());
+    QVERIFY(m_f->jobs()->complete(id).ok());
+    QCOMPARE(sha(m_f->downloadPath(QStringLiteral("flip.bin"))), TestContent::sha256Hex(56, size));
 }
 
 void tst_Download::httpStatusErrors_data()

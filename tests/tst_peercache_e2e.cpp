@@ -7,7 +7,11 @@
 #include "NginxServer.h"
 #include "TestContent.h"
 
+#include "PeerCrypto.h"
+
 #include <QDir>
+#include <QDirIterator>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTemporaryDir>
@@ -43,6 +47,8 @@ private slots:
     void initTestCase();
     void cleanupTestCase();
     void peersSupplyTheFileAndOutsidersGetNothing();
+    void adminVerbsManageRecordsAndPeers();
+    void unreadableKeyTurnsPeerCachingOffWithTheReason();
 
 private:
     AdminResult admin(const Node &node, const QStringList &args);
@@ -214,6 +220,84 @@ void TestPeerCacheE2E::peersSupplyTheFileAndOutsidersGetNothing()
                                 .value(QLatin1String("peerId")).toString();
         if (p.value(QLatin1String("peerId")).toString() == cId)
             QVERIFY2(!p.value(QLatin1String("authenticated")).toBool(), "C completed a TLS handshake with A");
+    }
+}
+
+// Runs after the transfer test: A holds B's file as a record and knows B and C as peers.
+void TestPeerCacheE2E::adminVerbsManageRecordsAndPeers()
+{
+    const QJsonArray records = jsonArray(admin(m_a, {QStringLiteral("cache"), QStringLiteral("records"), QStringLiteral("--json")}).out);
+    QCOMPARE(records.size(), 1);
+    const QJsonObject record = records[0].toObject();
+    QCOMPARE(record.value(QLatin1String("url")).toString(), m_nginx->url(QStringLiteral("/slow/big.bin")).toString());
+    QCOMPARE(qint64(record.value(QLatin1String("size")).toDouble()), FileSize);
+    QVERIFY(record.value(QLatin1String("validated")).toBool());
+    QCOMPARE(record.value(QLatin1String("sha256")).toString().toLatin1(), TestContent::sha256Hex(FileSeed, FileSize));
+
+    // Bad input gets a clear error and changes nothing.
+    const AdminResult bad = admin(m_a, {QStringLiteral("cache"), QStringLiteral("delete"), QStringLiteral("../../etc/passwd")});
+    QVERIFY2(bad.exitCode != 0 && !bad.err.isEmpty(), qPrintable(describe(bad)));
+    QCOMPARE(jsonArray(admin(m_a, {QStringLiteral("cache"), QStringLiteral("records"), QStringLiteral("--json")}).out).size(), 1);
+    const AdminResult badSet = admin(m_a, {QStringLiteral("cache"), QStringLiteral("set"), QStringLiteral("maxCacheSizePercent"), QStringLiteral("81")});
+    QVERIFY(badSet.exitCode != 0 && badSet.err.contains(QLatin1String("maxCacheSizePercent")));
+
+    ADMIN_OK(admin(m_a, {QStringLiteral("cache"), QStringLiteral("delete"), record.value(QLatin1String("id")).toString()}));
+    QCOMPARE(jsonArray(admin(m_a, {QStringLiteral("cache"), QStringLiteral("records"), QStringLiteral("--json")}).out).size(), 0);
+    const QString dataFile = m_a.profile + QStringLiteral("/peercache/") + record.value(QLatin1String("id")).toString() + QStringLiteral(".data");
+    QVERIFY2(!QFile::exists(dataFile), qPrintable(dataFile));
+
+    // B's copy: deleted by URL, then the whole cache cleared.
+    const QJsonArray onB = jsonArray(admin(m_b, {QStringLiteral("cache"), QStringLiteral("records"), QStringLiteral("--json")}).out);
+    QCOMPARE(onB.size(), 0); // peer bytes without an origin digest are never served again
+    QVERIFY(admin(m_b, {QStringLiteral("cache"), QStringLiteral("deleteurl"), m_nginx->url(QStringLiteral("/slow/big.bin")).toString()})
+                .out.contains(QLatin1String("Deleted 0 record(s).")));
+    ADMIN_OK(admin(m_b, {QStringLiteral("cache"), QStringLiteral("clear")}));
+
+    QVERIFY(!jsonArray(admin(m_a, {QStringLiteral("peers"), QStringLiteral("--json")}).out).isEmpty());
+    ADMIN_OK(admin(m_a, {QStringLiteral("peers"), QStringLiteral("clear")}));
+    QCOMPARE(jsonArray(admin(m_a, {QStringLiteral("peers"), QStringLiteral("--json")}).out).size(), 0);
+    // Rediscovery finds B again (it answers A's probe).
+    ADMIN_OK(admin(m_a, {QStringLiteral("peers"), QStringLiteral("discover")}));
+    QTRY_VERIFY_WITH_TIMEOUT(!jsonArray(admin(m_a, {QStringLiteral("peers"), QStringLiteral("--json")}).out).isEmpty(), 30000);
+}
+
+// A group key the keychain cannot give back turns peer caching off, and says why; the key is in
+// no file of the profile.
+void TestPeerCacheE2E::unreadableKeyTurnsPeerCachingOffWithTheReason()
+{
+    const Node d{QStringLiteral("D"), m_tmp.filePath(QStringLiteral("profile-D")), freeLoopbackPort(), freeLoopbackPort()};
+    QString why;
+    QVERIFY2(configure(d, {}, &why), qPrintable(why));
+    const AdminResult created = admin(d, {QStringLiteral("cache"), QStringLiteral("groupkey"), QStringLiteral("create")});
+    QCOMPARE(created.exitCode, 0);
+    const QString key = lines(created.out).constLast();
+    QVERIFY(jsonObject(admin(d, {QStringLiteral("cache"), QStringLiteral("info"), QStringLiteral("--json")}).out)
+                .value(QLatin1String("active")).toBool());
+    QString reason;
+    QVERIFY2(shutdownEngine(d.profile, &reason), qPrintable(reason));
+
+    // The next engine has no Secret Service on its session bus.
+    AdminCall noKeychain;
+    noKeychain.environment = QProcessEnvironment::systemEnvironment();
+    noKeychain.environment.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), QStringLiteral("unix:path=") + m_tmp.filePath(QStringLiteral("no-bus")));
+    const AdminResult info = runAdmin(d.profile, {QStringLiteral("cache"), QStringLiteral("info"), QStringLiteral("--json")}, noKeychain);
+    QCOMPARE(info.exitCode, 0);
+    QTRY_VERIFY_WITH_TIMEOUT(jsonObject(admin(d, {QStringLiteral("cache"), QStringLiteral("info"), QStringLiteral("--json")}).out)
+                                 .value(QLatin1String("reason")).toString().contains(QLatin1String("cannot be read")),
+                             30000);
+    const QJsonObject off = jsonObject(admin(d, {QStringLiteral("cache"), QStringLiteral("info"), QStringLiteral("--json")}).out);
+    QVERIFY(!off.value(QLatin1String("active")).toBool());
+    QVERIFY(admin(d, {QStringLiteral("cache"), QStringLiteral("info")}).out.contains(QLatin1String("peer caching: off")));
+    QVERIFY2(shutdownEngine(d.profile, &reason), qPrintable(reason));
+
+    // The key, in any form, is in no file of the profile.
+    const QByteArray secret = *ferry::peercache::base32Decode(key);
+    QDirIterator it(d.profile, QDir::Files | QDir::Hidden | QDir::System, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QByteArray bytes = readAll(it.next());
+        QVERIFY2(!bytes.contains(secret) && !bytes.contains(key.toLatin1()) && !bytes.contains(secret.toHex())
+                     && !bytes.contains(secret.toBase64()),
+                 qPrintable(it.filePath()));
     }
 }
 
