@@ -11,6 +11,7 @@ QString errorName(quint32 code)
         {hr::S_FALSE, QStringLiteral("S_FALSE")},
         {hr::BG_S_PARTIAL_COMPLETE, QStringLiteral("PARTIAL_COMPLETE")},
         {hr::BG_S_UNABLE_TO_DELETE_FILES, QStringLiteral("UNABLE_TO_DELETE_FILES")},
+        {hr::BG_S_OVERRIDDEN_BY_POLICY, QStringLiteral("OVERRIDDEN_BY_POLICY")},
         {hr::E_NOTIMPL, QStringLiteral("NOTIMPL")},
         {hr::E_PENDING, QStringLiteral("PENDING")},
         {hr::E_FAIL, QStringLiteral("FAIL")},

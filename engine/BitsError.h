@@ -12,6 +12,7 @@ constexpr quint32 S_OK = 0x00000000;
 constexpr quint32 S_FALSE = 0x00000001;
 constexpr quint32 BG_S_PARTIAL_COMPLETE = 0x00200017;
 constexpr quint32 BG_S_UNABLE_TO_DELETE_FILES = 0x0020001A;
+constexpr quint32 BG_S_OVERRIDDEN_BY_POLICY = 0x00200055;
 // Generic HRESULTs
 constexpr quint32 E_NOTIMPL = 0x80004001;
 constexpr quint32 E_PENDING = 0x8000000A;

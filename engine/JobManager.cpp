@@ -8,6 +8,7 @@
 #include "JobStore.h"
 #include "NotifyCommand.h"
 #include "OwnerIdentity.h"
+#include "PeerPolicy.h"
 
 #include <QDir>
 #include <QSet>
@@ -150,6 +151,16 @@ void JobManager::load()
     m_settings.multicast = flag("multicast", true);
     m_settings.requireOriginDigest = flag("requireOriginDigest", false);
     parseStaticPeers(m_store->setting(QStringLiteral("staticPeers"), QString()), &m_settings.staticPeers);
+    // The administrator's policy wins over what is stored (peer-caching.md §2).
+    const peercache::PeerPolicy policy = peercache::PeerPolicy::load();
+    for (auto it = policy.values().cbegin(); it != policy.values().cend(); ++it) {
+        QString ignored;
+        if (Status s = parseSetting(it.key(), it.value(), &m_settings, &ignored); !s)
+            qCWarning(lcJobs).noquote() << "policy" << policy.path() << ":" << s.message;
+        else
+            m_settings.policySettings << it.key();
+    }
+    m_settings.policyFile = policy.path();
     m_scheduler.maxBackgroundJobs = m_settings.maxBackgroundJobs;
     m_scheduler.timeSliceMs = qint64(m_settings.timeSliceSeconds) * 1000;
 
@@ -703,6 +714,33 @@ void JobManager::forgetCredentials(const QUuid &id, const QList<CredentialKey> &
 
 Status JobManager::setSetting(const QString &key, const QString &value)
 {
+    if (m_settings.policySettings.contains(key))
+        return {hr::BG_S_OVERRIDDEN_BY_POLICY, QStringLiteral("%1 is set by the administrator's policy (%2); it stays as it is")
+                                                   .arg(key, m_settings.policyFile)};
+    EngineSettings next = m_settings;
+    QString stored;
+    if (Status s = parseSetting(key, value, &next, &stored); !s)
+        return s;
+    // Saved first: a setting the engine runs with is one that survives its restart.
+    if (!m_store->setSetting(key, stored))
+        return {hr::E_FAIL, QStringLiteral("the setting could not be saved")};
+    const bool peerRuleChanged = next.peerClientAllowed() != m_settings.peerClientAllowed()
+                                 || next.requireOriginDigest != m_settings.requireOriginDigest;
+    m_settings = next;
+    if (peerRuleChanged)
+        for (const QUuid &jobId : std::as_const(m_order))
+            if (isActive(m_jobs[jobId].state) && (m_jobs[jobId].peerCachingFlags & peercaching::Client))
+                connectionChanged(m_jobs[jobId]);
+    m_scheduler.maxBackgroundJobs = m_settings.maxBackgroundJobs;
+    m_scheduler.timeSliceMs = qint64(m_settings.timeSliceSeconds) * 1000;
+    emit settingsChanged(m_settings);
+    scheduleSoon();
+    return {};
+}
+
+Status JobManager::parseSetting(const QString &key, const QString &value, EngineSettings *settings, QString *storedOut)
+{
+    EngineSettings &next = *settings;
     bool ok = false;
     const qint64 n = value.toLongLong(&ok);
     std::optional<bool> flag;
@@ -710,7 +748,6 @@ Status JobManager::setSetting(const QString &key, const QString &value)
         flag = true;
     else if (value == QLatin1String("0") || value.compare(QLatin1String("false"), Qt::CaseInsensitive) == 0)
         flag = false;
-    EngineSettings next = m_settings;
     QString stored = value;
     if (key == QLatin1String("maxBackgroundJobs") && ok && n >= 1 && n <= 64)
         next.maxBackgroundJobs = int(n);
@@ -750,20 +787,7 @@ Status JobManager::setSetting(const QString &key, const QString &value)
                                       .arg(key, value)};
     if (flag)
         stored = *flag ? QStringLiteral("1") : QStringLiteral("0");
-    // Saved first: a setting the engine runs with is one that survives its restart.
-    if (!m_store->setSetting(key, stored))
-        return {hr::E_FAIL, QStringLiteral("the setting could not be saved")};
-    const bool peerRuleChanged = next.peerClientAllowed() != m_settings.peerClientAllowed()
-                                 || next.requireOriginDigest != m_settings.requireOriginDigest;
-    m_settings = next;
-    if (peerRuleChanged)
-        for (const QUuid &jobId : std::as_const(m_order))
-            if (isActive(m_jobs[jobId].state) && (m_jobs[jobId].peerCachingFlags & peercaching::Client))
-                connectionChanged(m_jobs[jobId]);
-    m_scheduler.maxBackgroundJobs = m_settings.maxBackgroundJobs;
-    m_scheduler.timeSliceMs = qint64(m_settings.timeSliceSeconds) * 1000;
-    emit settingsChanged(m_settings);
-    scheduleSoon();
+    *storedOut = stored;
     return {};
 }
 

@@ -46,6 +46,9 @@ struct EngineSettings
     QStringList staticPeers;                         // host:udpPort
     bool requireOriginDigest = false;                // no peers without a strong origin digest
 
+    QStringList policySettings;                      // fixed by the administrator's policy file
+    QString policyFile;
+
     bool peerClientAllowed() const { return peerCachingEnabled && peerCachingClient; }
     bool peerServerAllowed() const { return peerCachingEnabled && peerCachingServer; }
 };
@@ -105,6 +108,8 @@ public:
 
     EngineSettings settings() const { return m_settings; }
     Status setSetting(const QString &key, const QString &value);
+    // Parses one setting into next (the value to store in stored); E_INVALIDARG names the ranges.
+    static Status parseSetting(const QString &key, const QString &value, EngineSettings *next, QString *stored);
 
     void tick();                                     // retry delays, timeouts and scheduling
 

@@ -49,6 +49,7 @@ private slots:
     void peersSupplyTheFileAndOutsidersGetNothing();
     void adminVerbsManageRecordsAndPeers();
     void unreadableKeyTurnsPeerCachingOffWithTheReason();
+    void administratorPolicyOverridesUsers();
 
 private:
     AdminResult admin(const Node &node, const QStringList &args);
@@ -299,6 +300,39 @@ void TestPeerCacheE2E::unreadableKeyTurnsPeerCachingOffWithTheReason()
                      && !bytes.contains(secret.toBase64()),
                  qPrintable(it.filePath()));
     }
+}
+
+// T1's "policy overrides user": the administrator's ferry/peercache.conf (here in a private
+// XDG_CONFIG_DIRS folder instead of /etc/xdg) fixes settings; users' setters leave them alone.
+void TestPeerCacheE2E::administratorPolicyOverridesUsers()
+{
+    const QString policyDir = m_tmp.filePath(QStringLiteral("policy"));
+    QVERIFY(QDir().mkpath(policyDir + QStringLiteral("/ferry")));
+    QFile conf(policyDir + QStringLiteral("/ferry/peercache.conf"));
+    QVERIFY(conf.open(QIODevice::WriteOnly));
+    conf.write("[peercache]\nenabled=false\nmaxCacheSizePercent=5\n");
+    conf.close();
+    const QString profile = m_tmp.filePath(QStringLiteral("profile-E"));
+    AdminCall withPolicy;
+    withPolicy.environment = QProcessEnvironment::systemEnvironment();
+    withPolicy.environment.insert(QStringLiteral("XDG_CONFIG_DIRS"), policyDir);
+
+    const AdminResult set = runAdmin(profile, {QStringLiteral("cache"), QStringLiteral("set"), QStringLiteral("enabled"), QStringLiteral("true")},
+                                     withPolicy);
+    QCOMPARE(set.exitCode, 0); // BG_S_OVERRIDDEN_BY_POLICY is a success code, with its message
+    QVERIFY2(set.out.contains(QLatin1String("policy")), qPrintable(describe(set)));
+    const AdminResult changed = runAdmin(profile, {QStringLiteral("cache"), QStringLiteral("set"), QStringLiteral("maxCacheSizePercent"),
+                                                   QStringLiteral("2")});
+    QVERIFY(changed.out.contains(QLatin1String("policy")));
+    ADMIN_OK(runAdmin(profile, {QStringLiteral("cache"), QStringLiteral("set"), QStringLiteral("requireOriginDigest"), QStringLiteral("true")}));
+    const QJsonObject info = jsonObject(runAdmin(profile, {QStringLiteral("cache"), QStringLiteral("info"), QStringLiteral("--json")}).out);
+    QCOMPARE(info.value(QLatin1String("enabled")).toBool(), false);
+    QCOMPARE(info.value(QLatin1String("maxCacheSizePercent")).toInt(), 5);
+    QCOMPARE(info.value(QLatin1String("requireOriginDigest")).toBool(), true); // not in the policy: the user's
+    QCOMPARE(info.value(QLatin1String("policyFile")).toString(), conf.fileName());
+    QVERIFY(info.value(QLatin1String("reason")).toString().contains(QLatin1String("disabled")));
+    QString reason;
+    QVERIFY2(shutdownEngine(profile, &reason), qPrintable(reason));
 }
 
 QTEST_GUILESS_MAIN(TestPeerCacheE2E)

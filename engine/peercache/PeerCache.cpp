@@ -1,6 +1,7 @@
 #include "PeerCache.h"
 
 #include "JobStore.h"
+#include "PeerPolicy.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -315,17 +316,7 @@ void PeerCache::rediscover()
 
 QString PeerCache::settingFor(const QString &cacheKey)
 {
-    if (cacheKey == QLatin1String("enabled"))
-        return QStringLiteral("peerCachingEnabled");
-    if (cacheKey == QLatin1String("client"))
-        return QStringLiteral("peerCachingClient");
-    if (cacheKey == QLatin1String("server"))
-        return QStringLiteral("peerCachingServer");
-    static const QStringList same = {QStringLiteral("maxCacheSizePercent"), QStringLiteral("maxContentAgeSec"),
-                                     QStringLiteral("tlsPort"),            QStringLiteral("discoveryPort"),
-                                     QStringLiteral("multicast"),          QStringLiteral("staticPeers"),
-                                     QStringLiteral("requireOriginDigest")};
-    return same.contains(cacheKey) ? cacheKey : QString();
+    return PeerPolicy::settingFor(cacheKey);
 }
 
 Status PeerCache::set(const QString &key, const QString &value)
@@ -364,6 +355,8 @@ QJsonObject PeerCache::info() const
         {QStringLiteral("cacheBytes"), double(m_store->isOpen() ? m_store->totalBytes() : 0)},
         {QStringLiteral("cacheCapBytes"), double(m_store->isOpen() ? m_store->capBytes() : 0)},
         {QStringLiteral("cacheDir"), m_cacheDir},
+        {QStringLiteral("policyFile"), s.policyFile},
+        {QStringLiteral("policySettings"), QJsonArray::fromStringList(s.policySettings)},
     };
 }
 
@@ -384,6 +377,8 @@ QString PeerCache::infoText() const
     }
     lines << QStringLiteral("staticPeers %1").arg(m_jobs->settings().staticPeers.join(QLatin1Char(' ')));
     lines << QStringLiteral("cache directory %1").arg(m_cacheDir);
+    if (!m_jobs->settings().policyFile.isEmpty())
+        lines << QStringLiteral("policy %1 fixes: %2").arg(m_jobs->settings().policyFile, m_jobs->settings().policySettings.join(QLatin1String(", ")));
     return lines.join(QLatin1Char('\n'));
 }
 
