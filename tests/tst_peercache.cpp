@@ -333,6 +333,7 @@ private slots:
     void forgedManifestRejectedBeforeDownload();
     void sha512OnlyOriginCatchesForgeryAtTheEnd();
     void noDigestAcceptedAsGroupAndNotReserved();
+    void headRefusedProbesWithOneByte();
     void badMacBans();
     void wrongOriginDigestIsAnIntegrityError();
     // T8
@@ -912,6 +913,34 @@ void TestPeerCache::noDigestAcceptedAsGroupAndNotReserved()
     // No laundering: a SERVER job's file proven only by the group is not served again.
     drainCaching();
     QCOMPARE(client.recordCount(), 0);
+}
+
+// T2: an origin that refuses HEAD is probed with a one-byte ranged GET instead, and peers are used.
+void TestPeerCache::headRefusedProbesWithOneByte()
+{
+    Node server{QStringLiteral("server")}, client{QStringLiteral("client")};
+    server.udpPort = uniquePort();
+    client.udpPort = uniquePort();
+    START_NODE(server, {client.udpPort});
+    START_NODE(client, {server.udpPort});
+
+    const QUrl url = m_origin->url(QStringLiteral("/file?size=%1&seed=%2&head=405").arg(kSize).arg(m_seed));
+    cacheOn(server, url, QStringLiteral("served.bin"));
+    MEET(client, server.peerId());
+    m_origin->clear();
+
+    const QUuid id = download(client, url, peercaching::Client, QStringLiteral("nohead.bin"));
+    QVERIFY(!id.isNull());
+    WAIT_NODE_STATE(client, id, JobState::Transferred);
+    QCOMPARE(client.file(id).bytesFromPeers, kSize);
+    QCOMPARE(countRequests(*m_origin, url, "HEAD"), 1);
+    bool oneByte = false;
+    for (const FaultServer::Request &r : m_origin->requests())
+        oneByte = oneByte || (r.method == "GET" && r.rangeHeader == "bytes=0-0" && r.bodyBytesSent <= 1);
+    QVERIFY(oneByte);
+    QCOMPARE(countRequests(*m_origin, url, "GET"), 1); // the probe; every byte of the file came from the peer
+    QVERIFY(client.f->jobs()->complete(id));
+    QCOMPARE(fileSha(client.f->downloadPath(QStringLiteral("nohead.bin"))), contentSha(m_seed, kSize));
 }
 
 void TestPeerCache::badMacBans()

@@ -417,6 +417,10 @@ void Connection::handle(const ParsedRequest &p)
     f.lastModified = kLastModified;
     f.digest = query.queryItemValue(QStringLiteral("digest")).toLatin1();
     f.cacheControl = query.queryItemValue(QStringLiteral("cc"), QUrl::FullyDecoded).toLatin1();
+    if (m_head && query.queryItemValue(QStringLiteral("head")) == QLatin1String("405")) {
+        m_closeAfter = true;
+        return sendSimple(405, "text/plain", "HEAD not allowed here\n");
+    }
 
     if (path == "/file")
         return serveFile(p, f);
