@@ -26,6 +26,11 @@ QString ModelText::dataSize(qint64 bytes)
     return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
 }
 
+QString ModelText::dateTime(const QDateTime &time)
+{
+    return QLocale().toString(time.toLocalTime(), QLocale::ShortFormat);
+}
+
 QString ModelText::progressSentence(int percent, qint64 transferred, qint64 total)
 {
     if (total < 0)

@@ -1,9 +1,10 @@
-// Texts the job and file models share: percentages and data sizes, the same way in every column.
+// Texts the models share: percentages, data sizes and times, the same way in every column.
 #pragma once
 
 #include "Job.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QString>
 
 namespace ferry {
@@ -18,6 +19,7 @@ public:
     static int percent(const JobProgress &p);
     static QString percentText(int percent);            // "42%"
     static QString dataSize(qint64 bytes);              // "1.2 MB" (1024-based), "512 bytes"
+    static QString dateTime(const QDateTime &time);     // local time, the locale's short format
     // "42 percent, 3.0 MB of 7.0 MB", or "42 percent, 3.0 MB transferred" with the total unknown.
     static QString progressSentence(int percent, qint64 transferred, qint64 total);
     static QString progressSentence(const JobProgress &p);

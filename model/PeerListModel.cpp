@@ -1,43 +1,12 @@
 #include "PeerListModel.h"
 
-#include <QJsonObject>
-#include <QLocale>
+#include "ModelText.h"
 
 namespace ferry {
 
-namespace {
-
-QDateTime isoTime(const QJsonValue &value)
-{
-    const QString text = value.toString();
-    return text.isEmpty() ? QDateTime() : QDateTime::fromString(text, Qt::ISODate);
-}
-
-QString timeText(const QDateTime &time)
-{
-    return QLocale().toString(time.toLocalTime(), QLocale::ShortFormat);
-}
-
-qint64 sortTime(const QDateTime &time)
-{
-    return time.isValid() ? time.toMSecsSinceEpoch() : qint64(-1);
-}
-
-} // namespace
-
 PeerListModel::PeerListModel(QObject *parent)
-    : QAbstractTableModel(parent)
+    : JsonTableModel(ColumnCount, parent)
 {
-}
-
-int PeerListModel::rowCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : int(m_peers.size());
-}
-
-int PeerListModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
 }
 
 PeerListModel::Peer PeerListModel::fromJson(const QJsonObject &o)
@@ -75,17 +44,7 @@ QString PeerListModel::viaText(const QString &via)
 
 void PeerListModel::setPeers(const QJsonArray &peers)
 {
-    beginResetModel();
-    m_peers.clear();
-    m_peers.reserve(peers.size());
-    for (const QJsonValue &v : peers)
-        m_peers.append(fromJson(v.toObject()));
-    endResetModel();
-}
-
-const PeerListModel::Peer *PeerListModel::peerAt(int row) const
-{
-    return row >= 0 && row < m_peers.size() ? &m_peers[row] : nullptr;
+    resetRows(peers, &fromJson);
 }
 
 QString PeerListModel::peerId(int row) const
@@ -94,18 +53,10 @@ QString PeerListModel::peerId(int row) const
     return p ? p->peerId : QString();
 }
 
-int PeerListModel::rowOf(const QString &peerId) const
-{
-    for (int row = 0; row < m_peers.size(); ++row)
-        if (m_peers[row].peerId == peerId)
-            return row;
-    return -1;
-}
-
 QVariant PeerListModel::data(const QModelIndex &index, int role) const
 {
-    const Peer *p = index.isValid() && !index.parent().isValid() ? peerAt(index.row()) : nullptr;
-    if (!p || index.column() >= ColumnCount)
+    const Peer *p = rowAt(index);
+    if (!p)
         return {};
     switch (role) {
     case PeerIdRole: return p->peerId;
@@ -124,9 +75,9 @@ QVariant PeerListModel::data(const QModelIndex &index, int role) const
     case Qt::ToolTipRole: {
         QStringList lines{addressText(p->address, p->tlsPort), viaText(p->via)};
         if (p->firstSeen.isValid())
-            lines << tr("First seen: %1").arg(timeText(p->firstSeen));
+            lines << tr("First seen: %1").arg(ModelText::dateTime(p->firstSeen));
         if (p->banned)
-            lines << tr("Banned until %1: it sent bad data").arg(timeText(p->bannedUntil));
+            lines << tr("Banned until %1: it sent bad data").arg(ModelText::dateTime(p->bannedUntil));
         return lines.join(QLatin1Char('\n'));
     }
     case Qt::DisplayRole:
@@ -136,9 +87,9 @@ QVariant PeerListModel::data(const QModelIndex &index, int role) const
         case Authenticated:
             return p->authenticated ? tr("Yes", "the peer proved it holds the group key")
                                     : tr("No", "the peer has not proved it holds the group key");
-        case LastSeen: return p->lastSeen.isValid() ? timeText(p->lastSeen) : tr("never", "a peer last seen");
+        case LastSeen: return p->lastSeen.isValid() ? ModelText::dateTime(p->lastSeen) : tr("never", "a peer last seen");
         case Strikes: return p->strikes;
-        case BannedUntil: return p->banned ? timeText(p->bannedUntil) : tr("—", "not banned");
+        case BannedUntil: return p->banned ? ModelText::dateTime(p->bannedUntil) : tr("—", "not banned");
         default: return {};
         }
     default: return {};

@@ -2,14 +2,26 @@
 // window: address, peer id, authentication, when last seen, strikes and bans.
 #pragma once
 
-#include <QAbstractTableModel>
-#include <QDateTime>
-#include <QJsonArray>
-#include <QList>
+#include "JsonTableModel.h"
 
 namespace ferry {
 
-class PeerListModel : public QAbstractTableModel
+// A row of the table (PeerListModel::Peer), declared first because the model's base class is made from it.
+struct KnownPeer
+{
+    QString peerId;
+    QString address;
+    int tlsPort = 0;
+    QString via;               // "multicast", "static" or "tls"
+    QDateTime firstSeen;
+    QDateTime lastSeen;
+    bool authenticated = false;
+    int strikes = 0;
+    bool banned = false;       // the ban is still running
+    QDateTime bannedUntil;     // invalid when never banned
+};
+
+class PeerListModel : public JsonTableModel<KnownPeer>
 {
     Q_OBJECT
 public:
@@ -23,40 +35,24 @@ public:
     };
     Q_ENUM(Role)
 
-    struct Peer
-    {
-        QString peerId;
-        QString address;
-        int tlsPort = 0;
-        QString via;               // "multicast", "static" or "tls"
-        QDateTime firstSeen;
-        QDateTime lastSeen;
-        bool authenticated = false;
-        int strikes = 0;
-        bool banned = false;       // the ban is still running
-        QDateTime bannedUntil;     // invalid when never banned
-    };
+    using Peer = KnownPeer;
 
     explicit PeerListModel(QObject *parent = nullptr);
 
-    int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     // Replaces every row with the engine's array (objects: peerId, address, tlsPort, via,
     // firstSeen, lastSeen, authenticated, strikes, banned, bannedUntil).
     void setPeers(const QJsonArray &peers);
-    const Peer *peerAt(int row) const;       // nullptr when out of range
+    const Peer *peerAt(int row) const { return rowAt(row); }   // nullptr when out of range
     QString peerId(int row) const;
-    int rowOf(const QString &peerId) const;  // -1 when not listed
+    // -1 when not listed
+    int rowOf(const QString &peerId) const { return rowWhere(&Peer::peerId, peerId); }
 
     static Peer fromJson(const QJsonObject &object);
     static QString addressText(const QString &address, int port);   // "10.0.0.2:41771", "[::1]:41771"
     static QString viaText(const QString &via);
-
-private:
-    QList<Peer> m_peers;
 };
 
 } // namespace ferry

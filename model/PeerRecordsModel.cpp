@@ -2,39 +2,11 @@
 
 #include "ModelText.h"
 
-#include <QJsonObject>
-#include <QLocale>
-
 namespace ferry {
 
-namespace {
-
-QDateTime isoTime(const QJsonValue &value)
-{
-    const QString text = value.toString();
-    return text.isEmpty() ? QDateTime() : QDateTime::fromString(text, Qt::ISODate);
-}
-
-QString timeText(const QDateTime &time)
-{
-    return QLocale().toString(time.toLocalTime(), QLocale::ShortFormat);
-}
-
-} // namespace
-
 PeerRecordsModel::PeerRecordsModel(QObject *parent)
-    : QAbstractTableModel(parent)
+    : JsonTableModel(ColumnCount, parent)
 {
-}
-
-int PeerRecordsModel::rowCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : int(m_records.size());
-}
-
-int PeerRecordsModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
 }
 
 PeerRecordsModel::Record PeerRecordsModel::fromJson(const QJsonObject &o)
@@ -54,17 +26,7 @@ PeerRecordsModel::Record PeerRecordsModel::fromJson(const QJsonObject &o)
 
 void PeerRecordsModel::setRecords(const QJsonArray &records)
 {
-    beginResetModel();
-    m_records.clear();
-    m_records.reserve(records.size());
-    for (const QJsonValue &v : records)
-        m_records.append(fromJson(v.toObject()));
-    endResetModel();
-}
-
-const PeerRecordsModel::Record *PeerRecordsModel::recordAt(int row) const
-{
-    return row >= 0 && row < m_records.size() ? &m_records[row] : nullptr;
+    resetRows(records, &fromJson);
 }
 
 QString PeerRecordsModel::recordId(int row) const
@@ -79,18 +41,10 @@ QString PeerRecordsModel::url(int row) const
     return r ? r->url : QString();
 }
 
-int PeerRecordsModel::rowOf(const QString &id) const
-{
-    for (int row = 0; row < m_records.size(); ++row)
-        if (m_records[row].id == id)
-            return row;
-    return -1;
-}
-
 QVariant PeerRecordsModel::data(const QModelIndex &index, int role) const
 {
-    const Record *r = index.isValid() && !index.parent().isValid() ? recordAt(index.row()) : nullptr;
-    if (!r || index.column() >= ColumnCount)
+    const Record *r = rowAt(index);
+    if (!r)
         return {};
     switch (role) {
     case IdRole: return r->id;
@@ -99,7 +53,7 @@ QVariant PeerRecordsModel::data(const QModelIndex &index, int role) const
         switch (index.column()) {
         case Url: return r->url;
         case Size: return r->size;
-        case LastAccess: return r->lastAccess.isValid() ? r->lastAccess.toMSecsSinceEpoch() : qint64(-1);
+        case LastAccess: return sortTime(r->lastAccess);
         case Validated: return int(r->validated);
         default: return {};
         }
@@ -114,7 +68,7 @@ QVariant PeerRecordsModel::data(const QModelIndex &index, int role) const
         else
             lines << tr("Downloaded from the origin server");
         if (r->created.isValid())
-            lines << tr("Cached: %1").arg(timeText(r->created));
+            lines << tr("Cached: %1").arg(ModelText::dateTime(r->created));
         if (r->inUse)
             lines << tr("Being served to a peer now");
         return lines.join(QLatin1Char('\n'));
@@ -123,7 +77,7 @@ QVariant PeerRecordsModel::data(const QModelIndex &index, int role) const
         switch (index.column()) {
         case Url: return r->url;
         case Size: return ModelText::dataSize(r->size);
-        case LastAccess: return r->lastAccess.isValid() ? timeText(r->lastAccess) : tr("never", "last access of a cached file");
+        case LastAccess: return r->lastAccess.isValid() ? ModelText::dateTime(r->lastAccess) : tr("never", "last access of a cached file");
         case Validated:
             return r->validated ? tr("Yes", "the cached file is validated") : tr("No", "the cached file is not validated");
         default: return {};

@@ -2,14 +2,25 @@
 // row per cached file, rebuilt whole whenever the engine reports a change.
 #pragma once
 
-#include <QAbstractTableModel>
-#include <QDateTime>
-#include <QJsonArray>
-#include <QList>
+#include "JsonTableModel.h"
 
 namespace ferry {
 
-class PeerRecordsModel : public QAbstractTableModel
+// A row of the table (PeerRecordsModel::Record), declared first because the model's base class is made from it.
+struct CachedFile
+{
+    QString id;
+    QString url;
+    qint64 size = 0;
+    QString sha256;
+    QString source;            // "origin" or "peer-strong"
+    bool validated = false;
+    QDateTime created;
+    QDateTime lastAccess;      // invalid when never
+    bool inUse = false;
+};
+
+class PeerRecordsModel : public JsonTableModel<CachedFile>
 {
     Q_OBJECT
 public:
@@ -24,38 +35,22 @@ public:
     };
     Q_ENUM(Role)
 
-    struct Record
-    {
-        QString id;
-        QString url;
-        qint64 size = 0;
-        QString sha256;
-        QString source;            // "origin" or "peer-strong"
-        bool validated = false;
-        QDateTime created;
-        QDateTime lastAccess;      // invalid when never
-        bool inUse = false;
-    };
+    using Record = CachedFile;
 
     explicit PeerRecordsModel(QObject *parent = nullptr);
 
-    int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     // Replaces every row with the engine's array (objects: id, url, size, sha256, source,
     // validated, created, lastAccess, inUse).
     void setRecords(const QJsonArray &records);
-    const Record *recordAt(int row) const;   // nullptr when out of range
+    const Record *recordAt(int row) const { return rowAt(row); }   // nullptr when out of range
     QString recordId(int row) const;
     QString url(int row) const;
-    int rowOf(const QString &id) const;      // -1 when not listed
+    int rowOf(const QString &id) const { return rowWhere(&Record::id, id); }    // -1 when not listed
 
     static Record fromJson(const QJsonObject &object);
-
-private:
-    QList<Record> m_records;
 };
 
 } // namespace ferry

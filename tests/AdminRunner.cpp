@@ -350,4 +350,118 @@ SelfFacts selfFacts()
     return f;
 }
 
+PrivateKeyring::PrivateKeyring(const QString &dir)
+    : m_dir(dir)
+{
+}
+
+PrivateKeyring::~PrivateKeyring()
+{
+    stop();
+}
+
+bool PrivateKeyring::startBus(QString *error)
+{
+    const QString run = m_dir + QStringLiteral("/bus-run");
+    if (!QDir().mkpath(run) || !QDir().mkpath(m_dir + QStringLiteral("/keyrings-data"))) {
+        if (error)
+            *error = QStringLiteral("cannot create the bus and keyring directories below ") + m_dir;
+        return false;
+    }
+    QFile::setPermissions(run, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    QFile config(m_dir + QStringLiteral("/bus.conf"));
+    if (!config.open(QIODevice::WriteOnly)) {
+        if (error)
+            *error = QStringLiteral("cannot write %1: %2").arg(config.fileName(), config.errorString());
+        return false;
+    }
+    config.write(QStringLiteral("<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" "
+                                "\"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+                                "<busconfig><type>session</type><listen>unix:dir=%1</listen><auth>EXTERNAL</auth>"
+                                "<policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
+                                "<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n")
+                     .arg(run)
+                     .toUtf8());
+    config.close();
+
+    m_bus = std::make_unique<QProcess>();
+    m_bus->start(QStringLiteral("dbus-daemon"), {QStringLiteral("--config-file=") + config.fileName(), QStringLiteral("--nofork"),
+                                                 QStringLiteral("--print-address=1")});
+    if (!m_bus->waitForStarted(10000)) {
+        if (error)
+            *error = QStringLiteral("cannot start dbus-daemon: ") + m_bus->errorString();
+        return false;
+    }
+    const QDeadlineTimer deadline(10000);
+    while (!m_bus->canReadLine() && m_bus->waitForReadyRead(int(deadline.remainingTime()))) {
+    }
+    if (!m_bus->canReadLine()) {
+        if (error)
+            *error = QStringLiteral("dbus-daemon printed no address: ") + QString::fromLocal8Bit(m_bus->readAllStandardError());
+        return false;
+    }
+    m_address = QString::fromUtf8(m_bus->readLine()).trimmed();
+    return true;
+}
+
+bool PrivateKeyring::start(QString *error)
+{
+    if ((!m_bus || m_bus->state() == QProcess::NotRunning) && !startBus(error))
+        return false;
+    if (m_daemon && m_daemon->state() != QProcess::NotRunning)
+        return true;
+    m_daemon = std::make_unique<QProcess>();
+    m_daemon->setProcessEnvironment(environment());
+    m_daemon->start(QStringLiteral("gnome-keyring-daemon"),
+                    {QStringLiteral("--foreground"), QStringLiteral("--unlock"), QStringLiteral("--components=secrets")});
+    if (!m_daemon->waitForStarted(10000)) {
+        if (error)
+            *error = QStringLiteral("cannot start gnome-keyring-daemon: ") + m_daemon->errorString();
+        return false;
+    }
+    m_daemon->write("keyring-test-password");   // --unlock reads the password from stdin
+    m_daemon->closeWriteChannel();
+    return true;
+}
+
+bool PrivateKeyring::stopDaemon()
+{
+    if (!m_daemon || m_daemon->state() == QProcess::NotRunning)
+        return true;
+    m_daemon->terminate();
+    if (m_daemon->waitForFinished(10000))
+        return true;
+    m_daemon->kill();
+    m_daemon->waitForFinished(5000);
+    return false;
+}
+
+void PrivateKeyring::stop()
+{
+    stopDaemon();
+    if (m_bus && m_bus->state() != QProcess::NotRunning) {
+        m_bus->kill();
+        m_bus->waitForFinished(5000);
+    }
+}
+
+QString PrivateKeyring::address() const
+{
+    return m_address;
+}
+
+QProcessEnvironment PrivateKeyring::environment() const
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), m_address);
+    env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir + QStringLiteral("/keyrings-data"));
+    env.insert(QStringLiteral("XDG_RUNTIME_DIR"), m_dir + QStringLiteral("/bus-run"));
+    return env;
+}
+
+QString PrivateKeyring::readDaemonLog()
+{
+    return m_daemon ? QString::fromLocal8Bit(m_daemon->readAllStandardError()) : QString();
+}
+
 } // namespace admintest

@@ -11,6 +11,8 @@
 #include <QStringList>
 #include <QTest>
 
+#include <memory>
+
 class QProcess;
 
 // One ferry-admin call: its exit code (-1 when it crashed or did not finish) and what it printed.
@@ -84,6 +86,38 @@ QList<qint64> enginesFor(const QString &profile);     // live `ferry --headless 
 // for the profile is left. False (with a reason) when something had to be killed.
 bool shutdownEngine(const QString &profile, QString *reason = nullptr);
 void reapEngineZombies();                             // zombie `ferry` children of this process
+
+// A private D-Bus session bus and a gnome-keyring-daemon on it, for tests that take the
+// keychain away or reach it from another network namespace. The bus listens on a filesystem
+// socket (unix:dir=; an abstract socket is bound to the namespace it was made in) and has no
+// service activation, so nothing starts a keychain behind the test's back. Its sockets and
+// keyrings live below the directory given; the destructor stops both daemons.
+class PrivateKeyring
+{
+public:
+    explicit PrivateKeyring(const QString &dir);
+    ~PrivateKeyring();
+
+    // Starts the bus unless it runs, then the keyring daemon (unlocked) unless it runs. The
+    // daemon takes a moment more to claim its name on the bus: until then the keychain is away.
+    bool start(QString *error = nullptr);
+    bool stopDaemon();                 // the keychain goes, the bus stays; false if it had to be killed
+    void stop();                       // the daemon, then the bus
+
+    QString address() const;           // the bus's, "unix:path=..."; empty before start()
+    // The system environment on this bus, with the keyrings' XDG directories: for ferry-admin
+    // and the engines it starts.
+    QProcessEnvironment environment() const;
+    QString readDaemonLog();           // what the daemon wrote to stderr since the last call
+
+private:
+    bool startBus(QString *error);
+
+    QString m_dir;
+    QString m_address;
+    std::unique_ptr<QProcess> m_bus;
+    std::unique_ptr<QProcess> m_daemon;   // a new process each start: no output left from the last
+};
 
 } // namespace admintest
 

@@ -15,8 +15,6 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
-#include <QProcess>
-#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUuid>
@@ -442,45 +440,12 @@ void TestCredentials::preconfigFollowsTheEnvironmentAndNoProxyIgnoresIt()
 // fallback) and transfers once the keychain is back.
 void TestCredentials::lockedOutKeychainWaitsThenTransfers()
 {
-    const QString dir = m_tmp->path();
-    QVERIFY(QDir().mkpath(dir + QStringLiteral("/bus-run")) && QDir().mkpath(dir + QStringLiteral("/keyrings-data")));
-    QFile::setPermissions(dir + QStringLiteral("/bus-run"), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-    // A session bus without service activation: nothing starts a keychain behind our back.
-    QFile config(dir + QStringLiteral("/bus.conf"));
-    QVERIFY(config.open(QIODevice::WriteOnly));
-    config.write(QStringLiteral("<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" "
-                                "\"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                                "<busconfig><type>session</type><listen>unix:dir=%1</listen><auth>EXTERNAL</auth>"
-                                "<policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
-                                "<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n")
-                     .arg(dir + QStringLiteral("/bus-run"))
-                     .toUtf8());
-    config.close();
-    QProcess bus;
-    bus.start(QStringLiteral("dbus-daemon"), {QStringLiteral("--config-file=") + config.fileName(), QStringLiteral("--nofork"),
-                                              QStringLiteral("--print-address=1")});
-    QVERIFY(bus.waitForStarted(10000));
-    QTRY_VERIFY_WITH_TIMEOUT(bus.canReadLine(), 10000);
-    const QString address = QString::fromUtf8(bus.readLine()).trimmed();
-    const auto stopBus = qScopeGuard([&] { bus.kill(); bus.waitForFinished(5000); });
-
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), address);
-    env.insert(QStringLiteral("XDG_DATA_HOME"), dir + QStringLiteral("/keyrings-data"));
-    env.insert(QStringLiteral("XDG_RUNTIME_DIR"), dir + QStringLiteral("/bus-run"));
-    const auto startKeyring = [&](QProcess &keyring) {
-        keyring.setProcessEnvironment(env);
-        keyring.start(QStringLiteral("gnome-keyring-daemon"), {QStringLiteral("--foreground"), QStringLiteral("--unlock"),
-                                                               QStringLiteral("--components=secrets")});
-        keyring.write("keyring-test-password");
-        keyring.closeWriteChannel();
-        return keyring.waitForStarted(10000);
-    };
+    PrivateKeyring keyring(m_tmp->path());
+    QString error;
+    QVERIFY2(keyring.start(&error), qPrintable(error));
     AdminCall onBus;
-    onBus.environment = env;
+    onBus.environment = keyring.environment();
 
-    auto keyring = std::make_unique<QProcess>();
-    QVERIFY(startKeyring(*keyring));
     const AdminResult created = admin({QStringLiteral("create"), QStringLiteral("outage")}, onBus);
     QCOMPARE(created.exitCode, 0);
     const QString id = created.out.trimmed();
@@ -494,19 +459,16 @@ void TestCredentials::lockedOutKeychainWaitsThenTransfers()
                                  == 0,
                              20000);
 
-    keyring->terminate();
-    QVERIFY(keyring->waitForFinished(10000));
+    QVERIFY(keyring.stopDaemon());
     ADMIN_OK(admin({QStringLiteral("resume"), id}));
     QTRY_COMPARE_WITH_TIMEOUT(admin({QStringLiteral("getstate"), id}).out.trimmed(), QStringLiteral("TRANSIENT_ERROR"), 20000);
     QCOMPARE(errorCode(id), QStringLiteral("0x80070520"));
     QVERIFY(admin({QStringLiteral("geterror"), id}).out.contains(QLatin1String("KEYCHAIN_UNAVAILABLE")));
     QVERIFY(!QFile::exists(m_downloads + QStringLiteral("/k.bin")));
 
-    keyring = std::make_unique<QProcess>();
-    QVERIFY(startKeyring(*keyring));
-    const auto stopKeyring = qScopeGuard([&] { keyring->terminate(); keyring->waitForFinished(10000); });
+    QVERIFY2(keyring.start(&error), qPrintable(error));
     QTRY_VERIFY2_WITH_TIMEOUT(admin({QStringLiteral("getstate"), id}).out.trimmed() == QLatin1String("TRANSFERRED"),
-                              qPrintable(admin({QStringLiteral("geterror"), id}).out + QString::fromLocal8Bit(keyring->readAllStandardError())),
+                              qPrintable(admin({QStringLiteral("geterror"), id}).out + keyring.readDaemonLog()),
                               30000);
     ADMIN_OK(admin({QStringLiteral("complete"), id}));
     QCOMPARE(sha256(m_downloads + QStringLiteral("/k.bin")), TestContent::sha256Hex(FileSeed, FileSize));

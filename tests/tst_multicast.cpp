@@ -159,7 +159,7 @@ void TestMulticast::discoveryAcrossNamespaces()
     Node c{QStringLiteral("C"), b.ns, tmp.filePath(QStringLiteral("profile-C")), b.address, 41772, {}};
     const QString vethA = QStringLiteral("fmc%1a").arg(pid), vethB = QStringLiteral("fmc%1b").arg(pid);   // <= 15 chars
 
-    QProcess bus, keyring;
+    PrivateKeyring keyring(tmp.path());   // stopped after the cleanup below: the engines go first
     bool nsA = false, nsB = false, veth = false;
     const auto cleanup = qScopeGuard([&] {
         if (QTest::currentTestFailed()) {
@@ -167,7 +167,7 @@ void TestMulticast::discoveryAcrossNamespaces()
                 const QByteArray log = readAll(node->profile + QStringLiteral("/engine.log"));
                 qWarning().noquote() << "---" << node->name << "engine.log (last 4 KiB):\n" << QString::fromUtf8(log.right(4096));
             }
-            qWarning().noquote() << "--- gnome-keyring-daemon:" << QString::fromLocal8Bit(keyring.readAllStandardError());
+            qWarning().noquote() << "--- gnome-keyring-daemon:" << keyring.readDaemonLog();
         }
         // The engines first, while their bus is still there; their control sockets are files,
         // reachable from here.
@@ -196,16 +196,6 @@ void TestMulticast::discoveryAcrossNamespaces()
             for (const QString &end : {vethA, vethB})
                 if (ip({QStringLiteral("link"), QStringLiteral("show"), end}).exitCode == 0)
                     ip({QStringLiteral("link"), QStringLiteral("del"), end});
-        }
-        if (keyring.state() != QProcess::NotRunning) {
-            keyring.terminate();
-            if (!keyring.waitForFinished(5000))
-                keyring.kill();
-            keyring.waitForFinished(5000);
-        }
-        if (bus.state() != QProcess::NotRunning) {
-            bus.kill();
-            bus.waitForFinished(5000);
         }
     });
 
@@ -240,35 +230,11 @@ void TestMulticast::discoveryAcrossNamespaces()
     }
 
     // A private session bus on a filesystem socket, and a keychain on it.
-    const QString dir = tmp.path();
-    QVERIFY(QDir().mkpath(dir + QStringLiteral("/bus-run")) && QDir().mkpath(dir + QStringLiteral("/keyrings-data")));
-    QFile::setPermissions(dir + QStringLiteral("/bus-run"), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-    QFile config(dir + QStringLiteral("/bus.conf"));
-    QVERIFY(config.open(QIODevice::WriteOnly));
-    config.write(QStringLiteral("<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" "
-                                "\"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-                                "<busconfig><type>session</type><listen>unix:dir=%1</listen><auth>EXTERNAL</auth>"
-                                "<policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
-                                "<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n")
-                     .arg(dir + QStringLiteral("/bus-run"))
-                     .toUtf8());
-    config.close();
-    bus.start(QStringLiteral("dbus-daemon"), {QStringLiteral("--config-file=") + config.fileName(), QStringLiteral("--nofork"),
-                                              QStringLiteral("--print-address=1")});
-    QVERIFY(bus.waitForStarted(10000));
-    QTRY_VERIFY_WITH_TIMEOUT(bus.canReadLine(), 10000);
-    const QString address = QString::fromUtf8(bus.readLine()).trimmed();
-    QVERIFY2(address.startsWith(QLatin1String("unix:path=")), qPrintable(QStringLiteral("not a filesystem socket: ") + address));
-    m_env = QProcessEnvironment::systemEnvironment();
-    m_env.insert(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"), address);
-    m_env.insert(QStringLiteral("XDG_DATA_HOME"), dir + QStringLiteral("/keyrings-data"));
-    m_env.insert(QStringLiteral("XDG_RUNTIME_DIR"), dir + QStringLiteral("/bus-run"));
-    keyring.setProcessEnvironment(m_env);
-    keyring.start(QStringLiteral("gnome-keyring-daemon"),
-                  {QStringLiteral("--foreground"), QStringLiteral("--unlock"), QStringLiteral("--components=secrets")});
-    QVERIFY(keyring.waitForStarted(10000));
-    keyring.write("keyring-test-password");
-    keyring.closeWriteChannel();
+    QString error;
+    QVERIFY2(keyring.start(&error), qPrintable(error));
+    QVERIFY2(keyring.address().startsWith(QLatin1String("unix:path=")),
+             qPrintable(QStringLiteral("not a filesystem socket: ") + keyring.address()));
+    m_env = keyring.environment();
     // It takes a moment to claim its name; seen from inside a namespace, as the engines see it.
     const QStringList nameHasOwner = {QStringLiteral("netns"), QStringLiteral("exec"), a.ns, QStringLiteral("dbus-send"),
                                       QStringLiteral("--session"), QStringLiteral("--print-reply"),

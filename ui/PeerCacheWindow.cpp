@@ -1,5 +1,6 @@
 #include "PeerCacheWindow.h"
 
+#include "ConfirmBox.h"
 #include "MessageLabel.h"
 #include "ModelText.h"
 #include "PeerCache.h"
@@ -364,25 +365,16 @@ void PeerCacheWindow::deleteByUrl()
 
 void PeerCacheWindow::confirmClearRecords()
 {
-    // Not exec(): the event loop (and the engine's answers) go on while the user decides.
-    auto *box = new QMessageBox(QMessageBox::Question, tr("Clear Peer Cache"),
-                                tr("Delete every cached file? Other computers can then no longer fetch them from "
-                                   "this one; the jobs' own files stay."),
-                                QMessageBox::NoButton, this);
-    box->setObjectName(QStringLiteral("clearRecordsConfirm"));
-    box->setAccessibleName(tr("Clear the peer cache?"));
-    QPushButton *clear = box->addButton(tr("Clear Cache"), QMessageBox::DestructiveRole);
-    clear->setObjectName(QStringLiteral("confirmClearRecords"));
-    clear->setAccessibleName(tr("Delete all cached files"));
-    QPushButton *cancel = box->addButton(QMessageBox::Cancel);
-    cancel->setAccessibleName(tr("Cancel"));
-    box->setDefaultButton(cancel);
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    connect(box, &QMessageBox::buttonClicked, this, [this, clear](QAbstractButton *clicked) {
-        if (clicked == clear)
-            clearRecords();
-    });
-    box->open();
+    ConfirmBox{.title = tr("Clear Peer Cache"),
+               .text = tr("Delete every cached file? Other computers can then no longer fetch them from this one; "
+                          "the jobs' own files stay."),
+               .accessibleName = tr("Clear the peer cache?"),
+               .objectName = QStringLiteral("clearRecordsConfirm"),
+               .confirmText = tr("Clear Cache"),
+               .confirmAccessibleName = tr("Delete all cached files"),
+               .confirmObjectName = QStringLiteral("confirmClearRecords"),
+               .confirmRole = QMessageBox::DestructiveRole}
+        .open(this, [this] { clearRecords(); });
 }
 
 void PeerCacheWindow::clearRecords()

@@ -1,5 +1,6 @@
 #include "SettingsDialog.h"
 
+#include "ConfirmBox.h"
 #include "DesktopSettings.h"
 #include "MessageLabel.h"
 #include "PeerCache.h"
@@ -19,7 +20,6 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QMessageBox>
 #include <QPointer>
 #include <QPushButton>
 #include <QRadioButton>
@@ -571,22 +571,14 @@ void SettingsDialog::confirmCreateKey()
             : tr("The new key replaces the key of group %1 on this computer. Files from the old group are still "
                  "accepted for a while, but every other computer needs the new key: it is shown once, right after "
                  "it is created.").arg(groupId);
-    // Not exec(): the event loop (and the engine's answers) go on while the user decides.
-    auto *box = new QMessageBox(QMessageBox::Question, tr("Create Group Key"), text, QMessageBox::NoButton, this);
-    box->setObjectName(QStringLiteral("createKeyConfirm"));
-    box->setAccessibleName(tr("Create a new group key?"));
-    QPushButton *create = box->addButton(tr("Create Key"), QMessageBox::AcceptRole);
-    create->setObjectName(QStringLiteral("confirmCreateKey"));
-    create->setAccessibleName(tr("Create the group key"));
-    QPushButton *cancel = box->addButton(QMessageBox::Cancel);
-    cancel->setAccessibleName(tr("Cancel"));
-    box->setDefaultButton(cancel);
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    connect(box, &QMessageBox::buttonClicked, this, [this, create](QAbstractButton *clicked) {
-        if (clicked == create)
-            createKey();
-    });
-    box->open();
+    ConfirmBox{.title = tr("Create Group Key"),
+               .text = text,
+               .accessibleName = tr("Create a new group key?"),
+               .objectName = QStringLiteral("createKeyConfirm"),
+               .confirmText = tr("Create Key"),
+               .confirmAccessibleName = tr("Create the group key"),
+               .confirmObjectName = QStringLiteral("confirmCreateKey")}
+        .open(this, [this] { createKey(); });
 }
 
 void SettingsDialog::createKey()

@@ -1,13 +1,9 @@
 #include "NginxServer.h"
 
 #include <QDir>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
-#include <QHostAddress>
 #include <QProcess>
-#include <QTcpServer>
-#include <QTcpSocket>
 #include <QTemporaryDir>
 
 namespace ferry::test {
@@ -15,8 +11,6 @@ namespace ferry::test {
 namespace {
 
 constexpr char kNginx[] = "/usr/sbin/nginx";
-constexpr int kStartTimeoutMs = 10000;
-constexpr int kPortAttempts = 5;
 
 // Substituted for @PRIVATE@ when setBasicAuth() was called.
 constexpr char kPrivateLocation[] = R"(        location /private/ {
@@ -34,16 +28,6 @@ bool fail(QString *error, const QString &message)
 }
 
 } // namespace
-
-quint16 freeLoopbackPort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    const quint16 port = probe.serverPort();
-    probe.close();
-    return port;
-}
 
 NginxServer::NginxServer(const QString &wwwDir, const QString &prefixDir)
     : m_www(QDir(wwwDir).absolutePath()), m_prefix(prefixDir)
@@ -97,87 +81,34 @@ bool NginxServer::start(QString *error)
             || htpasswd.write(line) != line.size())
             return fail(error, QStringLiteral("cannot write ") + htpasswdPath);
     }
-    for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
-        bool portInUse = false;
-        if (startOnce(templ, error, &portInUse))
-            return true;
-        if (!portInUse)
-            return false;
-    }
-    return false;
-}
-
-bool NginxServer::startOnce(const QByteArray &templ, QString *error, bool *portInUse)
-{
-    m_port = freeLoopbackPort();
-    if (m_port == 0)
-        return fail(error, QStringLiteral("no free port"));
-    QByteArray conf = templ;
-    // @PRIVATE@ first: its block contains @ROOT@ and @PREFIX@.
-    conf.replace("@PRIVATE@", m_basicAuth ? QByteArray(kPrivateLocation) : QByteArray())
-        .replace("@PORT@", QByteArray::number(m_port))
-        .replace("@ROOT@", QFile::encodeName(m_www))
-        .replace("@PREFIX@", QFile::encodeName(m_prefix))
-        .replace("@SLOWRATE@", m_slowRate);
+    ChildServerLaunch launch;
+    launch.name = QStringLiteral("nginx");
+    launch.program = QLatin1String(kNginx);
     const QString confPath = m_prefix + QStringLiteral("/nginx.conf");
-    QFile confFile(confPath);
-    if (!confFile.open(QIODevice::WriteOnly | QIODevice::Truncate) || confFile.write(conf) != conf.size())
-        return fail(error, QStringLiteral("cannot write ") + confPath);
-    confFile.close();
-
-    // nginx writes its pid file only after binding the listen socket, so
-    // "pid file holds our child's pid" + "connect works" means it is ours.
-    const QString pidPath = m_prefix + QStringLiteral("/nginx.pid");
-    QFile::remove(pidPath);
-
-    m_proc = std::make_unique<QProcess>();
-    m_proc->setProcessChannelMode(QProcess::MergedChannels);
-    m_proc->start(QLatin1String(kNginx), {QStringLiteral("-p"), m_prefix + QLatin1Char('/'),
-                                          QStringLiteral("-c"), confPath,
-                                          QStringLiteral("-e"), QStringLiteral("stderr")});
-    if (!m_proc->waitForStarted(kStartTimeoutMs)) {
-        const QString message = QStringLiteral("cannot run nginx: ") + m_proc->errorString();
-        m_proc.reset();
-        return fail(error, message);
-    }
-
-    QByteArray output;
-    QElapsedTimer timer;
-    timer.start();
-    while (timer.elapsed() < kStartTimeoutMs) {
-        const bool exited = m_proc->waitForFinished(50);
-        output += m_proc->readAll();
-        if (output.contains("Address already in use")) {
-            *portInUse = true;
-            break;
-        }
-        if (exited)
-            break;
-        QFile pidFile(pidPath);
-        if (!pidFile.open(QIODevice::ReadOnly)
-            || pidFile.readAll().trimmed().toLongLong() != m_proc->processId())
-            continue;
-        QTcpSocket probe;
-        probe.connectToHost(QHostAddress::LocalHost, m_port);
-        if (probe.waitForConnected(1000))
-            return true;
-    }
-    fail(error, QStringLiteral("nginx did not start on port %1: %2")
-                        .arg(m_port)
-                        .arg(QString::fromLocal8Bit(output.trimmed())));
-    stop();
-    return false;
+    launch.arguments = {QStringLiteral("-p"), m_prefix + QLatin1Char('/'), QStringLiteral("-c"), confPath,
+                        QStringLiteral("-e"), QStringLiteral("stderr")};
+    launch.configure = [&](quint16 port, QString *configureError) {
+        QByteArray conf = templ;
+        // @PRIVATE@ first: its block contains @ROOT@ and @PREFIX@.
+        conf.replace("@PRIVATE@", m_basicAuth ? QByteArray(kPrivateLocation) : QByteArray())
+            .replace("@PORT@", QByteArray::number(port))
+            .replace("@ROOT@", QFile::encodeName(m_www))
+            .replace("@PREFIX@", QFile::encodeName(m_prefix))
+            .replace("@SLOWRATE@", m_slowRate);
+        QFile confFile(confPath);
+        if (!confFile.open(QIODevice::WriteOnly | QIODevice::Truncate) || confFile.write(conf) != conf.size())
+            return fail(configureError, QStringLiteral("cannot write ") + confPath);
+        return true;
+    };
+    // nginx writes its pid file only after binding the listen socket.
+    launch.pidFile = m_prefix + QStringLiteral("/nginx.pid");
+    launch.portClash = "Address already in use";
+    return startChildServer(launch, &m_proc, &m_port, error);
 }
 
 void NginxServer::stop()
 {
-    if (!m_proc)
-        return;
-    if (m_proc->state() != QProcess::NotRunning) {
-        m_proc->kill();
-        m_proc->waitForFinished(5000);
-    }
-    m_proc.reset();
+    stopChildServer(&m_proc);
 }
 
 bool NginxServer::isRunning() const

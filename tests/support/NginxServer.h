@@ -1,5 +1,7 @@
 #pragma once
 
+#include "ChildServer.h"   // freeLoopbackPort(), which tests reach through this header
+
 #include <QByteArray>
 #include <QList>
 #include <QString>
@@ -11,9 +13,6 @@ class QProcess;
 class QTemporaryDir;
 
 namespace ferry::test {
-
-// A loopback port nothing listens on right now (bound to port 0, then released).
-quint16 freeLoopbackPort();
 
 // A private nginx (/usr/sbin/nginx) child process on a free loopback port.
 // Serves wwwDir at / and the same directory rate-limited under /slow/; with
@@ -54,8 +53,6 @@ public:
     QList<LogEntry> accessLog() const;
 
 private:
-    bool startOnce(const QByteArray &templ, QString *error, bool *portInUse);
-
     QString m_www;
     QString m_prefix;
     std::unique_ptr<QTemporaryDir> m_tmp;

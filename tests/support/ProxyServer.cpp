@@ -1,14 +1,11 @@
 #include "ProxyServer.h"
 
-#include "NginxServer.h"  // freeLoopbackPort()
+#include "ChildServer.h"
 
-#include <QElapsedTimer>
 #include <QFile>
 #include <QHash>
-#include <QHostAddress>
 #include <QProcess>
 #include <QRegularExpression>
-#include <QTcpSocket>
 #include <QTemporaryDir>
 
 namespace ferry::test {
@@ -16,8 +13,6 @@ namespace ferry::test {
 namespace {
 
 constexpr char kTinyproxy[] = "/usr/bin/tinyproxy";
-constexpr int kStartTimeoutMs = 10000;
-constexpr int kPortAttempts = 5;
 
 bool fail(QString *error, const QString &message)
 {
@@ -62,90 +57,45 @@ bool ProxyServer::start(QString *error)
     if (!m_authUser.isEmpty()
         && (!token.match(m_authUser).hasMatch() || !token.match(m_authPassword).hasMatch()))
         return fail(error, QStringLiteral("tinyproxy BasicAuth accepts only [-A-Za-z0-9._]+"));
-    for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
-        bool portInUse = false;
-        if (startOnce(error, &portInUse))
-            return true;
-        if (!portInUse)
-            return false;
-    }
-    return false;
-}
-
-bool ProxyServer::startOnce(QString *error, bool *portInUse)
-{
-    m_port = freeLoopbackPort();
-    if (m_port == 0)
-        return fail(error, QStringLiteral("no free port"));
     const QString dir = m_dir->path();
     const QString pidPath = dir + QStringLiteral("/tinyproxy.pid");
-    // LogLevel Info: "Closed connection between local client ..." (how requestsFor()
-    // tells forwarded requests from refused ones) is an Info message.
-    QByteArray conf = "Port " + QByteArray::number(m_port) + "\n"
-                      "Listen 127.0.0.1\n"
-                      "Allow 127.0.0.1\n"
-                      "Timeout 60\n"
-                      "MaxClients 50\n"
-                      "LogLevel Info\n"
-                      "LogFile \"" + QFile::encodeName(logPath()) + "\"\n"
-                      "PidFile \"" + QFile::encodeName(pidPath) + "\"\n";
-    if (!m_authUser.isEmpty())
-        conf += "BasicAuth " + m_authUser.toUtf8() + " " + m_authPassword.toUtf8() + "\n";
     const QString confPath = dir + QStringLiteral("/tinyproxy.conf");
-    QFile confFile(confPath);
-    if (!confFile.open(QIODevice::WriteOnly | QIODevice::Truncate) || confFile.write(conf) != conf.size())
-        return fail(error, QStringLiteral("cannot write ") + confPath);
-    confFile.close();
-    // Fresh files per attempt: readiness below looks at both.
-    QFile::remove(pidPath);
-    QFile::remove(logPath());
-
-    m_proc = std::make_unique<QProcess>();
-    m_proc->setProcessChannelMode(QProcess::MergedChannels);
-    m_proc->start(QLatin1String(kTinyproxy), {QStringLiteral("-d"), QStringLiteral("-c"), confPath});
-    if (!m_proc->waitForStarted(kStartTimeoutMs)) {
-        const QString message = QStringLiteral("cannot run tinyproxy: ") + m_proc->errorString();
-        m_proc.reset();
-        return fail(error, message);
-    }
-
-    // tinyproxy binds, then writes the pid file, then opens the log and logs
-    // "Accepting connections" just before its main loop. A bind failure (port
-    // taken meanwhile) only shows on stderr, before any of that, and it exits 71.
-    QByteArray output;
-    QElapsedTimer timer;
-    timer.start();
-    while (timer.elapsed() < kStartTimeoutMs) {
-        const bool exited = m_proc->waitForFinished(50);
-        output += m_proc->readAll();
-        if (exited) {
-            *portInUse = output.contains("Could not create listening sockets");
-            break;
-        }
-        if (readFile(pidPath).trimmed().toLongLong() != m_proc->processId()
-            || !readFile(logPath()).contains("Accepting connections"))
-            continue;
-        QTcpSocket probe;
-        probe.connectToHost(QHostAddress::LocalHost, m_port);
-        if (probe.waitForConnected(1000))
-            return true;
-    }
-    fail(error, QStringLiteral("tinyproxy did not start on port %1: %2")
-                        .arg(m_port)
-                        .arg(QString::fromLocal8Bit(output.trimmed())));
-    stop();
-    return false;
+    ChildServerLaunch launch;
+    launch.name = QStringLiteral("tinyproxy");
+    launch.program = QLatin1String(kTinyproxy);
+    launch.arguments = {QStringLiteral("-d"), QStringLiteral("-c"), confPath};
+    launch.configure = [&](quint16 port, QString *configureError) {
+        // LogLevel Info: "Closed connection between local client ..." (how requestsFor()
+        // tells forwarded requests from refused ones) is an Info message.
+        QByteArray conf = "Port " + QByteArray::number(port) + "\n"
+                          "Listen 127.0.0.1\n"
+                          "Allow 127.0.0.1\n"
+                          "Timeout 60\n"
+                          "MaxClients 50\n"
+                          "LogLevel Info\n"
+                          "LogFile \"" + QFile::encodeName(logPath()) + "\"\n"
+                          "PidFile \"" + QFile::encodeName(pidPath) + "\"\n";
+        if (!m_authUser.isEmpty())
+            conf += "BasicAuth " + m_authUser.toUtf8() + " " + m_authPassword.toUtf8() + "\n";
+        QFile confFile(confPath);
+        if (!confFile.open(QIODevice::WriteOnly | QIODevice::Truncate) || confFile.write(conf) != conf.size())
+            return fail(configureError, QStringLiteral("cannot write ") + confPath);
+        // A fresh log per attempt: readiness below looks at it.
+        QFile::remove(logPath());
+        return true;
+    };
+    // tinyproxy binds, then writes the pid file, then opens the log and logs "Accepting
+    // connections" just before its main loop. A bind failure (port taken meanwhile) only shows
+    // on stderr, before any of that, and it exits 71.
+    launch.pidFile = pidPath;
+    launch.portClash = "Could not create listening sockets";
+    launch.ready = [this] { return readFile(logPath()).contains("Accepting connections"); };
+    return startChildServer(launch, &m_proc, &m_port, error);
 }
 
 void ProxyServer::stop()
 {
-    if (!m_proc)
-        return;
-    if (m_proc->state() != QProcess::NotRunning) {
-        m_proc->kill();
-        m_proc->waitForFinished(5000);
-    }
-    m_proc.reset();
+    stopChildServer(&m_proc);
 }
 
 bool ProxyServer::isRunning() const

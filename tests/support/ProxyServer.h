@@ -68,8 +68,6 @@ public:
     int requestsFor(const QString &urlSubstring) const;
 
 private:
-    bool startOnce(QString *error, bool *portInUse);
-
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<QProcess> m_proc;
     QString m_authUser, m_authPassword;
