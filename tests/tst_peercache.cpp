@@ -334,6 +334,7 @@ private slots:
     void sha512OnlyOriginCatchesForgeryAtTheEnd();
     void noDigestAcceptedAsGroupAndNotReserved();
     void headRefusedProbesWithOneByte();
+    void badBlockRestComesFromAnotherPeer();
     void badMacBans();
     void wrongOriginDigestIsAnIntegrityError();
     // T8
@@ -941,6 +942,50 @@ void TestPeerCache::headRefusedProbesWithOneByte()
     QCOMPARE(countRequests(*m_origin, url, "GET"), 1); // the probe; every byte of the file came from the peer
     QVERIFY(client.f->jobs()->complete(id));
     QCOMPARE(fileSha(client.f->downloadPath(QStringLiteral("nohead.bin"))), contentSha(m_seed, kSize));
+}
+
+// With an honest peer beside the evil one, whatever the evil one spoiled comes from the honest
+// one, not the origin (spec §7: refetch elsewhere). Which peer is asked first is up to discovery.
+void TestPeerCache::badBlockRestComesFromAnotherPeer()
+{
+    Node client{QStringLiteral("client")}, server{QStringLiteral("server")};
+    EvilNode evil;
+    client.udpPort = uniquePort();
+    server.udpPort = uniquePort();
+    const quint16 evilUdp = uniquePort();
+    START_NODE(server, {client.udpPort});
+    START_NODE(client, {server.udpPort, evilUdp});
+    START_EVIL(evil, evilUdp, {client.udpPort});
+
+    const QUrl url = m_origin->url(QStringLiteral("/file?size=%1&seed=%2").arg(kSize).arg(m_seed));
+    cacheOn(server, url, QStringLiteral("served.bin"));
+    const QString honest = evil.dir.filePath(QStringLiteral("honest.bin"));
+    QVERIFY(TestContent::writeFile(honest, m_seed, kSize));
+    QString error;
+    const QString record = evil.offer(url, probeOrigin(url), honest, {}, &error);
+    QVERIFY2(!record.isEmpty(), qPrintable(error));
+    {
+        QFile data(evil.store->record(record)->path);
+        QVERIFY(data.open(QIODevice::ReadWrite));
+        QVERIFY(data.seek(3 * MiB + 99));
+        QVERIFY(data.putChar('\x7f') && data.seek(3 * MiB + 100) && data.putChar('\x01'));
+    }
+    MEET(client, server.peerId());
+    MEET(client, evil.peerId);
+    m_origin->clear();
+
+    const QUuid id = download(client, url, peercaching::Client, QStringLiteral("two-peers.bin"));
+    QVERIFY(!id.isNull());
+    WAIT_NODE_STATE(client, id, JobState::Transferred);
+    const JobFile file = client.file(id);
+    QCOMPARE(file.bytesFromPeers, kSize);                   // every byte from peers
+    QCOMPARE(countRequests(*m_origin, url, "GET"), 0);       // none from the origin
+    if (evil.served().bytesServed > 0) {                     // the evil peer went first
+        QCOMPARE(client.peer(evil.peerId)->strikes, 1);
+        QCOMPARE(file.peerId, server.peerId());              // the honest one finished it
+    }
+    QVERIFY(client.f->jobs()->complete(id));
+    QCOMPARE(fileSha(client.f->downloadPath(QStringLiteral("two-peers.bin"))), contentSha(m_seed, kSize));
 }
 
 void TestPeerCache::badMacBans()

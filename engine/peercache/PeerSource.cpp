@@ -199,7 +199,8 @@ void PeerSource::askNextPeer()
     if (m_done)
         return;
     if (m_nextPeer >= qMin(int(m_plan.peers.size()), MaxPeersTried))
-        return finish(QStringLiteral("no peer holds the file"));
+        return finish(m_out.bytesFromPeers > 0 ? QStringLiteral("no other peer holds the rest; the origin supplies it")
+                                                : QStringLiteral("no peer holds the file"));
     m_peer = m_plan.peers[m_nextPeer++];
     m_reply = peerGet(QStringLiteral("/v1/has?ids=") + m_ids.join(QLatin1Char(',')));
     connect(m_reply, &QNetworkReply::finished, this, &PeerSource::onHas);
@@ -269,8 +270,10 @@ void PeerSource::onBlocksReadable()
     if (m_done || !m_reply)
         return;
     const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (status != 206 && !(status == 200 && m_out.offset == 0))
-        return finish(QStringLiteral("peer %1 answered the block request with HTTP %2").arg(m_peer.peerId).arg(status));
+    if (status != 206 && !(status == 200 && m_out.offset == 0)) {
+        qCInfo(lcPeers).noquote() << "peer" << m_peer.peerId << "answered the block request with HTTP" << status;
+        return nextPeerForTheRest();
+    }
     m_pending += m_reply->readAll();
     takeBlocks(false);
 }
@@ -284,8 +287,19 @@ void PeerSource::onBlocksFinished()
     if (m_done)
         return;
     const bool complete = m_out.manifest && m_blockIndex >= m_out.manifest->blockCount();
-    finish(complete ? QString()
-                    : QStringLiteral("peer %1 stopped after %2 bytes (%3)").arg(m_peer.peerId).arg(m_out.bytesFromPeers).arg(reply->errorString()));
+    if (complete)
+        return finish({});
+    qCInfo(lcPeers).noquote() << "peer" << m_peer.peerId << "stopped at" << m_out.offset << ":" << reply->errorString();
+    nextPeerForTheRest();
+}
+
+// A peer that sent a bad block, stalled or stopped: the next peer that holds the file is asked
+// for the rest (spec §7: refetch elsewhere); with none left, the origin supplies it.
+void PeerSource::nextPeerForTheRest()
+{
+    dropReply();
+    m_pending.clear();
+    askNextPeer();
 }
 
 // Hands on every complete block whose hash matches; the first that does not ends the peer's
@@ -300,7 +314,7 @@ bool PeerSource::takeBlocks(bool)
             const QString why = QStringLiteral("block %1 does not match the manifest").arg(m_blockIndex);
             qCWarning(lcPeers).noquote() << "peer" << m_peer.peerId << "at" << m_peer.host << ":" << why;
             m_out.verdicts << PeerVerdict{m_peer.peerId, false, why};
-            finish(QStringLiteral("peer %1 sent a bad block; the origin supplies the rest").arg(m_peer.peerId));
+            nextPeerForTheRest();
             return false;
         }
         m_pending.remove(0, length);

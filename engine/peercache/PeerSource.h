@@ -53,7 +53,7 @@ struct PeerOutcome
 {
     qint64 offset = 0;           // the file is good up to here (peer blocks appended)
     qint64 bytesFromPeers = 0;
-    QString peerId;              // who supplied them
+    QString peerId;              // who supplied them (the last, when several did)
     QString note;                // why peers supplied nothing or stopped, for the log
     std::optional<Manifest> manifest;
     OriginFacts facts;
@@ -93,6 +93,7 @@ private:
     void onBlocksReadable();
     void onBlocksFinished();
     bool takeBlocks(bool atEnd);
+    void nextPeerForTheRest();
     void finish(const QString &note);
     QNetworkReply *peerGet(const QString &path, qint64 rangeFrom = -1);
     void dropReply();
