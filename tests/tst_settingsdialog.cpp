@@ -24,6 +24,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QScopeGuard>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSettings>
@@ -77,6 +78,7 @@ private slots:
     void followsTheEngineWithoutClobberingAnEdit();
     void cacheCapsFollowTheEngine();
     void peerSettingsReachTheEngine();
+    void policyFixedSettingsAreGreyedOut();
     void staticPeersAreValidated();
     void applyKeepsTheDialogOpen();
     void peerPageShowsOffWithTheReason();
@@ -410,6 +412,39 @@ void tst_SettingsDialog::cacheCapsFollowTheEngine()
     QTest::qWait(50);
     QCOMPARE(changes, 0);
     QCOMPARE(m_f->jobs()->settings().maxContentAgeSec, 86400 + 43200);
+}
+
+// The administrator's ferry/peercache.conf (here in a private XDG_CONFIG_DIRS) fixes settings:
+// the page shows them, greyed out, and says why.
+void tst_SettingsDialog::policyFixedSettingsAreGreyedOut()
+{
+    QTemporaryDir policy;
+    QVERIFY(QDir().mkpath(policy.filePath(QStringLiteral("ferry"))));
+    QFile conf(policy.filePath(QStringLiteral("ferry/peercache.conf")));
+    QVERIFY(conf.open(QIODevice::WriteOnly));
+    conf.write("[peercache]\nmaxCacheSizePercent=7\nmulticast=false\n");
+    conf.close();
+    const QByteArray before = qgetenv("XDG_CONFIG_DIRS");
+    qputenv("XDG_CONFIG_DIRS", policy.path().toLocal8Bit());
+    const auto restore = qScopeGuard([&] {
+        if (before.isNull())
+            qunsetenv("XDG_CONFIG_DIRS");
+        else
+            qputenv("XDG_CONFIG_DIRS", before);
+        m_f->restart();
+    });
+    m_f->restart(); // the engine reads the policy when it starts
+    QCOMPARE(m_f->jobs()->settings().maxCacheSizePercent, 7);
+    auto d = open();
+    auto *size = find<QSpinBox>(d.get(), "cacheSize");
+    QCOMPARE(size->value(), 7);
+    QVERIFY(!size->isEnabled());
+    QVERIFY(!find<QCheckBox>(d.get(), "multicast")->isEnabled());
+    QVERIFY(!find<QCheckBox>(d.get(), "multicast")->isChecked());
+    QVERIFY(find<QSpinBox>(d.get(), "cacheAge")->isEnabled()); // not in the policy
+    auto *note = find<QLabel>(d.get(), "policyNote");
+    QVERIFY(!note->isHidden()); // on the peer tab, which need not be the current one
+    QVERIFY2(note->text().contains(conf.fileName()), qPrintable(note->text()));
 }
 
 void tst_SettingsDialog::peerSettingsReachTheEngine()

@@ -203,9 +203,15 @@ QWidget *SettingsDialog::buildPeerPage()
     QFont bold = m_peerState->font();
     bold.setBold(true);
     m_peerState->setFont(bold);
+    // Settings the administrator's policy fixes: shown, but not editable here.
+    m_policyNote = new QLabel(page);
+    m_policyNote->setObjectName(QStringLiteral("policyNote"));
+    m_policyNote->setWordWrap(true);
+    m_policyNote->setVisible(false);
     m_peerState->hide(); // until a peer cache is set and has answered
 
     layout->addWidget(m_peerState);
+    layout->addWidget(m_policyNote);
     layout->addWidget(buildPeerCaching());
     layout->addWidget(buildGroupKey());
     layout->addWidget(buildCache());
@@ -478,8 +484,22 @@ void SettingsDialog::resync()
 void SettingsDialog::updatePeerBoxes()
 {
     const bool on = m_jobs && m_peerEnabled->isChecked();
-    m_peerClient->setEnabled(on);
-    m_peerServer->setEnabled(on);
+    const QStringList &fixed = m_engine.policySettings;
+    const auto allow = [&fixed](QWidget *widget, const char *setting, bool enabled) {
+        widget->setEnabled(enabled && !fixed.contains(QLatin1String(setting)));
+    };
+    allow(m_peerEnabled, "peerCachingEnabled", m_jobs);
+    allow(m_peerClient, "peerCachingClient", on);
+    allow(m_peerServer, "peerCachingServer", on);
+    allow(m_cacheSize, "maxCacheSizePercent", m_jobs);
+    allow(m_cacheAge, "maxContentAgeSec", m_jobs);
+    allow(m_tlsPort, "tlsPort", m_jobs);
+    allow(m_discoveryPort, "discoveryPort", m_jobs);
+    allow(m_multicast, "multicast", m_jobs);
+    allow(m_staticPeers, "staticPeers", m_jobs);
+    allow(m_requireDigest, "requireOriginDigest", m_jobs);
+    m_policyNote->setVisible(!fixed.isEmpty());
+    m_policyNote->setText(tr("Settings greyed out here are fixed by the administrator's policy (%1).").arg(m_engine.policyFile));
 }
 
 bool SettingsDialog::parseStaticPeers(const QString &text, QStringList *out)

@@ -154,6 +154,7 @@ private:
     QJsonObject m_peerInfo;
     bool m_keyBusy = false;                    // a create or import is on its way
     QLabel *m_peerState = nullptr;
+    QLabel *m_policyNote = nullptr;            // which settings the administrator's policy fixes
     QLabel *m_groupState = nullptr;
     QPushButton *m_createKey = nullptr;
     QPushButton *m_importKey = nullptr;
