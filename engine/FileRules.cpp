@@ -1,6 +1,5 @@
 #include "FileRules.h"
 
-#include <QNetworkRequest>
 
 #include "JobTypes.h"
 
@@ -76,16 +75,5 @@ Status checkHeaderLine(const QString &line)
     return {};
 }
 
-void addCustomHeaders(QNetworkRequest &request, const QStringList &lines)
-{
-    for (const QString &line : lines) {
-        const qsizetype colon = line.indexOf(QLatin1Char(':'));
-        if (colon <= 0)
-            continue;
-        const QByteArray name = line.left(colon).trimmed().toLatin1();
-        const QByteArray value = line.mid(colon + 1).trimmed().toLatin1();
-        request.setRawHeader(name, request.hasRawHeader(name) ? request.rawHeader(name) + ", " + value : value);
-    }
-}
 
 } // namespace ferry

@@ -7,15 +7,10 @@
 #include <QString>
 #include <QUrl>
 
-class QNetworkRequest;
-
 namespace ferry {
 
 Status checkRemoteUrl(const QString &text, QUrl *url);
 Status checkLocalName(const QString &text, QString *cleanPath);
 Status checkHeaderLine(const QString &line);
-// Puts a job's custom header lines on a request; lines with the same name are sent as one
-// header with their values joined by ", " (RFC 9110 §5.3), not the last one alone.
-void addCustomHeaders(QNetworkRequest &request, const QStringList &lines);
 
 } // namespace ferry

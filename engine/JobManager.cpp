@@ -34,20 +34,6 @@ namespace {
 // unlocking it should not leave a job waiting for ten minutes.
 constexpr quint32 KeychainRetrySeconds = 30;
 
-// "host:port host:port", each port 1..65535; an empty text is an empty list.
-bool parseStaticPeers(const QString &text, QStringList *out)
-{
-    static const QRegularExpression entry(QStringLiteral("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):(\\d{1,5})$"));
-    QStringList peers;
-    for (const QString &token : text.split(QRegularExpression(QStringLiteral("[\\s,;]+")), Qt::SkipEmptyParts)) {
-        const auto m = entry.match(token);
-        if (!m.hasMatch() || m.captured(2).toInt() < 1 || m.captured(2).toInt() > 65535)
-            return false;
-        peers << token;
-    }
-    *out = peers;
-    return true;
-}
 
 QString keyText(const CredentialKey &key) { return authTargetName(key.target) + QLatin1Char('/') + authSchemeName(key.scheme); }
 
@@ -599,8 +585,8 @@ Status JobManager::setProxyUsage(const QUuid &id, ProxyUsage usage, const QStrin
 {
     if (usage == ProxyUsage::Override && list.trimmed().isEmpty())
         return {hr::E_INVALIDARG, QStringLiteral("OVERRIDE needs a proxy list")};
-    if (list.size() > 4000 || bypass.size() > 4000)
-        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("proxy lists hold at most 4000 characters")};
+    if (list.size() > defaults::MaxProxyList || bypass.size() > defaults::MaxProxyList)
+        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("proxy lists hold at most %1 characters").arg(defaults::MaxProxyList)};
     const Status s = change(id, [&](Job &job) {
         job.proxyUsage = usage;
         job.proxyList = usage == ProxyUsage::Override ? list : QString();
@@ -736,6 +722,22 @@ Status JobManager::setSetting(const QString &key, const QString &value)
     emit settingsChanged(m_settings);
     scheduleSoon();
     return {};
+}
+
+bool JobManager::parseStaticPeers(const QString &text, QStringList *out)
+{
+    static const QRegularExpression entry(QStringLiteral("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):(\\d{1,5})$"));
+    static const QRegularExpression separators(QStringLiteral("[\\s,;]+"));
+    QStringList peers;
+    for (const QString &token : text.split(separators, Qt::SkipEmptyParts)) {
+        const auto m = entry.match(token);
+        if (!m.hasMatch() || m.captured(2).toInt() < 1 || m.captured(2).toInt() > 65535)
+            return false;
+        peers << token;
+    }
+    if (out)
+        *out = peers;
+    return true;
 }
 
 Status JobManager::parseSetting(const QString &key, const QString &value, EngineSettings *settings, QString *storedOut)

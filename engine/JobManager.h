@@ -110,6 +110,8 @@ public:
     Status setSetting(const QString &key, const QString &value);
     // Parses one setting into next (the value to store in stored); E_INVALIDARG names the ranges.
     static Status parseSetting(const QString &key, const QString &value, EngineSettings *next, QString *stored);
+    // staticPeers: "host:port host:port", each port 1..65535; an empty text is an empty list.
+    static bool parseStaticPeers(const QString &text, QStringList *out = nullptr);
 
     void tick();                                     // retry delays, timeouts and scheduling
 

@@ -30,9 +30,8 @@ QJsonArray filePeerJson(const QList<JobFile> &files)
     return a;
 }
 
-void applyFilePeer(QList<JobFile> &files, const QByteArray &props)
+void applyFilePeer(QList<JobFile> &files, const QJsonArray &a)
 {
-    const QJsonArray a = QJsonDocument::fromJson(props).object().value(QLatin1String("filePeer")).toArray();
     for (int i = 0; i < files.size() && i < a.size(); ++i) {
         const QJsonObject o = a[i].toObject();
         JobFile &f = files[i];
@@ -109,7 +108,8 @@ QByteArray jobProperties(const Job &j)
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
-void applyProperties(Job &j, const QByteArray &json)
+// Returns the per-file part ("filePeer"), which applies once the files are read.
+QJsonArray applyProperties(Job &j, const QByteArray &json)
 {
     const QJsonObject o = QJsonDocument::fromJson(json).object();
     j.description = o.value(QLatin1String("description")).toString();
@@ -147,6 +147,7 @@ void applyProperties(Job &j, const QByteArray &json)
             j.credentials << CredentialKey{*target, *scheme};
     }
     j.securityFlags = quint32(o.value(QLatin1String("securityFlags")).toDouble()) & security::ValidMask;
+    return o.value(QLatin1String("filePeer")).toArray();
 }
 
 } // namespace
@@ -278,7 +279,7 @@ QList<Job> JobStore::loadJobs()
     QSqlDatabase db = QSqlDatabase::database(m_connectionName);
     QHash<QString, int> row;
     QList<Job> jobs;
-    QList<QByteArray> props; // by job position: the per-file facts apply once the files are read
+    QList<QJsonArray> filePeer; // by job position: the per-file facts apply once the files are read
     QSqlQuery q(db);
     q.setForwardOnly(true);
     exec(q, QStringLiteral("SELECT id, name, state, priority, queue_seq, props FROM jobs ORDER BY queue_seq"));
@@ -289,8 +290,7 @@ QList<Job> JobStore::loadJobs()
         j.state = JobState(q.value(2).toInt());
         j.priority = JobPriority(q.value(3).toInt());
         j.queueSequence = q.value(4).toULongLong();
-        applyProperties(j, q.value(5).toByteArray());
-        props.append(q.value(5).toByteArray());
+        filePeer.append(applyProperties(j, q.value(5).toByteArray()));
         row.insert(q.value(0).toString(), int(jobs.size()));
         jobs.append(std::move(j));
     }
@@ -329,7 +329,7 @@ QList<Job> JobStore::loadJobs()
         f.lastModified = q.value(5).toString();
     }
     for (int i = 0; i < jobs.size(); ++i)
-        applyFilePeer(jobs[i].files, props[i]);
+        applyFilePeer(jobs[i].files, filePeer[i]);
     return jobs;
 }
 

@@ -79,6 +79,7 @@ constexpr int MaxDescription = 1024;
 constexpr int MaxFilesPerJob = 200;
 constexpr int MaxRemoteUrl = 2200;
 constexpr int MaxNotifyParameters = 4000;
+constexpr int MaxProxyList = 4000;               // each of the proxy and bypass lists
 } // namespace defaults
 
 constexpr quint64 SizeUnknown = ~quint64(0);        // BG_SIZE_UNKNOWN

@@ -5,7 +5,7 @@
 namespace ferry {
 namespace {
 
-constexpr int MaxListLength = 4000;
+constexpr int MaxListLength = defaults::MaxProxyList;
 
 QStringList tokens(const QString &text)
 {

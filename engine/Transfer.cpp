@@ -1,6 +1,6 @@
 #include "Transfer.h"
 
-#include "FileRules.h"
+#include "HttpRequest.h"
 #include "HttpDate.h"
 #include "JobStore.h"
 #include "OwnerIdentity.h"
@@ -315,12 +315,7 @@ void Transfer::stop()
 // Abandons the current reply without hearing from it again.
 void Transfer::dropReply()
 {
-    if (!m_reply)
-        return;
-    m_reply->disconnect(this);
-    m_reply->abort();
-    m_reply->deleteLater();
-    m_reply = nullptr;
+    abandonReply(m_reply, this);
 }
 
 void Transfer::onMetaData()

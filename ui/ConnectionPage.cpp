@@ -26,7 +26,7 @@ namespace ferry {
 
 namespace {
 
-constexpr int MaxProxyListLength = 4000;   // what the engine accepts (ProxyRules, setProxyUsage)
+constexpr int MaxProxyListLength = defaults::MaxProxyList;   // what the engine accepts
 constexpr int KeyRole = Qt::UserRole;      // a credentials row's target and scheme
 
 QString targetText(AuthTarget t)

@@ -451,7 +451,7 @@ void SettingsDialog::showEngine(const EngineSettings &shown, const EngineSetting
     if (force || m_multicast->isChecked() == previous.multicast)
         m_multicast->setChecked(shown.multicast);
     QStringList typed;
-    if (force || (parseStaticPeers(m_staticPeers->text(), &typed) && typed == previous.staticPeers))
+    if (force || (JobManager::parseStaticPeers(m_staticPeers->text(), &typed) && typed == previous.staticPeers))
         m_staticPeers->setText(shown.staticPeers.join(QLatin1Char(' ')));
     if (force || m_requireDigest->isChecked() == previous.requireOriginDigest)
         m_requireDigest->setChecked(shown.requireOriginDigest);
@@ -502,23 +502,6 @@ void SettingsDialog::updatePeerBoxes()
     m_policyNote->setText(tr("Settings greyed out here are fixed by the administrator's policy (%1).").arg(m_engine.policyFile));
 }
 
-bool SettingsDialog::parseStaticPeers(const QString &text, QStringList *out)
-{
-    // As JobManager::setSetting reads them: a name or IPv4 address, or an IPv6 one in brackets.
-    static const QRegularExpression entry(QStringLiteral("^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):(\\d{1,5})$"));
-    static const QRegularExpression separators(QStringLiteral("[\\s,;]+"));
-    QStringList peers;
-    for (const QString &token : text.split(separators, Qt::SkipEmptyParts)) {
-        const QRegularExpressionMatch m = entry.match(token);
-        const int port = m.hasMatch() ? m.captured(2).toInt() : 0;
-        if (port < 1 || port > PortMax)
-            return false;
-        peers << token;
-    }
-    if (out)
-        *out = peers;
-    return true;
-}
 
 void SettingsDialog::setPeerCache(peercache::PeerCache *cache)
 {
@@ -831,7 +814,7 @@ QList<SettingsDialog::EngineChange> SettingsDialog::engineChanges() const
     add(QStringLiteral("multicast"), m_multicast->isChecked() != m_engine.multicast, flag(m_multicast->isChecked()),
         tr("“Find peers by multicast”"));
     QStringList peers;
-    parseStaticPeers(m_staticPeers->text(), &peers); // checked by apply() first
+    JobManager::parseStaticPeers(m_staticPeers->text(), &peers); // checked by apply() first
     add(QStringLiteral("staticPeers"), peers != m_engine.staticPeers, peers.join(QLatin1Char(' ')),
         tr("the static peers"));
     add(QStringLiteral("requireOriginDigest"), m_requireDigest->isChecked() != m_engine.requireOriginDigest,
@@ -867,7 +850,7 @@ void SettingsDialog::apply(bool close)
         m_folder->setFocus();
         return;
     }
-    if (m_jobs && !parseStaticPeers(m_staticPeers->text())) {
+    if (m_jobs && !JobManager::parseStaticPeers(m_staticPeers->text())) {
         showMessage(tr("The static peers must be host:port entries separated by spaces, such as "
                        "192.168.1.20:41770 build-server:41770 (ports 1 to 65535)."));
         showPage(PeerCachingPage);

@@ -60,10 +60,6 @@ public:
     enum Page { GeneralPage, PeerCachingPage };
     void showPage(Page page);
 
-    // Whether a static peers text is a list of host:port (IPv4, name or [IPv6]; port 1..65535)
-    // separated by spaces, commas or semicolons; out gets the entries.
-    static bool parseStaticPeers(const QString &text, QStringList *out = nullptr);
-
     // Cancel while the engine's answer is on its way: the changes already sent still apply,
     // but the dialog no longer closes as accepted.
     void done(int result) override;

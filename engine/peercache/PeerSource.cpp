@@ -1,6 +1,6 @@
 #include "PeerSource.h"
 
-#include "FileRules.h"
+#include "HttpRequest.h"
 #include "Sha256.h"
 
 #include <QJsonArray>
@@ -75,12 +75,7 @@ void PeerSource::stop()
 
 void PeerSource::dropReply()
 {
-    if (!m_reply)
-        return;
-    m_reply->disconnect(this);
-    m_reply->abort();
-    m_reply->deleteLater();
-    m_reply = nullptr;
+    abandonReply(m_reply, this);
 }
 
 // Before any peer is asked, the origin answers for itself (spec §4): its validators and digests
