@@ -22,6 +22,16 @@ QString Job::temporaryNameFor(const QString &localName, const QUuid &jobId)
            + jobId.toString(QUuid::WithoutBraces) + QLatin1String(".part");
 }
 
+bool Job::credentialed() const
+{
+    if (!credentials.isEmpty())
+        return true;
+    for (const JobFile &f : files)
+        if (!f.remoteUrl.userInfo().isEmpty())
+            return true;
+    return false;
+}
+
 JobProgress Job::progress() const
 {
     JobProgress p;

@@ -31,6 +31,7 @@ struct JobFile
     QString validationState = QStringLiteral("unset"); // SetValidationState: unset, valid, invalid
     QStringList contentKeys;         // CK-V / CK-D the origin's answer gave (peer-caching.md §4)
     QString notServable;             // why the origin's answer forbids caching it, if it does
+    QString sha256;                  // lower-case hex of the bytes as the transfer wrote them, if hashed
     QString etag;                // validator of the bytes we hold
     QString lastModified;        // raw Last-Modified header of the bytes we hold
 };
@@ -79,6 +80,9 @@ public:
     static QString temporaryNameFor(const QString &localName, const QUuid &jobId);
 
     JobProgress progress() const;
+    // Fetched with credentials (stored credentials, or a URL that carried user-info): such
+    // content is neither fetched from nor served to peers.
+    bool credentialed() const;
     int currentFileIndex() const;    // first file not yet transferred, -1 if none
     bool hasPendingFiles() const { return currentFileIndex() >= 0; }
 

@@ -1065,6 +1065,9 @@ void JobManager::sendTransfer(Job &job)
     request.owner = job.owner;
     if (m_peerPlanner && !rt.originOnly.contains(index))
         request.peerPlan = m_peerPlanner(job);
+    // A file that may be cached for peers is hashed as it is written: the cache later takes only
+    // bytes that still hash to that (docs/security.md).
+    request.hashForCache = m_settings.peerServerAllowed() && (job.peerCachingFlags & peercaching::Server) && !job.credentialed();
 
     rt.ticket = request.ticket;
     m_tickets.insert(request.ticket, job.id);
@@ -1165,12 +1168,13 @@ void JobManager::onRedirected(quint64 ticket, const QUrl &finalUrl)
     const int index = job ? job->currentFileIndex() : -1;
     if (index < 0)
         return;
-    job->files[index].remoteUrl = finalUrl;
+    job->files[index].remoteUrl = finalUrl.adjusted(QUrl::RemoveUserInfo); // never stored with a password
     job->modificationTime = m_clock->now();
     commit(*job);
 }
 
-void JobManager::onSourced(quint64 ticket, qint64 bytesFromPeers, const QString &level, const QString &peerId)
+void JobManager::onSourced(quint64 ticket, qint64 bytesFromPeers, const QString &level, const QString &peerId,
+                           const QString &sha256)
 {
     Job *job = jobForTicket(ticket);
     const int index = job ? job->currentFileIndex() : -1;
@@ -1181,6 +1185,7 @@ void JobManager::onSourced(quint64 ticket, qint64 bytesFromPeers, const QString 
     file.downloadedFromPeer = bytesFromPeers > 0;
     file.integrityLevel = level;
     file.peerId = peerId; // persisted with the finished file by onFinished's commit
+    file.sha256 = sha256;
 }
 
 void JobManager::onIdentified(quint64 ticket, const QStringList &keys, const QString &notServable)

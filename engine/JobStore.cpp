@@ -26,7 +26,8 @@ QJsonArray filePeerJson(const QList<JobFile> &files)
                          {QStringLiteral("level"), f.integrityLevel},
                          {QStringLiteral("validation"), f.validationState},
                          {QStringLiteral("keys"), QJsonArray::fromStringList(f.contentKeys)},
-                         {QStringLiteral("notServable"), f.notServable}};
+                         {QStringLiteral("notServable"), f.notServable},
+                         {QStringLiteral("sha256"), f.sha256}};
     return a;
 }
 
@@ -43,6 +44,7 @@ void applyFilePeer(QList<JobFile> &files, const QJsonArray &a)
         for (const QJsonValue &k : o.value(QLatin1String("keys")).toArray())
             f.contentKeys << k.toString();
         f.notServable = o.value(QLatin1String("notServable")).toString();
+        f.sha256 = o.value(QLatin1String("sha256")).toString();
     }
 }
 

@@ -56,6 +56,11 @@ OwnerIdentity::OwnerIdentity(const Owner &owner)
         qCWarning(lcIdentity) << "could not take the file identity of uid" << owner.uid;
 }
 
+uint OwnerIdentity::fileUid(const Owner &owner)
+{
+    return ::geteuid() == 0 ? owner.uid : ::geteuid();
+}
+
 OwnerIdentity::~OwnerIdentity()
 {
     if (!m_switched)

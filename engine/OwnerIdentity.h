@@ -23,6 +23,10 @@ public:
     // False when the switch failed; the caller must then refuse the file operation.
     bool ok() const { return m_ok; }
 
+    // The uid that files created for this owner carry: the owner's in a root engine, else the
+    // engine's own (a user's engine cannot create files as anyone else).
+    static uint fileUid(const Owner &owner);
+
 private:
     bool m_switched = false;
     bool m_ok = true;

@@ -1,8 +1,12 @@
 #include "PartFile.h"
 
+#include "OwnedFile.h"
+#include "OwnerIdentity.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ferry {
@@ -19,9 +23,34 @@ bool PartFile::fail(const QString &what)
     return false;
 }
 
-bool PartFile::open(qint64 resumeOffset)
+bool PartFile::open(qint64 resumeOffset, const Owner &owner)
 {
-    if (!m_file.open(QIODevice::ReadWrite | QIODevice::Unbuffered))
+    const QByteArray path = QFile::encodeName(m_file.fileName());
+    constexpr int Flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+    FileHandle fd;
+    bool created = false;
+    {
+        const OwnerIdentity identity(owner);
+        if (!identity.ok()) {
+            m_error = QStringLiteral("cannot act as the job's owner to open %1").arg(m_file.fileName());
+            return false;
+        }
+        fd = FileHandle(::open(path.constData(), Flags | O_CREAT | O_EXCL, 0666));
+        created = fd.isOpen();
+        if (!created && errno == EEXIST)
+            fd = FileHandle(::open(path.constData(), Flags));
+        // A root engine runs with umask 077 for its own files; a user's download gets the usual
+        // 0644 instead (fchmod as the owner, on the file just created).
+        if (created && ::geteuid() == 0)
+            ::fchmod(fd.fd(), 0644);
+    }
+    if (!fd.isOpen())
+        return fail(errno == ELOOP ? QStringLiteral("refusing the symbolic link at") : QStringLiteral("cannot open"));
+    if (Status s = checkOwnedDescriptor(fd.fd(), owner, m_file.fileName(), nullptr); !s) {
+        m_error = s.message;
+        return false;
+    }
+    if (!m_file.open(fd.release(), QIODevice::ReadWrite | QIODevice::Unbuffered, QFileDevice::AutoCloseHandle))
         return fail(QStringLiteral("cannot open"));
     const qint64 keep = qBound(qint64(0), resumeOffset, m_file.size());
     if (m_file.size() != keep && !m_file.resize(keep))

@@ -3,6 +3,8 @@
 // sync they are on the disk too (they survive a power loss), at the price of waiting for it.
 #pragma once
 
+#include "Owner.h"
+
 #include <QFile>
 #include <QString>
 
@@ -13,9 +15,12 @@ class PartFile
 public:
     explicit PartFile(const QString &path);
 
-    // Opens or creates the file and drops anything past min(resumeOffset, size on disk):
-    // bytes after the last checkpoint are not trusted.
-    bool open(qint64 resumeOffset);
+    // Opens or creates the file as OWNER and drops anything past min(resumeOffset, size on disk):
+    // bytes after the last checkpoint are not trusted. The path is the owner's to play with, so
+    // it is opened once, never through a final symlink and never blocking, and kept only if the
+    // descriptor is a regular file of the owner (OwnedFile.h); everything after goes through
+    // that one descriptor (docs/security.md).
+    bool open(qint64 resumeOffset, const Owner &owner);
     bool write(const char *data, qint64 size);
     bool checkpoint(bool sync);  // durable() == offset() afterwards; sync: fdatasync first
     bool restart();              // back to an empty file
@@ -24,6 +29,7 @@ public:
     bool reserve(qint64 total);
     void close();
 
+    int handle() const { return m_file.handle(); }   // for reading back what was written (pread)
     qint64 offset() const { return m_offset; }
     qint64 durable() const { return m_durable; }
     qint64 pending() const { return m_offset - m_durable; }

@@ -3,12 +3,11 @@
 #include "HttpRequest.h"
 #include "HttpDate.h"
 #include "JobStore.h"
-#include "OwnerIdentity.h"
+#include "OwnedFile.h"
 #include "Sha256.h"
 
 #include <QAuthenticator>
 #include <QCryptographicHash>
-#include <QFile>
 #include <QLoggingCategory>
 #include <QNetworkProxy>
 #include <QNetworkAccessManager>
@@ -65,18 +64,18 @@ quint32 ignoreFlagFor(QSslError::SslError error)
     }
 }
 
-// SHA-512 or MD5 of a file, raw; empty for another algorithm or an unreadable file.
-QByteArray otherDigest(const QString &path, const QString &algorithm)
+// SHA-512 or MD5 of the first SIZE bytes of an open file, raw; empty for another algorithm or
+// an unreadable file.
+QByteArray otherDigest(int fd, qint64 size, const QString &algorithm)
 {
     const auto kind = algorithm == QLatin1String("sha-512") ? QCryptographicHash::Sha512
                       : algorithm == QLatin1String("md5")   ? QCryptographicHash::Md5
                                                             : std::optional<QCryptographicHash::Algorithm>();
-    QFile file(path);
-    if (!kind || !file.open(QIODevice::ReadOnly))
+    if (!kind)
         return {};
     QCryptographicHash hash(*kind);
-    hash.addData(&file);
-    return hash.result();
+    const Status s = readAllOf(fd, size, QString(), [&hash](const char *data, qint64 n) { hash.addData(QByteArrayView(data, n)); });
+    return s ? hash.result() : QByteArray();
 }
 
 bool transientHttpStatus(int status) { return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504; }
@@ -166,24 +165,14 @@ Transfer::~Transfer()
 
 void Transfer::start()
 {
-    bool opened = false;
-    {
-        const OwnerIdentity identity(m_req.owner);
-        opened = identity.ok() && m_part.open(m_req.offset);
-    }
-    if (!opened)
+    if (!m_part.open(m_req.offset, m_req.owner))
         return failLocal();
     if (m_part.offset() != m_req.offset)
         record(m_part.offset());
     m_req.offset = m_part.offset();
     m_last = {m_part.offset(), m_req.bytesTotal, m_req.etag, m_req.lastModified};
-    if (m_req.bytesTotal >= 0 && m_req.offset == m_req.bytesTotal && m_req.offset > 0) {
-        // Everything was already here when the engine stopped.
-        m_done = true;
-        m_part.close();
-        emit finished(m_req.ticket, m_req.offset, m_req.etag, m_req.lastModified);
-        return;
-    }
+    if (m_req.bytesTotal >= 0 && m_req.offset == m_req.bytesTotal && m_req.offset > 0)
+        return completeFile(); // everything was already here when the engine stopped
     if (m_req.peerPlan.use)
         return startFromPeers();
     sendRequest();
@@ -218,6 +207,8 @@ void Transfer::onPeerBlock(const QByteArray &data)
         m_req.bytesTotal = facts.size;
         if (m_req.bytesTotal > 0 && !m_part.reserve(m_req.bytesTotal))
             return failLocal();
+        if (!ensureHash())
+            return;
         if (m_part.offset() == 0)
             record(0);
         emit responded(m_req.ticket);
@@ -337,6 +328,8 @@ void Transfer::accepted()
 {
     m_accepted = true;
     identify();
+    if (needsHash() && !ensureHash())
+        return;
     if ((m_req.securityFlags & security::RedirectMask) == security::RedirectAllowReport && m_currentUrl != m_req.url)
         emit redirected(m_req.ticket, m_currentUrl);
     emit responded(m_req.ticket);
@@ -487,10 +480,7 @@ bool Transfer::acceptResponse(int status)
         const auto m = totalRe.match(QString::fromLatin1(m_reply->rawHeader("Content-Range")).trimmed());
         if (m.hasMatch() && m.captured(1).toLongLong() == offset && m_req.bytesTotal == offset) {
             dropReply();
-            m_done = true;
-            checkpoint();
-            m_part.close();
-            emit finished(m_req.ticket, offset, m_req.etag, m_req.lastModified);
+            completeFile();
             return false;
         }
         dropReply();
@@ -518,6 +508,7 @@ bool Transfer::acceptResponse(int status)
 bool Transfer::restartFromZero(const QString &why)
 {
     qCWarning(lcTransfer).noquote() << m_req.url.toDisplayString() << why;
+    m_hash.reset(); // the next bytes start a new file
     if (!m_part.restart()) {
         failLocal();
         return false;
@@ -559,6 +550,8 @@ bool Transfer::writeChunk(const char *data, qint64 size)
             failLocal();
             return false;
         }
+        if (m_hash)
+            m_hash->add(data, n);
         data += n;
         left -= n;
         if (m_part.pending() >= m_req.checkpointBytes && !checkpoint()) {
@@ -567,6 +560,30 @@ bool Transfer::writeChunk(const char *data, qint64 size)
         }
     }
     return true;
+}
+
+// Whether this file's SHA-256 will be needed: to check peer blocks, an origin digest, or for the
+// peer cache.
+bool Transfer::needsHash() const
+{
+    return m_req.hashForCache || m_req.peerPlan.use || !m_facts.digests.isEmpty();
+}
+
+// The file's SHA-256 comes from the bytes as they are written, and for bytes already there when
+// hashing starts (a resumed file) from the part file's own descriptor: never from its path, which
+// the owner may have pointed at a FIFO or someone else's file meanwhile (docs/security.md).
+bool Transfer::ensureHash()
+{
+    if (m_hash)
+        return true;
+    m_hash = std::make_unique<Sha256>();
+    const Status s = readAllOf(m_part.handle(), m_part.offset(), m_req.tempName,
+                               [this](const char *data, qint64 size) { m_hash->add(data, size); });
+    if (s)
+        return true;
+    m_hash.reset();
+    finishWith({{ErrorContext::LocalFile, s.code, s.message, m_req.fileIndex}, false, 0});
+    return false;
 }
 
 bool Transfer::checkpoint()
@@ -673,13 +690,20 @@ void Transfer::completeFile()
     bool strongDigest = false;
     for (const peercache::OriginDigest &d : std::as_const(m_facts.digests))
         strongDigest = strongDigest || d.strong;
+    QByteArray actual;
+    if (needsHash() || m_hash) {
+        if (!ensureHash())
+            return;
+        actual = m_hash->result();
+        m_hash.reset();
+    }
     if (m_peerBytes > 0 || !m_facts.digests.isEmpty()) {
-        const QByteArray actual = QByteArray::fromHex(Sha256::ofFile(m_req.tempName));
         QString wrong;
-        // Every digest the origin gave must match (spec §7); SHA-512 and MD5 are rare enough for
-        // Qt's slower hashes.
+        // Every digest the origin gave must match; SHA-512 and MD5 are rare enough for Qt's slower
+        // hashes.
         for (const peercache::OriginDigest &d : std::as_const(m_facts.digests)) {
-            const QByteArray got = d.algorithm == QLatin1String("sha-256") ? actual : otherDigest(m_req.tempName, d.algorithm);
+            const QByteArray got = d.algorithm == QLatin1String("sha-256") ? actual
+                                                                           : otherDigest(m_part.handle(), m_req.bytesTotal, d.algorithm);
             if (wrong.isEmpty() && got != d.value)
                 wrong = QStringLiteral("the file's %1 is not the one the origin published").arg(d.algorithm.toUpper());
         }
@@ -703,7 +727,7 @@ void Transfer::completeFile()
     }
     m_done = true;
     m_part.close();
-    emit sourced(m_req.ticket, m_peerBytes, level, m_peerId);
+    emit sourced(m_req.ticket, m_peerBytes, level, m_peerId, QString::fromLatin1(actual.toHex()));
     emit finished(m_req.ticket, m_req.bytesTotal, m_req.etag, m_req.lastModified);
 }
 

@@ -7,6 +7,7 @@
 #include "Owner.h"
 #include "PartFile.h"
 #include "PeerSource.h"
+#include "Sha256.h"
 
 #include <QElapsedTimer>
 #include <QNetworkRequest>
@@ -15,6 +16,8 @@
 #include <QStringList>
 #include <QUrl>
 #include <QUuid>
+
+#include <memory>
 
 class QAuthenticator;
 class QNetworkAccessManager;
@@ -47,6 +50,7 @@ struct TransferRequest
     // so nothing authenticated or accepted for one job is ever reused by another.
     QString connectionKey;
     peercache::PeerPlan peerPlan;  // use peers first for whatever they hold
+    bool hashForCache = false;   // the file may be cached for peers: take its SHA-256 as it is written
     Owner owner;                 // the part file is created with this identity
     qint64 checkpointBytes = 64 << 20;
     int checkpointMs = 1000;
@@ -92,7 +96,9 @@ signals:
     // REDIRECT_POLICY_ALLOW_REPORT: the file's remote name is to become the URL that answered.
     void redirected(quint64 ticket, const QUrl &finalUrl);
     // Where the file's bytes came from and how well they are proven (before finished).
-    void sourced(quint64 ticket, qint64 bytesFromPeers, const QString &integrityLevel, const QString &peerId);
+    // sha256: lower-case hex of the bytes as written, when they were hashed (else empty).
+    void sourced(quint64 ticket, qint64 bytesFromPeers, const QString &integrityLevel, const QString &peerId,
+                 const QString &sha256);
     // What the origin's answer makes of the file for the peer cache: its content keys, or why not.
     void identified(quint64 ticket, const QStringList &contentKeys, const QString &notServable);
     void peerVerdicts(quint64 ticket, const QList<ferry::peercache::PeerVerdict> &verdicts);
@@ -118,6 +124,8 @@ private:
     bool holdsCredentials(AuthTarget target) const;
     bool restartFromZero(const QString &why);
     bool writeChunk(const char *data, qint64 size);
+    bool needsHash() const;
+    bool ensureHash();
     bool checkpoint();
     void record(qint64 offset);
     void finishWith(const TransferFailure &failure);
@@ -133,6 +141,7 @@ private:
     bool m_done = false;
     TransferCheckpoint m_last;
     QByteArray m_buffer;                 // ReadBufferSize, reused for every read
+    std::unique_ptr<Sha256> m_hash;      // of the part file's bytes [0, offset), while needed
     QUrl m_currentUrl;                   // where the request is now, after the redirects followed
     int m_redirects = 0;
     QStringList m_answered;              // challenges answered once: asked again means refused

@@ -2,6 +2,7 @@
 // by age, are evicted by size in LRU order with in-use records kept, oversize files are refused,
 // an interrupted insert leaves nothing servable, and peers collect strikes and bans.
 // Clock and disk size are injected: nothing here waits for real time.
+#include "CacheSource.h"
 #include "CacheStore.h"
 #include "TestContent.h"
 
@@ -101,7 +102,7 @@ QString tst_CacheStore::insertFile(CacheStore &store, char label, qint64 size, b
 {
     const quint32 seed = quint32(label);
     CacheRecordInput in;
-    in.sourcePath = makeFile(QStringLiteral("src-%1").arg(QLatin1Char(label)), seed, size);
+    const auto source = useAsCacheSource(in, makeFile(QStringLiteral("src-%1").arg(QLatin1Char(label)), seed, size));
     in.lookupV = lookup(label, 'v');
     in.lookupD = lookup(label, 'd');
     in.contentKeyV = QStringLiteral("v1:%1").arg(QLatin1Char(label));
@@ -209,12 +210,12 @@ void tst_CacheStore::insertRejectsBadInput()
     auto store = openStore();
     QVERIFY(store);
     CacheRecordInput in;
-    in.sourcePath = makeFile(QStringLiteral("src"), 1, 100);
+    auto source = useAsCacheSource(in, makeFile(QStringLiteral("src"), 1, 100));
     QCOMPARE(store->insert(in).code, hr::E_INVALIDARG);   // no lookup id
     in.lookupV = QStringLiteral("ABCDEF0123456789ABCDEF0123456789");
     QCOMPARE(store->insert(in).code, hr::E_INVALIDARG);   // upper case
     in.lookupV = lookup('a');
-    in.sourcePath = m_tmp->filePath(QStringLiteral("missing"));
+    source = useAsCacheSource(in, m_tmp->filePath(QStringLiteral("missing")));
     QCOMPARE(store->insert(in).code, hr::E_INVALIDARG);
     QVERIFY(store->records().isEmpty());
     QVERIFY(QDir(store->directory()).isEmpty());
@@ -225,7 +226,7 @@ void tst_CacheStore::insertRefusesAFileThatChanged()
     auto store = openStore();
     QVERIFY(store);
     CacheRecordInput in;
-    in.sourcePath = makeFile(QStringLiteral("src"), 1, 5000);
+    const auto source = useAsCacheSource(in, makeFile(QStringLiteral("src"), 1, 5000));
     in.lookupV = lookup('a');
     in.fileSha256 = QString::fromLatin1(TestContent::sha256Hex(2, 5000));   // hashed before it changed
     QCOMPARE(store->insert(in).code, hr::BG_E_LOCAL_FILE_CHANGED);
@@ -329,7 +330,7 @@ void tst_CacheStore::oversizeFileRefused()
     store->setLimits({10, 86400});
     const QString keep = insertFile(*store, 'a', 6000);
     CacheRecordInput in;
-    in.sourcePath = makeFile(QStringLiteral("big"), 9, 10001);
+    const auto source = useAsCacheSource(in, makeFile(QStringLiteral("big"), 9, 10001));
     in.lookupV = lookup('b');
     QCOMPARE(store->insert(in).code, hr::BG_E_TOO_LARGE);
     QVERIFY(store->record(keep));   // refusing does not evict anything
@@ -346,7 +347,7 @@ void tst_CacheStore::fullOfInUseRecordsRefusesInsert()
     const QString a = insertFile(*store, 'a', 6000);
     store->setInUse(a, true);
     CacheRecordInput in;
-    in.sourcePath = makeFile(QStringLiteral("b"), 9, 6000);
+    const auto source = useAsCacheSource(in, makeFile(QStringLiteral("b"), 9, 6000));
     in.lookupV = lookup('b');
     QCOMPARE(store->insert(in).code, hr::E_DISK_FULL);
     QCOMPARE(store->records().size(), 1);

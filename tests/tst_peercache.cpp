@@ -9,6 +9,7 @@
 //
 // Needs a Secret Service (the group key lives in the keychain): tests/run.sh starts one; without
 // it the suite skips, or fails under FERRY_REQUIRE_KEYCHAIN=1.
+#include "CacheSource.h"
 #include "EngineFixture.h"
 #include "FaultServer.h"
 #include "NginxServer.h"
@@ -197,7 +198,7 @@ struct EvilNode
         if (how.badMac)
             encoded[encoded.size() - 1] = char(encoded.at(encoded.size() - 1) ^ 0x01);
         CacheRecordInput in;
-        in.sourcePath = file;
+        const auto source = useAsCacheSource(in, file);
         in.contentKeyV = manifest.contentKeyV;
         in.contentKeyD = manifest.contentKeyD;
         in.lookupV = manifest.contentKeyV.isEmpty() ? QString() : lookupId(key.lookupKey(), manifest.contentKeyV);

@@ -2,6 +2,7 @@
 // on its JobManager and JobStore, offscreen: the status line, the records and peers tables,
 // the administration buttons, the main window's "Peer cache…" entry, and the job list's
 // "from peers" mark.
+#include "CacheSource.h"
 #include "EngineFixture.h"
 
 #include "JobListModel.h"
@@ -116,7 +117,7 @@ QString tst_PeerCacheWindow::insertRecord(const QString &url, int n, int size)
         return {};
     file.close();
     peercache::CacheRecordInput in;
-    in.sourcePath = path;
+    const auto source = useAsCacheSource(in, path);
     in.lookupV = lookupId(n);
     in.url = url;
     in.source = QStringLiteral("origin");

@@ -3,6 +3,7 @@
 // record's own file in the cache directory, and the connection limits. Real clients on
 // 127.0.0.1: QNetworkAccessManager for ordinary requests, a raw QSslSocket where the bytes on the
 // wire must be exactly as written.
+#include "CacheSource.h"
 #include "CacheStore.h"
 #include "Manifest.h"
 #include "PeerCrypto.h"
@@ -249,7 +250,7 @@ QString tst_PeerServer::addRecord(char label, qint64 size, bool validated)
     m->url = QStringLiteral("https://example.com/%1").arg(QLatin1Char(label));
     m->source = QStringLiteral("origin");
     CacheRecordInput in;
-    in.sourcePath = source;
+    const auto sourceFd = useAsCacheSource(in, source);
     in.lookupV = lookup(label, 'v');
     in.lookupD = lookup(label, 'd');
     in.url = m->url;

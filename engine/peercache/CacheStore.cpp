@@ -1,6 +1,7 @@
 #include "CacheStore.h"
 
 #include "JobStore.h"
+#include "OwnedFile.h"
 #include "Sha256.h"
 
 #include <QAtomicInt>
@@ -264,59 +265,29 @@ int CacheStore::recover()
     return removed;
 }
 
-Status CacheStore::copyIn(const CacheRecordInput &in, const QString &partPath, qint64 *size, QString *sha256Hex)
+Status CacheStore::copyIn(const CacheRecordInput &in, const QString &partPath, QString *sha256Hex)
 {
-    const int src = ::open(QFile::encodeName(in.sourcePath).constData(), O_RDONLY | O_CLOEXEC);
-    if (src < 0)
-        return {hr::E_FAIL, QStringLiteral("cannot read %1: %2").arg(in.sourcePath, errnoText())};
     // O_EXCL|O_NOFOLLOW: never write through something planted in the directory.
-    const int dst = ::open(QFile::encodeName(partPath).constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                           0600);
-    if (dst < 0) {
-        const QString why = errnoText();
-        ::close(src);
-        return {hr::E_FAIL, QStringLiteral("cannot create %1: %2").arg(partPath, why)};
-    }
+    const FileHandle dst(::open(QFile::encodeName(partPath).constData(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!dst.isOpen())
+        return {hr::E_FAIL, QStringLiteral("cannot create %1: %2").arg(partPath, errnoText())};
     // A copy rather than a hard link: the job's owner can still write to their file, and the
     // cache must keep the bytes it hashed. Hashing while copying ties the copy to fileSha256.
     Sha256 hash;
-    QByteArray buffer(1 << 20, Qt::Uninitialized);
-    qint64 total = 0;
-    bool ok = true;
     QString why;
-    for (;;) {
-        const ssize_t n = ::read(src, buffer.data(), size_t(buffer.size()));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            ok = false;
+    const Status read = readAllOf(in.sourceFd, in.sourceSize, in.sourceName, [&](const char *data, qint64 n) {
+        hash.add(data, n);
+        if (why.isEmpty() && !writeAll(dst.fd(), data, n))
             why = errnoText();
-            break;
-        }
-        if (n == 0)
-            break;
-        hash.add(buffer.constData(), n);
-        if (!writeAll(dst, buffer.constData(), n)) {
-            ok = false;
-            why = errnoText();
-            break;
-        }
-        total += n;
-    }
-    if (ok && ::fsync(dst) != 0) {
-        ok = false;
+    });
+    if (read && why.isEmpty() && ::fsync(dst.fd()) != 0)
         why = errnoText();
-    }
-    ::close(src);
-    if (::close(dst) != 0 && ok) {
-        ok = false;
-        why = errnoText();
-    }
-    if (!ok) {
+    if (!read || !why.isEmpty()) {
         QFile::remove(partPath);
-        return {hr::E_DISK_FULL, QStringLiteral("cannot copy %1 into the peer cache: %2").arg(in.sourcePath, why)};
+        if (!read)
+            return read;
+        return {hr::E_DISK_FULL, QStringLiteral("cannot copy %1 into the peer cache: %2").arg(in.sourceName, why)};
     }
-    *size = total;
     *sha256Hex = QString::fromLatin1(hash.result().toHex());
     return {};
 }
@@ -329,15 +300,16 @@ Status CacheStore::insert(const CacheRecordInput &in, QString *id)
     if ((!haveV && !haveD) || (haveV && !isValidId(in.lookupV)) || (haveD && !isValidId(in.lookupD)))
         return {hr::E_INVALIDARG, QStringLiteral("a cache record needs lookup ids of 32 lower-case hex characters")};
 
-    const QFileInfo source(in.sourcePath);
-    if (!source.isFile())
-        return {hr::E_INVALIDARG, QStringLiteral("%1 is not a file").arg(in.sourcePath)};
+    struct stat st {};
+    if (in.sourceFd < 0 || ::fstat(in.sourceFd, &st) != 0 || !S_ISREG(st.st_mode) || in.sourceSize < 0)
+        return {hr::E_INVALIDARG, QStringLiteral("%1 is not an open regular file").arg(in.sourceName)};
+    const qint64 size = in.sourceSize;
     const qint64 cap = capBytes();
-    if (source.size() > cap)
+    if (size > cap)
         return {hr::BG_E_TOO_LARGE,
-                QStringLiteral("%1 (%2 bytes) is larger than the peer cache (%3 bytes)").arg(in.sourcePath).arg(source.size()).arg(cap)};
-    evict(source.size());
-    if (totalBytes() + source.size() > cap)
+                QStringLiteral("%1 (%2 bytes) is larger than the peer cache (%3 bytes)").arg(in.sourceName).arg(size).arg(cap)};
+    evict(size);
+    if (totalBytes() + size > cap)
         return {hr::E_DISK_FULL, QStringLiteral("the peer cache is full of records in use")};
 
     QString newId;
@@ -348,13 +320,12 @@ Status CacheStore::insert(const CacheRecordInput &in, QString *id)
     const QString finalPath = dataPath(newId);
     const QString partPath = m_dir + u'/' + newId + PartSuffix;
 
-    qint64 size = 0;
     QString sha;
-    if (Status s = copyIn(in, partPath, &size, &sha); !s)
+    if (Status s = copyIn(in, partPath, &sha); !s)
         return s;
     if (!in.fileSha256.isEmpty() && in.fileSha256.compare(sha, Qt::CaseInsensitive) != 0) {
         QFile::remove(partPath);
-        return {hr::BG_E_LOCAL_FILE_CHANGED, QStringLiteral("%1 changed after it was hashed").arg(in.sourcePath)};
+        return {hr::BG_E_LOCAL_FILE_CHANGED, QStringLiteral("%1 changed after it was hashed").arg(in.sourceName)};
     }
     if (::rename(QFile::encodeName(partPath).constData(), QFile::encodeName(finalPath).constData()) != 0) {
         const QString why = errnoText();

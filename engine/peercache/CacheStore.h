@@ -20,7 +20,11 @@ namespace ferry::peercache {
 // What the engine knows about a finished, hashed file it offers to the cache.
 struct CacheRecordInput
 {
-    QString sourcePath;        // the finished file; copied, never moved or linked
+    // The finished file, as a descriptor its caller opened and checked (OwnedFile.h) and the
+    // size it checked: the store copies exactly those bytes from it and never opens a user's path.
+    int sourceFd = -1;
+    qint64 sourceSize = -1;
+    QString sourceName;        // for messages
     QString lookupV;           // lookup id of CK-V (32 lower-case hex), may be empty
     QString lookupD;           // lookup id of "sha256:<fileSha256>", may be empty (not both)
     QString contentKeyV;
@@ -102,8 +106,8 @@ public:
     // data file. Returns how many things it removed.
     int recover();
 
-    // Copies in.sourcePath into the directory (`.part`, fsync, rename) and only then inserts the
-    // row, so a crash in between leaves nothing servable. Evicts first to make room; refuses a
+    // Copies in.sourceSize bytes of in.sourceFd into the directory (`.part`, fsync, rename) and
+    // only then inserts the row, so a crash in between leaves nothing servable. Evicts first to make room; refuses a
     // file larger than the cap (BG_E_TOO_LARGE) or one that no longer hashes to in.fileSha256.
     Status insert(const CacheRecordInput &in, QString *id = nullptr);
     Status setValidated(const QString &id, bool validated);
@@ -144,7 +148,7 @@ private:
     qint64 now() const;
     QString dataPath(const QString &id) const;
     bool removeRow(const QString &id);
-    Status copyIn(const CacheRecordInput &in, const QString &partPath, qint64 *size, QString *sha256Hex);
+    Status copyIn(const CacheRecordInput &in, const QString &partPath, QString *sha256Hex);
 
     QString m_dbPath;
     QString m_dir;

@@ -1,5 +1,6 @@
 #include "Manifest.h"
 
+#include "OwnedFile.h"
 #include "PeerCrypto.h"
 #include "Sha256.h"
 
@@ -8,6 +9,12 @@
 #include <QCborStreamReader>
 #include <QCborValue>
 #include <QFile>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace ferry::peercache {
 
@@ -222,44 +229,40 @@ std::optional<Manifest> Manifest::decode(const QByteArray &bytes, const QByteArr
     return m;
 }
 
-std::optional<Manifest> Manifest::ofFile(const QString &path, QString *error)
+std::optional<Manifest> Manifest::ofDescriptor(int fd, qint64 size, const QString &name, QString *error)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        if (error)
-            *error = file.errorString();
-        return std::nullopt;
-    }
     Manifest m;
     Sha256 whole;
-    QByteArray buffer(int(BlockSize), Qt::Uninitialized);
-    for (;;) {
-        // Fill a whole block: a short read mid-file would shift every later block boundary.
-        qint64 filled = 0;
-        while (filled < BlockSize) {
-            const qint64 n = file.read(buffer.data() + filled, BlockSize - filled);
-            if (n < 0) {
-                if (error)
-                    *error = file.errorString();
-                return std::nullopt;
-            }
-            if (n == 0)
-                break;
-            filled += n;
+    QByteArray buffer(int(qMin(size, BlockSize)), Qt::Uninitialized);
+    for (qint64 offset = 0; offset < size; offset += BlockSize) {
+        const qint64 length = qMin(BlockSize, size - offset);
+        if (Status s = readAt(fd, offset, buffer.data(), length, name); !s) {
+            if (error)
+                *error = s.message;
+            return std::nullopt;
         }
-        if (filled == 0)
-            break;
         Sha256 block;
-        block.add(buffer.constData(), filled);
+        block.add(buffer.constData(), length);
         m.blocks.append(block.result());
-        whole.add(buffer.constData(), filled);
-        m.size += filled;
-        if (filled < BlockSize)
-            break;
+        whole.add(buffer.constData(), length);
     }
+    m.size = size;
     m.fileSha256 = whole.result();
     m.contentKeyD = QLatin1String("sha256:") + QString::fromLatin1(m.fileSha256.toHex());
     return m;
+}
+
+std::optional<Manifest> Manifest::ofFile(const QString &path, QString *error)
+{
+    const FileHandle fd(::open(QFile::encodeName(path).constData(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    struct stat st {};
+    if (!fd.isOpen() || ::fstat(fd.fd(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (error)
+            *error = fd.isOpen() ? QStringLiteral("%1 is not a regular file").arg(path)
+                                 : QStringLiteral("cannot open %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno)));
+        return std::nullopt;
+    }
+    return ofDescriptor(fd.fd(), qint64(st.st_size), path, error);
 }
 
 qint64 Manifest::blockLength(int index) const

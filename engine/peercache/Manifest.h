@@ -36,7 +36,11 @@ struct Manifest
     // CBOR is malformed; error says which.
     static std::optional<Manifest> decode(const QByteArray &bytes, const QByteArray &manifestKey, QString *error = nullptr);
 
-    // Hashes a whole file in BlockSize blocks: blocks and fileSha256 filled, size set.
+    // Hashes exactly the first SIZE bytes of an open file in BlockSize blocks (blocks and
+    // fileSha256 filled, size set); a file that turns out shorter is an error. The engine hashes
+    // users' files only this way, through a descriptor it checked (OwnedFile.h).
+    static std::optional<Manifest> ofDescriptor(int fd, qint64 size, const QString &name, QString *error = nullptr);
+    // The same for a path of one's own (tools and tests): a regular file, no final symlink.
     static std::optional<Manifest> ofFile(const QString &path, QString *error = nullptr);
 
     int blockCount() const { return int((size + BlockSize - 1) / BlockSize); }

@@ -1,6 +1,7 @@
 #include "PeerCache.h"
 
 #include "JobStore.h"
+#include "OwnedFile.h"
 #include "PeerPolicy.h"
 
 #include <QDateTime>
@@ -164,8 +165,8 @@ PeerPlan PeerCache::planFor(const Job &job)
 {
     PeerPlan plan;
     const EngineSettings s = m_jobs->settings();
-    // Credentialed content is neither fetched from nor given to peers (spec §4).
-    if (!isActive() || !s.peerClientAllowed() || !(job.peerCachingFlags & peercaching::Client) || !job.credentials.isEmpty())
+    // Credentialed content is neither fetched from nor given to peers.
+    if (!isActive() || !s.peerClientAllowed() || !(job.peerCachingFlags & peercaching::Client) || job.credentialed())
         return plan;
     const GroupKey key = *m_group->current();
     plan.use = true;
@@ -184,41 +185,57 @@ PeerPlan PeerCache::planFor(const Job &job)
     return plan;
 }
 
-// A validated file of a SERVER job becomes a cache record (spec §9): hashed off the engine
-// thread, then copied in and indexed under its content keys. A file that came from peers is
-// served again only when the origin's own digest proved it (no laundering).
+// A validated file of a SERVER job becomes a cache record (README, Peer caching): hashed off the
+// engine thread, then copied in and indexed under its content keys. A file that came from peers is
+// served again only when the origin's own digest proved it (no laundering). The file is the
+// owner's: it is opened once, as the owner, and must be the very bytes the transfer hashed as it
+// wrote them (docs/security.md).
 void PeerCache::onFileValidated(const Job &job, int fileIndex)
 {
     const EngineSettings s = m_jobs->settings();
-    if (!isActive() || !s.peerServerAllowed() || !(job.peerCachingFlags & peercaching::Server) || !job.credentials.isEmpty())
+    if (!isActive() || !s.peerServerAllowed() || !(job.peerCachingFlags & peercaching::Server) || job.credentialed())
         return;
     const JobFile &file = job.files[fileIndex];
+    const QString url = file.remoteUrl.toDisplayString();
     if (!file.notServable.isEmpty() || file.contentKeys.isEmpty()) {
-        qCInfo(lcPeerCache).noquote() << file.remoteUrl.toDisplayString() << "is not cached:"
-                                  << (file.notServable.isEmpty() ? QStringLiteral("no content key") : file.notServable);
+        qCInfo(lcPeerCache).noquote() << url << "is not cached:" << (file.notServable.isEmpty() ? QStringLiteral("no content key") : file.notServable);
         return;
     }
     if (file.downloadedFromPeer && file.integrityLevel != QLatin1String("origin-strong")) {
-        qCInfo(lcPeerCache).noquote() << file.remoteUrl.toDisplayString() << "came from peers without an origin digest: not served again";
+        qCInfo(lcPeerCache).noquote() << url << "came from peers without an origin digest: not served again";
+        return;
+    }
+    if (file.sha256.isEmpty()) {
+        qCInfo(lcPeerCache).noquote() << url << "is not cached: its bytes were not hashed while they were written";
         return;
     }
     const QString path = file.completed ? file.localName : file.tempName;
+    FileHandle opened;
+    if (Status st = openOwnedFile(job.owner, path, file.bytesTotal, &opened); !st) {
+        qCWarning(lcPeerCache).noquote() << url << "is not cached:" << st.message;
+        return;
+    }
+    auto source = std::make_shared<FileHandle>(std::move(opened));
+    const qint64 size = file.bytesTotal;
     QPointer<PeerCache> self(this);
-    QThreadPool::globalInstance()->start([self, job, fileIndex, path] {
+    QThreadPool::globalInstance()->start([self, job, fileIndex, path, source, size] {
         QString error;
-        const auto manifest = Manifest::ofFile(path, &error);
-        QMetaObject::invokeMethod(self, [self, job, fileIndex, path, manifest, error] {
+        const auto manifest = Manifest::ofDescriptor(source->fd(), size, path, &error);
+        QMetaObject::invokeMethod(self, [self, job, fileIndex, path, source, manifest, error] {
             if (!self)
                 return;
+            const QString expected = job.files[fileIndex].sha256;
             if (!manifest)
                 qCWarning(lcPeerCache).noquote() << "cannot hash" << path << "for the cache:" << error;
+            else if (QString::fromLatin1(manifest->fileSha256.toHex()) != expected)
+                qCWarning(lcPeerCache).noquote() << path << "is not cached: it changed after it was transferred";
             else
-                self->insertRecord(job, fileIndex, path, *manifest);
+                self->insertRecord(job, fileIndex, *source, *manifest);
         }, Qt::QueuedConnection);
     });
 }
 
-void PeerCache::insertRecord(const Job &job, int fileIndex, const QString &path, const Manifest &hashed)
+void PeerCache::insertRecord(const Job &job, int fileIndex, const FileHandle &source, const Manifest &hashed)
 {
     if (!isActive())
         return;
@@ -236,7 +253,9 @@ void PeerCache::insertRecord(const Job &job, int fileIndex, const QString &path,
     manifest.createdAtMs = QDateTime::currentMSecsSinceEpoch();
     manifest.peerId = m_peerId;
     CacheRecordInput in;
-    in.sourcePath = path;
+    in.sourceFd = source.fd();
+    in.sourceSize = hashed.size;
+    in.sourceName = file.completed ? file.localName : file.tempName;
     in.contentKeyV = manifest.contentKeyV;
     in.contentKeyD = manifest.contentKeyD;
     in.lookupV = manifest.contentKeyV.isEmpty() ? QString() : lookupId(key.lookupKey(), manifest.contentKeyV);

@@ -18,6 +18,7 @@
 #include <memory>
 
 namespace ferry {
+class FileHandle;
 class JobStore;
 }
 
@@ -70,7 +71,7 @@ private:
     void stopNetwork();
     void onFileValidated(const Job &job, int fileIndex);
     void onFileInvalidated(const Job &job, int fileIndex);
-    void insertRecord(const Job &job, int fileIndex, const QString &path, const Manifest &manifest);
+    void insertRecord(const Job &job, int fileIndex, const FileHandle &source, const Manifest &manifest);
     void onVerdicts(const QList<PeerVerdict> &verdicts);
 
     JobManager *m_jobs;
