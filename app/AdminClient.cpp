@@ -2,6 +2,7 @@
 
 #include <QCoreApplication>
 #include <QDeadlineTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -9,7 +10,9 @@
 #include <QProcess>
 #include <QThread>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ferry {
@@ -78,8 +81,15 @@ bool AdminClient::connectOrStartEngine(QString *error)
     engine.setProgram(program);
     engine.setArguments({QStringLiteral("--headless"), QStringLiteral("--profile"), m_profile.dir()});
     engine.setStandardInputFile(QProcess::nullDevice());
-    engine.setStandardOutputFile(m_profile.dir() + QLatin1String("/engine.log"), QIODevice::Append);
-    engine.setStandardErrorFile(m_profile.dir() + QLatin1String("/engine.log"), QIODevice::Append);
+    // The log names jobs and URLs: it is the engine's user's alone, like the database.
+    const QString log = m_profile.dir() + QLatin1String("/engine.log");
+    const int logFd = ::open(QFile::encodeName(log).constData(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (logFd >= 0) {
+        ::fchmod(logFd, 0600);
+        ::close(logFd);
+    }
+    engine.setStandardOutputFile(log, QIODevice::Append);
+    engine.setStandardErrorFile(log, QIODevice::Append);
     qint64 pid = 0;
     if (!engine.startDetached(&pid)) {
         *error = QStringLiteral("cannot start %1").arg(program);

@@ -1,6 +1,7 @@
 // ferry-admin: bitsadmin for Ferry. One verb per call, carried out by the profile's engine.
 #include "AdminClient.h"
 #include "JobTypes.h"
+#include "TerminalText.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>
@@ -58,7 +59,7 @@ void printUsage()
 int fail(const AdminReply &r)
 {
     std::fprintf(stderr, "ferry-admin: %s (%s): %s\n", qPrintable(errorName(r.code)), qPrintable(errorHex(r.code)),
-                 qPrintable(r.message));
+                 forTerminal(r.message, false).constData());
     return 1;
 }
 
@@ -74,7 +75,7 @@ void print(const AdminReply &r, bool json)
             out = QJsonDocument(QJsonArray{r.json}).toJson(QJsonDocument::Compact).mid(1).chopped(1) + '\n';
         std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
     } else if (!r.text.isEmpty()) {
-        std::printf("%s\n", qPrintable(r.text));
+        std::printf("%s\n", forTerminal(r.text).constData());
     }
 }
 
@@ -103,13 +104,13 @@ int transfer(AdminClient &client, const QStringList &args)
         return fail(r);
     if (r.text != stateName(JobState::Transferred)) {
         const AdminReply e = client.request(QStringLiteral("geterror"), {id});
-        std::fprintf(stderr, "ferry-admin: job %s ended %s\n%s\n", qPrintable(id), qPrintable(r.text),
-                     qPrintable(e.ok ? e.text : e.message));
+        std::fprintf(stderr, "ferry-admin: job %s ended %s\n%s\n", forTerminal(id).constData(), forTerminal(r.text).constData(),
+                     forTerminal(e.ok ? e.text : e.message).constData());
         return 1;
     }
     if (!(r = client.request(QStringLiteral("complete"), {id})).ok)
         return fail(r);
-    std::printf("%s TRANSFERRED and completed\n", qPrintable(id));
+    std::printf("%s TRANSFERRED and completed\n", forTerminal(id).constData());
     return 0;
 }
 
@@ -168,7 +169,7 @@ int main(int argc, char **argv)
     AdminClient client{Profile(profile)};
     QString error;
     if (!client.connectOrStartEngine(&error)) {
-        std::fprintf(stderr, "ferry-admin: %s\n", qPrintable(error));
+        std::fprintf(stderr, "ferry-admin: %s\n", forTerminal(error, false).constData());
         return 2;
     }
     if (verb == QLatin1String("transfer"))

@@ -125,6 +125,9 @@ void AdminVerbs::handleCache(const QStringList &args, const Owner &caller, bool 
     if (sub == QLatin1String("info"))
         return reply(success(m_peers->infoText(), m_peers->info()));
     if (sub == QLatin1String("records") && args.size() == 1) {
+        // Records name every cached download's URL, query tokens and all: not for other users.
+        if (!caller.isRoot() && caller.uid != m_engineUid)
+            return reply(failure({hr::E_ACCESSDENIED, QStringLiteral("only the engine's user or root may list the peer cache's records")}));
         const QJsonArray records = m_peers->recordsJson();
         QStringList lines;
         for (const QJsonValue &v : records) {

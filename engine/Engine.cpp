@@ -8,6 +8,9 @@
 #include "NetworkWatch.h"
 #include "PeerCache.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace ferry {
 
 Engine::Engine(const Profile &profile, Clock *clock, QObject *parent)
@@ -33,6 +36,10 @@ Engine::~Engine()
 
 bool Engine::start(QString *error, bool listenForClients)
 {
+    // A root engine is the computer's system instance: whatever it creates for itself is its own
+    // (users' downloads get their usual modes explicitly, PartFile), see docs/security.md.
+    if (::geteuid() == 0)
+        ::umask(077);
     if (!m_profile.ensureExists(error))
         return false;
     m_lock.setStaleLockTime(0);

@@ -12,6 +12,20 @@
 
 namespace ferry {
 
+namespace {
+
+// TEXT for a message, with anything between "scheme://" and an '@' masked: a URL that carries a
+// password must not carry it into an error message either.
+QString withoutUserInfo(const QString &text)
+{
+    static const QRegularExpression userInfo(QStringLiteral("^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@"));
+    QString shown = text;
+    shown.replace(userInfo, QStringLiteral("\\1***@"));
+    return shown;
+}
+
+} // namespace
+
 Status checkRemoteUrl(const QString &text, QUrl *url)
 {
     const QString trimmed = text.trimmed();
@@ -19,15 +33,22 @@ Status checkRemoteUrl(const QString &text, QUrl *url)
         return {hr::E_INVALIDARG, QStringLiteral("the remote URL is empty")};
     if (trimmed.size() > defaults::MaxRemoteUrl)
         return {hr::E_INVALIDARG, QStringLiteral("the remote URL is longer than %1 characters").arg(defaults::MaxRemoteUrl)};
+    const QString shown = withoutUserInfo(trimmed);
     const QUrl u(trimmed, QUrl::TolerantMode); // "a b.iso" is what people paste; it means a%20b.iso
     if (!u.isValid())
-        return {hr::E_INVALIDARG, QStringLiteral("'%1' is not a valid URL: %2").arg(trimmed, u.errorString())};
+        return {hr::E_INVALIDARG, QStringLiteral("'%1' is not a valid URL").arg(shown)};
     const QString scheme = u.scheme().toLower();
     if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
-        return {hr::E_INVALIDARG, scheme.isEmpty() ? QStringLiteral("'%1' has no scheme; use http:// or https://").arg(trimmed)
+        return {hr::E_INVALIDARG, scheme.isEmpty() ? QStringLiteral("'%1' has no scheme; use http:// or https://").arg(shown)
                                                    : QStringLiteral("the URL scheme '%1' is not supported; use http or https").arg(scheme)};
     if (u.host().isEmpty())
-        return {hr::E_INVALIDARG, QStringLiteral("'%1' has no host").arg(trimmed)};
+        return {hr::E_INVALIDARG, QStringLiteral("'%1' has no host").arg(shown)};
+    // A user name or password in the URL would be stored with the job, printed and sent to peers:
+    // secrets go to the keychain (docs/security.md).
+    if (!u.userInfo().isEmpty())
+        return {hr::E_INVALIDARG, QStringLiteral("'%1' carries a user name or password; give the URL without it and store "
+                                                 "them with ferry-admin setcredentials JOB SERVER BASIC USER")
+                                      .arg(u.adjusted(QUrl::RemoveUserInfo).toDisplayString())};
     *url = u;
     return {};
 }
@@ -75,5 +96,16 @@ Status checkHeaderLine(const QString &line)
     return {};
 }
 
+
+Status checkPlainText(const QString &text, const QString &what)
+{
+    for (const QChar c : text) {
+        const ushort u = c.unicode();
+        if (u < 0x20 || (u >= 0x7f && u <= 0x9f))
+            return {hr::E_INVALIDARG, QStringLiteral("%1 contains a control character (U+%2); use printable text")
+                                          .arg(what, QStringLiteral("%1").arg(u, 4, 16, QLatin1Char('0')).toUpper())};
+    }
+    return {};
+}
 
 } // namespace ferry

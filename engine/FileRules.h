@@ -12,5 +12,9 @@ namespace ferry {
 Status checkRemoteUrl(const QString &text, QUrl *url);
 Status checkLocalName(const QString &text, QString *cleanPath);
 Status checkHeaderLine(const QString &line);
+// Names and descriptions are shown in terminals and lists of other users (root's `list` in a
+// system instance): no C0 or C1 control characters, no DEL (docs/security.md). WHAT names the
+// field in the message ("the display name").
+Status checkPlainText(const QString &text, const QString &what);
 
 } // namespace ferry

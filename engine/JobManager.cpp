@@ -157,6 +157,7 @@ void JobManager::load()
         if (isActive(job.state))
             job.state = JobState::Queued; // it was running when the engine stopped
         const bool lostBytes = checkTransferredFiles(job);
+        const std::optional<Credentials> fromUrl = takeUserInfo(job);
         Runtime &rt = m_runtime[job.id];
         rt.committedState = job.state;
         if (job.state == JobState::TransientError) {
@@ -165,11 +166,43 @@ void JobManager::load()
         }
         m_order << job.id;
         m_jobs.insert(job.id, job);
-        if (lostBytes)
+        if (lostBytes || fromUrl)
             commit(m_jobs[job.id]);
+        if (fromUrl && !fromUrl->user.isEmpty()) {
+            const QString name = job.displayName;
+            setCredentials(job.id, AuthTarget::Server, AuthScheme::Basic, *fromUrl, [name](const Status &s) {
+                if (!s)
+                    qCWarning(lcJobs).noquote() << name << ": the user name and password its URL carried could not be kept in "
+                                                           "the keychain (" << s.message << "); set them with setcredentials";
+            });
+        }
+    }
+    if (m_scrubAfterLoad) {
+        m_store->scrub(); // no copy of a removed password stays in free pages or the WAL
+        m_scrubAfterLoad = false;
     }
     qCInfo(lcJobs) << "loaded" << m_jobs.size() << "jobs";
     scheduleSoon();
+}
+
+// URLs with a user name or password come only from databases of versions that accepted them: the
+// URL is kept without them, and they move to the keychain as the job's SERVER BASIC credentials
+// (docs/security.md). Returns them, once, when there were any.
+std::optional<Credentials> JobManager::takeUserInfo(Job &job)
+{
+    std::optional<Credentials> taken;
+    for (JobFile &f : job.files) {
+        if (f.remoteUrl.userInfo().isEmpty())
+            continue;
+        if (!taken)
+            taken = Credentials{f.remoteUrl.userName(), f.remoteUrl.password()};
+        f.remoteUrl = f.remoteUrl.adjusted(QUrl::RemoveUserInfo);
+    }
+    if (taken) {
+        m_scrubAfterLoad = true;
+        qCWarning(lcJobs).noquote() << job.displayName << ": its URL carried a user name or password; it now lives in the keychain";
+    }
+    return taken;
 }
 
 // A file counts as transferred only while its temporary file still holds all its bytes: after a
@@ -319,6 +352,8 @@ Status JobManager::createJob(const QString &displayName, const Owner &owner, QUu
 {
     if (displayName.size() > defaults::MaxDisplayName)
         return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the display name is longer than %1 characters").arg(defaults::MaxDisplayName)};
+    if (Status s = checkPlainText(displayName, QStringLiteral("the display name")); !s)
+        return s;
     Job job = Job::create(displayName, owner, m_clock->now());
     job.queueSequence = m_nextSequence++;
     if (!m_store->saveJob(job))
@@ -507,6 +542,8 @@ Status JobManager::setDisplayName(const QUuid &id, const QString &name)
 {
     if (name.size() > defaults::MaxDisplayName)
         return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the display name is longer than %1 characters").arg(defaults::MaxDisplayName)};
+    if (Status s = checkPlainText(name, QStringLiteral("the display name")); !s)
+        return s;
     return change(id, [&](Job &job) { job.displayName = name; return Status(); });
 }
 
@@ -514,6 +551,8 @@ Status JobManager::setDescription(const QUuid &id, const QString &text)
 {
     if (text.size() > defaults::MaxDescription)
         return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the description is longer than %1 characters").arg(defaults::MaxDescription)};
+    if (Status s = checkPlainText(text, QStringLiteral("the description")); !s)
+        return s;
     return change(id, [&](Job &job) { job.description = text; return Status(); });
 }
 

@@ -166,6 +166,7 @@ private:
     void stopTransfer(const QUuid &id);
     void requeue(Job &job);
     bool checkTransferredFiles(Job &job);
+    std::optional<Credentials> takeUserInfo(Job &job);
     void trackDownloadClock(Job &job);
     void checkDownloadTime(Job &job);
     void armDeadline(qint64 now);
@@ -203,6 +204,7 @@ private:
     CredentialStore *m_credentials;
     PeerPlanner m_peerPlanner;
     bool m_tickPending = false;
+    bool m_scrubAfterLoad = false;
     bool m_online = true;
 };
 

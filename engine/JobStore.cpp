@@ -10,6 +10,10 @@
 #include <QSqlQuery>
 #include <QThread>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace ferry {
 
 Q_LOGGING_CATEGORY(lcStore, "ferry.store")
@@ -188,8 +192,27 @@ JobStore::~JobStore()
     QSqlDatabase::removeDatabase(m_connectionName);
 }
 
+// The database holds every job's URLs, custom headers and notify command lines: only the engine's
+// user may read it, in a system instance too (docs/security.md). SQLite gives the -wal and -shm
+// files the database's own mode, so the database is created 0600 before SQLite sees it, and files
+// left more open by an older version are closed down.
+void JobStore::restrictFiles() const
+{
+    const QByteArray db = QFile::encodeName(m_path);
+    const int fd = ::open(db.constData(), O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        ::close(fd);
+    for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {
+        const QByteArray path = db + suffix;
+        struct stat st {};
+        if (::lstat(path.constData(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077))
+            ::chmod(path.constData(), st.st_mode & 0700);
+    }
+}
+
 bool JobStore::open(QString *error)
 {
+    restrictFiles();
     QString why;
     bool usable = false;
     {
@@ -214,6 +237,14 @@ bool JobStore::open(QString *error)
         return false;
     }
     return true;
+}
+
+void JobStore::scrub()
+{
+    QSqlQuery q(QSqlDatabase::database(m_connectionName));
+    for (const char *sql : {"PRAGMA secure_delete=ON", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA secure_delete=OFF"})
+        if (!q.exec(QLatin1String(sql)))
+            qCWarning(lcStore) << "cannot scrub the database:" << sql << q.lastError().text();
 }
 
 bool JobStore::verify(QString *why)

@@ -30,6 +30,10 @@ public:
     bool removeJob(const QUuid &id);        // row, files and checkpoints
     bool clearCheckpoint(const QUuid &id, int fileIndex);
 
+    // Rewrites the database so that nothing deleted (a password removed from a URL) survives in
+    // free pages or the write-ahead log.
+    void scrub();
+
     QString setting(const QString &key, const QString &fallback = {}) const;
     bool setSetting(const QString &key, const QString &value);
 
@@ -40,6 +44,7 @@ public:
     static QSqlDatabase openConnection(const QString &connectionName, const QString &path, QString *error);
 
 private:
+    void restrictFiles() const;
     bool verify(QString *why);
     bool createSchema();
     void moveAside(const QString &why);

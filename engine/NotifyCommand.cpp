@@ -1,8 +1,11 @@
 #include "NotifyCommand.h"
 
+#include <QFile>
 #include <QProcess>
 
 #include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -24,6 +27,28 @@ NotifyCommand::~NotifyCommand()
     }
 }
 
+// What a user's program gets from a root engine: HOME, USER, LOGNAME and SHELL from the user's
+// passwd entry and a standard PATH; nothing else of the engine's environment.
+QProcessEnvironment NotifyCommand::ownerEnvironment(const Owner &owner)
+{
+    QProcessEnvironment env;
+    QString home = QStringLiteral("/");
+    QString shell = QStringLiteral("/bin/sh");
+    QString name = owner.userName;
+    if (const passwd *pw = ::getpwuid(owner.uid)) {
+        home = QFile::decodeName(pw->pw_dir);
+        name = QString::fromLocal8Bit(pw->pw_name);
+        if (pw->pw_shell && *pw->pw_shell)
+            shell = QFile::decodeName(pw->pw_shell);
+    }
+    env.insert(QStringLiteral("HOME"), home);
+    env.insert(QStringLiteral("USER"), name);
+    env.insert(QStringLiteral("LOGNAME"), name);
+    env.insert(QStringLiteral("SHELL"), shell);
+    env.insert(QStringLiteral("PATH"), QStringLiteral("/usr/local/bin:/usr/bin:/bin"));
+    return env;
+}
+
 QStringList NotifyCommand::argumentsFor(const QString &parameters)
 {
     QStringList tokens = QProcess::splitCommand(parameters);
@@ -42,14 +67,17 @@ void NotifyCommand::run(const Job &job)
     process->setStandardInputFile(QProcess::nullDevice());
     process->setStandardOutputFile(QProcess::nullDevice());
     process->setStandardErrorFile(QProcess::nullDevice());
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    const bool asOwner = ::geteuid() == 0 && job.owner.uid != 0;
+    QProcessEnvironment env = asOwner ? ownerEnvironment(job.owner) : QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("FERRY_JOB_ID"), job.id.toString(QUuid::WithoutBraces));
     env.insert(QStringLiteral("FERRY_JOB_NAME"), job.displayName);
     env.insert(QStringLiteral("FERRY_JOB_STATE"), stateName(job.state));
     process->setProcessEnvironment(env);
 
-    if (::geteuid() == 0 && job.owner.uid != 0) {
-        // A root engine runs a user's program as that user, never as root.
+    if (asOwner) {
+        // A root engine runs a user's program as that user, never as root, and gives it nothing of
+        // root's: the user's own environment basics, the user's home as its folder, and the usual
+        // umask rather than the engine's 077 (docs/security.md).
         const uid_t uid = job.owner.uid;
         const gid_t gid = job.owner.gid;
         const QByteArray name = job.owner.userName.toLocal8Bit();
@@ -58,8 +86,12 @@ void NotifyCommand::run(const Job &job)
         if (::getgrouplist(name.constData(), gid, groups.data(), &count) < 0)
             count = 1, groups[0] = gid;
         groups.resize(count);
-        process->setChildProcessModifier([uid, gid, groups] {
+        const QByteArray home = QFile::encodeName(env.value(QStringLiteral("HOME")));
+        process->setChildProcessModifier([uid, gid, groups, home] {
             if (::setgroups(groups.size(), groups.data()) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)
+                ::_exit(126);
+            ::umask(022);
+            if (::chdir(home.constData()) != 0 && ::chdir("/") != 0)
                 ::_exit(126);
         });
     }

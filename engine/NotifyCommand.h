@@ -2,14 +2,16 @@
 // job reaches TRANSFERRED or ERROR. PARAMETERS is a command line whose first word is the
 // program's own name (argv[0], as in bitsadmin); the rest are its arguments, split on blanks
 // with "double quotes" grouping, never expanded. The program learns the job from its
-// environment: FERRY_JOB_ID, FERRY_JOB_NAME and FERRY_JOB_STATE. In a root engine it runs with
-// the owner's uid, gid and groups.
+// environment: FERRY_JOB_ID, FERRY_JOB_NAME and FERRY_JOB_STATE. In a root engine a user's
+// program runs with the owner's uid, gid and groups, in the owner's home, with an environment
+// made from the owner's passwd entry only (ownerEnvironment).
 #pragma once
 
 #include "Job.h"
 
 #include <QHash>
 #include <QObject>
+#include <QProcessEnvironment>
 #include <QUuid>
 
 class QProcess;
@@ -24,6 +26,7 @@ public:
     ~NotifyCommand() override;
 
     static QStringList argumentsFor(const QString &parameters);
+    static QProcessEnvironment ownerEnvironment(const Owner &owner);
 
     void run(const Job &job);
     bool isRunning(const QUuid &jobId) const { return m_running.contains(jobId); }

@@ -5,6 +5,7 @@
 #include <QStringList>
 
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ferry {
@@ -29,6 +30,15 @@ QByteArray statusField(const QByteArray &status, const QByteArray &key)
     return {};
 }
 
+// The user namespace is a property of the process that the engine compares by inode: a process
+// whose namespace cannot be read counts as in another one.
+bool sameUserNamespace(pid_t pid)
+{
+    struct stat theirs {}, ours {};
+    return ::stat(QStringLiteral("/proc/%1/ns/user").arg(pid).toLocal8Bit().constData(), &theirs) == 0
+           && ::stat("/proc/self/ns/user", &ours) == 0 && theirs.st_ino == ours.st_ino && theirs.st_dev == ours.st_dev;
+}
+
 } // namespace
 
 ProcessFacts ProcessFacts::ofProcess(pid_t pid)
@@ -44,6 +54,7 @@ ProcessFacts ProcessFacts::ofProcess(pid_t pid)
     f.euid = uids.value(1, uids.value(0)).toUInt();
     f.rgid = gids.value(0).toUInt();
     f.capEff = statusField(status, "CapEff").toULongLong(nullptr, 16);
+    f.hostUserNamespace = sameUserNamespace(pid);
     f.noNewPrivs = statusField(status, "NoNewPrivs") == "1";
     f.seccompFilter = statusField(status, "Seccomp") == "2";
     f.flatpak = QFileInfo::exists(QStringLiteral("/proc/%1/root/.flatpak-info").arg(pid));
@@ -58,7 +69,8 @@ Owner Owner::fromFacts(const ProcessFacts &f)
     Owner o;
     if (!f.readable)
         return o; // unclassifiable: UNTRUSTED, not elevated
-    const bool adminCap = (f.capEff & (quint64(1) << CapSysAdmin)) || (f.capEff & (quint64(1) << CapDacOverride));
+    const bool adminCap = f.hostUserNamespace
+                          && ((f.capEff & (quint64(1) << CapSysAdmin)) || (f.capEff & (quint64(1) << CapDacOverride)));
     o.uid = f.ruid;
     o.gid = f.rgid;
     o.userName = nameOf(f.ruid);

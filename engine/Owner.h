@@ -15,6 +15,10 @@ struct ProcessFacts
     bool readable = false;       // /proc/<pid>/status could be read
     uint ruid = 0, euid = 0, rgid = 0;
     quint64 capEff = 0;          // effective capability set
+    // In the engine's own user namespace (the computer's, for a system instance). Capabilities held
+    // inside a user namespace of one's own (`unshare -r`) are worth nothing outside it, so they
+    // count only here.
+    bool hostUserNamespace = true;
     bool noNewPrivs = false;
     bool seccompFilter = false;  // Seccomp: 2
     bool flatpak = false;        // /.flatpak-info under its root

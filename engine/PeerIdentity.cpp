@@ -14,7 +14,7 @@ bool sameProcessFacts(const ProcessFacts &a, const ProcessFacts &b)
 {
     return a.readable == b.readable && a.ruid == b.ruid && a.euid == b.euid && a.rgid == b.rgid && a.capEff == b.capEff
            && a.noNewPrivs == b.noNewPrivs && a.seccompFilter == b.seccompFilter && a.flatpak == b.flatpak
-           && a.snap == b.snap && a.inLoginSession == b.inLoginSession;
+           && a.snap == b.snap && a.inLoginSession == b.inLoginSession && a.hostUserNamespace == b.hostUserNamespace;
 }
 
 } // namespace

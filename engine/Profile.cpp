@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QStandardPaths>
 
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -38,15 +39,24 @@ QString Profile::socketPath() const
 
 bool Profile::ensureExists(QString *error) const
 {
-    if (QFileInfo(m_dir).isDir())
-        return true; // as it is: a system instance's profile may be opened up on purpose
-    if (QDir().mkpath(m_dir)) {
-        QFile::setPermissions(m_dir, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-        return true;
+    if (!QFileInfo(m_dir).isDir() && !QDir().mkpath(m_dir)) {
+        if (error)
+            *error = QStringLiteral("cannot create the profile folder %1").arg(m_dir);
+        return false;
     }
-    if (error)
-        *error = QStringLiteral("cannot create the profile folder %1").arg(m_dir);
-    return false;
+    // Only the engine's user reads or lists the profile. A system instance's users must still reach
+    // its socket by name, so there others keep the search (x) bit and nothing else; every file in it
+    // is the engine's alone (0600, peercache/ 0700), see docs/security.md.
+    const QByteArray path = QFile::encodeName(m_dir);
+    struct stat st {};
+    if (::stat(path.constData(), &st) == 0 && st.st_uid == ::geteuid()) {
+        const mode_t wanted = ::geteuid() == 0 ? 0711 : 0700;
+        if ((st.st_mode & 07777) != wanted && ::chmod(path.constData(), wanted) != 0 && error) {
+            *error = QStringLiteral("cannot restrict the profile folder %1").arg(m_dir);
+            return false;
+        }
+    }
+    return true;
 }
 
 } // namespace ferry

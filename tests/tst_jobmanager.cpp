@@ -5,12 +5,15 @@
 #include "JobManager.h"
 #include "JobStore.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QSignalSpy>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
+#include <QUuid>
 #include <memory>
 
 using namespace ferry;
@@ -297,6 +300,59 @@ private slots:
         QVERIFY(store.open());
         QVERIFY(store.recoveryMessage().contains(QStringLiteral("not a Ferry job database")));
         QCOMPARE(QDir(dir.path()).entryList({QStringLiteral("jobs.db.unreadable-*")}, QDir::Files).size(), 1);
+    }
+
+    // The database holds URLs, custom headers and command lines: the engine's user's alone, even
+    // when an older version left it open to others.
+    void databaseIsPrivate()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("jobs.db"));
+        {
+            JobStore fresh(path);
+            QVERIFY(fresh.open());
+        }
+        QCOMPARE(QFileInfo(path).permissions() & 0x0077, QFileDevice::Permissions()); // no group/other bits
+        for (const QString &file : {path, path + QStringLiteral("-wal"), path + QStringLiteral("-shm")}) {
+            QFile f(file);
+            if (!f.exists())
+                QVERIFY(f.open(QIODevice::WriteOnly));
+            QVERIFY(QFile::setPermissions(file, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup
+                                                    | QFileDevice::ReadOther));
+        }
+        JobStore reopened(path);
+        QVERIFY(reopened.open());
+        for (const QString &file : {path, path + QStringLiteral("-wal"), path + QStringLiteral("-shm")})
+            QVERIFY2((QFileInfo(file).permissions() & 0x0077) == QFileDevice::Permissions(), qPrintable(file));
+    }
+
+    // Versions before the user-info rule stored URLs with a password: loading moves it out of the
+    // URL (into the keychain, as the job's SERVER BASIC credentials) and out of the file.
+    void passwordsInOldUrlsLeaveTheDatabase()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("jobs.db"));
+        const QByteArray password = "OldPw-" + QUuid::createUuid().toByteArray(QUuid::Id128).left(12);
+        Job job = Job::create(QStringLiteral("old"), Owner::ofThisProcess(), QDateTime::currentDateTimeUtc());
+        {
+            JobStore store(path);
+            QVERIFY(store.open());
+            JobFile f;
+            f.remoteUrl = QUrl(QStringLiteral("http://alice:%1@127.0.0.1:9/old.iso").arg(QString::fromLatin1(password)));
+            f.localName = dir.filePath(QStringLiteral("old.iso"));
+            f.tempName = Job::temporaryNameFor(f.localName, job.id);
+            job.files << f;
+            QVERIFY(store.saveJob(job));
+        }
+        QVERIFY(readAll(path).contains(password) || readAll(path + QStringLiteral("-wal")).contains(password));
+        Harness h(dir.path());
+        QCOMPARE(h.jobs->job(job.id)->files.first().remoteUrl, QUrl(QStringLiteral("http://127.0.0.1:9/old.iso")));
+        for (const QString &file : QDir(dir.path()).entryList(QDir::Files))
+            QVERIFY2(!readAll(dir.filePath(file)).contains(password), qPrintable(file));
+        if (qEnvironmentVariableIsSet("FERRY_REQUIRE_KEYCHAIN")) {
+            const CredentialKey basic{AuthTarget::Server, AuthScheme::Basic};
+            QTRY_VERIFY_WITH_TIMEOUT(h.jobs->job(job.id)->credentials.contains(basic), 20000);
+        }
     }
 
     void tenThousandJobsLoad()

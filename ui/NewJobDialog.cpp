@@ -107,6 +107,10 @@ QString reasonFor(const QString &line, const Status &status)
         return NewJobDialog::tr("'%1' is not an http or https link").arg(shortened(line));
     if (url.host().isEmpty())
         return NewJobDialog::tr("'%1' has no host").arg(shortened(line));
+    if (!url.userInfo().isEmpty())
+        return NewJobDialog::tr("'%1' carries a user name or password; give the link without it and store them under "
+                                "Credentials in the job's properties")
+            .arg(shortened(url.adjusted(QUrl::RemoveUserInfo).toDisplayString()));
     return status.message;
 }
 
