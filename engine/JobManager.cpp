@@ -839,8 +839,6 @@ void JobManager::tick()
 
     for (const QUuid &id : std::as_const(m_order)) {
         Job &job = m_jobs[id];
-        if (!m_online && job.state == JobState::Queued)
-            waitForNetwork(job, now);
         if (job.state != JobState::TransientError)
             continue;
         Runtime &rt = m_runtime[id];
@@ -849,8 +847,8 @@ void JobManager::tick()
             job.modificationTime = m_clock->now();
             commit(job);
             emit jobFailed(id);
-        } else if (m_online && now >= rt.retryAtMs) {
-            requeue(job); // offline, every retry waits for the network instead (spec §1.2)
+        } else if (now >= rt.retryAtMs && (m_online || !waitsForNetwork(job))) {
+            requeue(job); // offline, a network failure waits for the network instead of the delay
         }
     }
 
@@ -865,22 +863,22 @@ void JobManager::tick()
 
     runNotifications(now);
 
-    if (m_online) {
-        QList<SchedulerEntry> candidates;
-        for (const QUuid &id : std::as_const(m_order)) {
-            const Job &job = m_jobs[id];
-            if (job.state == JobState::Queued || isActive(job.state))
-                candidates << SchedulerEntry{id, job.priority, isActive(job.state), m_runtime.value(id).runningSinceMs,
-                                             job.queueSequence};
-        }
-        const SchedulerDecision decision = m_scheduler.decide(candidates, now);
-        for (const QUuid &id : decision.preempt) {
-            stopTransfer(id);
-            requeue(m_jobs[id]);
-        }
-        for (const QUuid &id : decision.start)
-            startJob(m_jobs[id]);
+    // Offline or not, queued jobs run: the network watch can be wrong (a LAN without a default
+    // route looks disconnected), and a server that answers settles it (onResponded).
+    QList<SchedulerEntry> candidates;
+    for (const QUuid &id : std::as_const(m_order)) {
+        const Job &job = m_jobs[id];
+        if (job.state == JobState::Queued || isActive(job.state))
+            candidates << SchedulerEntry{id, job.priority, isActive(job.state), m_runtime.value(id).runningSinceMs,
+                                         job.queueSequence};
     }
+    const SchedulerDecision decision = m_scheduler.decide(candidates, now);
+    for (const QUuid &id : decision.preempt) {
+        stopTransfer(id);
+        requeue(m_jobs[id]);
+    }
+    for (const QUuid &id : decision.start)
+        startJob(m_jobs[id]);
     armDeadline(m_clock->monotonicMs());
 }
 
@@ -931,34 +929,28 @@ void JobManager::armDeadline(qint64 now)
         m_deadline.stop();
 }
 
+// What the network watch says (docs/security.md, "Network awareness"). Offline only pauses the
+// retries of jobs that failed for want of a network; nothing is stopped and new attempts still
+// run, so a reachable server is never blocked by a wrong guess. Back online, those jobs go at once.
 void JobManager::setNetworkOnline(bool online)
 {
     if (online == m_online)
         return;
     m_online = online;
-    qCInfo(lcJobs) << (online ? "network back: queueing the jobs that waited" : "network gone: active jobs wait");
-    const qint64 now = m_clock->monotonicMs();
+    qCInfo(lcJobs) << (online ? "network back: queueing the jobs that waited for it" : "network gone: failed transfers wait for it");
+    if (!online)
+        return;
     for (const QUuid &id : std::as_const(m_order)) {
         Job &job = m_jobs[id];
-        if (!online && (job.state == JobState::Queued || isActive(job.state)))
-            waitForNetwork(job, now);
-        else if (online && job.state == JobState::TransientError)
-            requeue(job); // any error code: the network's return is worth a new attempt
+        if (job.state == JobState::TransientError && waitsForNetwork(job))
+            requeue(job); // the network's return is worth a new attempt
     }
     scheduleSoon();
 }
 
-void JobManager::waitForNetwork(Job &job, qint64 now)
+bool JobManager::waitsForNetwork(const Job &job) const
 {
-    stopTransfer(job.id);
-    Runtime &rt = m_runtime[job.id];
-    if (rt.noProgressSinceMs < 0)
-        rt.noProgressSinceMs = now; // the no-progress timeout still runs while offline
-    job.toTransientError({ErrorContext::GeneralTransport, hr::BG_E_NETWORK_DISCONNECTED,
-                          QStringLiteral("the network is disconnected; the job continues when it returns"),
-                          job.currentFileIndex()});
-    job.modificationTime = m_clock->now();
-    commit(job);
+    return job.error.context == ErrorContext::GeneralTransport;
 }
 
 void JobManager::runNotifications(qint64 now)
@@ -1167,6 +1159,10 @@ Job *JobManager::jobForTicket(quint64 ticket)
 void JobManager::onResponded(quint64 ticket)
 {
     Job *job = jobForTicket(ticket);
+    if (job && !m_online) {
+        qCInfo(lcJobs) << "a server answered: the network is there whatever the network watch says";
+        setNetworkOnline(true);
+    }
     if (!job || job->state == JobState::Transferring)
         return;
     job->toTransferring();
@@ -1328,11 +1324,19 @@ void JobManager::onFailed(quint64 ticket, const TransferFailure &failure)
     job->modificationTime = m_clock->now();
     const bool retryable = failure.transient && job->noProgressTimeout > 0
                            && job->minimumRetryDelay <= job->noProgressTimeout;
+    const bool serverAnswered = failure.error.code >= hr::BG_E_HTTP_BASE && failure.error.code < hr::BG_E_HTTP_BASE + 1000;
+    if (serverAnswered && !m_online)
+        setNetworkOnline(true);
     if (retryable) {
+        JobError error = failure.error;
+        if (!m_online && error.context == ErrorContext::GeneralTransport) {
+            error.code = hr::BG_E_NETWORK_DISCONNECTED;
+            error.description = QStringLiteral("the network is disconnected (%1); the job continues when it returns").arg(failure.error.description);
+        }
         if (rt.noProgressSinceMs < 0)
             rt.noProgressSinceMs = now;
         rt.retryAtMs = now + qint64(qMax<quint32>(job->minimumRetryDelay, quint32(failure.retryAfterSeconds))) * 1000;
-        job->toTransientError(failure.error);
+        job->toTransientError(error);
         commit(*job);
     } else {
         job->toError(failure.error);

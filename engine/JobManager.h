@@ -115,9 +115,10 @@ public:
 
     void tick();                                     // retry delays, timeouts and scheduling
 
-    // The network-state seam (fed by NetworkWatch): when the network goes, QUEUED and active
-    // jobs wait in TRANSIENT_ERROR with NETWORK_DISCONNECTED; when it returns, every job in
-    // TRANSIENT_ERROR is queued again (spec §1.2).
+    // The network-state seam (fed by NetworkWatch). Offline only pauses retries: a transfer that
+    // fails for want of a network then waits in TRANSIENT_ERROR NETWORK_DISCONNECTED instead of
+    // retrying after its delay; running and queued jobs go on. Back online (or as soon as any
+    // server answers), those jobs are queued again at once.
     void setNetworkOnline(bool online);
     bool isNetworkOnline() const { return m_online; }
 
@@ -170,7 +171,7 @@ private:
     void trackDownloadClock(Job &job);
     void checkDownloadTime(Job &job);
     void armDeadline(qint64 now);
-    void waitForNetwork(Job &job, qint64 now);
+    bool waitsForNetwork(const Job &job) const;
     void runNotifications(qint64 now);
     void onNotifyFinished(const QUuid &id, bool succeeded, const QString &detail);
     Job *jobForTicket(quint64 ticket);

@@ -60,7 +60,7 @@ bool startOnce(const ChildServerLaunch &launch, std::unique_ptr<QProcess> *proce
         if (pidIn(launch.pidFile) != p->processId() || (launch.ready && !launch.ready()))
             continue;
         QTcpSocket probe;
-        probe.connectToHost(QHostAddress::LocalHost, port);
+        probe.connectToHost(launch.address, port);
         if (probe.waitForConnected(1000))
             return true;
     }

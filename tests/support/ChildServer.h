@@ -3,6 +3,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QHostAddress>
 #include <QString>
 #include <QStringList>
 
@@ -29,6 +30,7 @@ struct ChildServerLaunch
     QString pidFile;
     QByteArray portClash;    // what it prints when the port was taken after all
     std::function<bool()> ready;   // when set, must hold too before the port is tried
+    QHostAddress address = QHostAddress(QHostAddress::LocalHost);   // where it listens
 };
 
 // Starts the program on a free loopback port and waits until it accepts connections there. The

@@ -456,6 +456,8 @@ void Connection::handle(const ParsedRequest &p)
     if (path == "/trickle") {
         f.trickleChunk = qMax<qint64>(1, num("chunk", 512));
         f.trickleIntervalMs = int(qMax<qint64>(0, num("interval", 20)));
+        if (hit == 1 && query.hasQueryItem(QStringLiteral("dropafter")))
+            f.dropAfter = num("dropafter", 0);
         return serveFile(p, f);
     }
     if (path == "/nolength" || path == "/chunked") {

@@ -26,7 +26,8 @@ class FaultServerState;
 //   /etag-change?after=N  1st: ETag "v1", drops after N bytes; later: ETag
 //                    "v2", other Last-Modified, content seed+1000
 //   /norange[?after=N]  ignores Range/If-Range, no Accept-Ranges (optional drop)
-//   /trickle?chunk=B&interval=MS  body in B-byte pieces every MS ms
+//   /trickle?chunk=B&interval=MS[&dropafter=N]  body in B-byte pieces every MS ms (the 1st
+//                    request to this path+query aborts after N body bytes when dropafter is given)
 //   /status?code=C   status C with a small HTML body
 //   /loop            302 -> /loop;  /redirect?to=<encoded path>  302 -> path
 //   /nolength        no Content-Length, Connection: close

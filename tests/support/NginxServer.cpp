@@ -49,6 +49,11 @@ void NginxServer::setSlowRate(const QByteArray &nginxRate)
     m_slowRate = nginxRate;
 }
 
+void NginxServer::setListenAddress(const QHostAddress &address)
+{
+    m_address = address;
+}
+
 void NginxServer::setBasicAuth(const QString &user, const QString &password)
 {
     m_authUser = user;
@@ -92,6 +97,7 @@ bool NginxServer::start(QString *error)
         // @PRIVATE@ first: its block contains @ROOT@ and @PREFIX@.
         conf.replace("@PRIVATE@", m_basicAuth ? QByteArray(kPrivateLocation) : QByteArray())
             .replace("@PORT@", QByteArray::number(port))
+            .replace("@ADDRESS@", m_address.toString().toLatin1())
             .replace("@ROOT@", QFile::encodeName(m_www))
             .replace("@PREFIX@", QFile::encodeName(m_prefix))
             .replace("@SLOWRATE@", m_slowRate);
@@ -103,6 +109,7 @@ bool NginxServer::start(QString *error)
     // nginx writes its pid file only after binding the listen socket.
     launch.pidFile = m_prefix + QStringLiteral("/nginx.pid");
     launch.portClash = "Address already in use";
+    launch.address = m_address;
     return startChildServer(launch, &m_proc, &m_port, error);
 }
 
@@ -123,7 +130,7 @@ quint16 NginxServer::port() const
 
 QUrl NginxServer::url(const QString &path) const
 {
-    return QUrl(QStringLiteral("http://127.0.0.1:%1").arg(m_port) + path);
+    return QUrl(QStringLiteral("http://%1:%2").arg(m_address.toString()).arg(m_port) + path);
 }
 
 QString NginxServer::prefixDir() const

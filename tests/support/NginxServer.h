@@ -3,6 +3,7 @@
 #include "ChildServer.h"   // freeLoopbackPort(), which tests reach through this header
 
 #include <QByteArray>
+#include <QHostAddress>
 #include <QList>
 #include <QString>
 #include <QUrl>
@@ -37,6 +38,8 @@ public:
     NginxServer &operator=(const NginxServer &) = delete;
 
     void setSlowRate(const QByteArray &nginxRate);  // e.g. "512k"; before start()
+    // Before start(): listen on this address instead of 127.0.0.1 (a veth address, say).
+    void setListenAddress(const QHostAddress &address);
     // Before start(): serve wwwDir under /private/ too, only to these credentials
     // (without this call /private/ does not exist: 404). No ':' in user.
     void setBasicAuth(const QString &user, const QString &password);
@@ -45,7 +48,7 @@ public:
     bool isRunning() const;
 
     quint16 port() const;
-    QUrl url(const QString &path) const;  // "http://127.0.0.1:PORT" + path
+    QUrl url(const QString &path) const;  // "http://ADDRESS:PORT" + path (127.0.0.1 by default)
     QString prefixDir() const;
     QString accessLogPath() const;
     // nginx writes a line when a request completes, which can be a moment
@@ -58,6 +61,7 @@ private:
     std::unique_ptr<QTemporaryDir> m_tmp;
     std::unique_ptr<QProcess> m_proc;
     QByteArray m_slowRate = "1m";
+    QHostAddress m_address = QHostAddress(QHostAddress::LocalHost);
     QString m_authUser, m_authPassword;
     bool m_basicAuth = false;
     quint16 m_port = 0;
