@@ -1,12 +1,14 @@
 // ferry [--headless] [--profile DIR] : the window, or the engine alone for ferry-admin.
 #include "DesktopApp.h"
 #include "HeadlessEngine.h"
+#include "ProcessLimits.h"
 
 #include <cstdio>
 #include <cstring>
 
 int main(int argc, char **argv)
 {
+    ferry::raiseFileLimit(); // before any thread: every client of the engine costs a descriptor
     bool headless = false;
     ferry::DesktopOptions desktop;
     QString &profile = desktop.profileDir;

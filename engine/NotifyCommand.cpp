@@ -1,5 +1,7 @@
 #include "NotifyCommand.h"
 
+#include "ProcessLimits.h"
+
 #include <QFile>
 #include <QProcess>
 
@@ -88,12 +90,15 @@ void NotifyCommand::run(const Job &job)
         groups.resize(count);
         const QByteArray home = QFile::encodeName(env.value(QStringLiteral("HOME")));
         process->setChildProcessModifier([uid, gid, groups, home] {
+            restoreInheritedFileLimit();
             if (::setgroups(groups.size(), groups.data()) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)
                 ::_exit(126);
             ::umask(022);
             if (::chdir(home.constData()) != 0 && ::chdir("/") != 0)
                 ::_exit(126);
         });
+    } else {
+        process->setChildProcessModifier(restoreInheritedFileLimit);
     }
 
     const QUuid id = job.id;
