@@ -6,6 +6,7 @@
 #include "PeerCache.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <functional>
 
 namespace ferry {
@@ -13,11 +14,7 @@ namespace {
 
 AdminReply failure(const Status &s)
 {
-    AdminReply r;
-    r.ok = false;
-    r.code = s.code;
-    r.message = s.message.isEmpty() ? errorName(s.code) : s.message;
-    return r;
+    return AdminReply::failure(s.code, s.message.isEmpty() ? errorName(s.code) : s.message);
 }
 
 AdminReply success(const QString &text = {}, const QJsonValue &json = {})
@@ -60,6 +57,20 @@ QJsonObject AdminReply::toJson() const
                 {QStringLiteral("name"), errorName(code)},
                 {QStringLiteral("message"), message}};
     return {{QStringLiteral("ok"), true}, {QStringLiteral("text"), text}, {QStringLiteral("json"), json}};
+}
+
+QByteArray AdminReply::toLine() const
+{
+    return QJsonDocument(toJson()).toJson(QJsonDocument::Compact);
+}
+
+AdminReply AdminReply::failure(quint32 code, const QString &message)
+{
+    AdminReply r;
+    r.ok = false;
+    r.code = code;
+    r.message = message;
+    return r;
 }
 
 AdminReply AdminReply::fromJson(const QJsonObject &o)

@@ -26,7 +26,9 @@ struct AdminReply
     QString message;            // on failure
 
     QJsonObject toJson() const;
+    QByteArray toLine() const;  // toJson() as one line of the control socket, without the newline
     static AdminReply fromJson(const QJsonObject &o);
+    static AdminReply failure(quint32 code, const QString &message);
 };
 
 class AdminVerbs
