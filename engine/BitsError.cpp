@@ -19,6 +19,7 @@ QString errorName(quint32 code)
         {hr::E_INVALIDARG, QStringLiteral("INVALIDARG")},
         {hr::E_FILE_EXISTS, QStringLiteral("FILE_EXISTS")},
         {hr::E_DISK_FULL, QStringLiteral("DISK_FULL")},
+        {hr::E_TOO_MANY_CONNECTIONS, QStringLiteral("TOO_MANY_CONNECTIONS")},
         {hr::E_HTTP_TIMEOUT, QStringLiteral("TIMEOUT")},
         {hr::E_HTTP_NAME_NOT_RESOLVED, QStringLiteral("NAME_NOT_RESOLVED")},
         {hr::E_HTTP_CANNOT_CONNECT, QStringLiteral("CANNOT_CONNECT")},

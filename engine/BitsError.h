@@ -21,6 +21,9 @@ constexpr quint32 E_ACCESSDENIED = 0x80070005;
 constexpr quint32 E_INVALIDARG = 0x80070057;
 constexpr quint32 E_FILE_EXISTS = 0x80070050;    // HRESULT_FROM_WIN32(ERROR_FILE_EXISTS)
 constexpr quint32 E_DISK_FULL = 0x80070070;      // HRESULT_FROM_WIN32(ERROR_DISK_FULL)
+// HRESULT_FROM_WIN32(ERROR_REQ_NOT_ACCEP), "no more connections can be made ... at this time":
+// a control-socket client over its share of connections (engine/ControlLimits.h).
+constexpr quint32 E_TOO_MANY_CONNECTIONS = 0x80070047;
 // Transport failures, as the WinHTTP errors BITS reports for them (HRESULT_FROM_WIN32(12xxx))
 constexpr quint32 E_HTTP_TIMEOUT = 0x80072EE2;            // 12002
 constexpr quint32 E_HTTP_NAME_NOT_RESOLVED = 0x80072EE7;  // 12007

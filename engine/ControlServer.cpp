@@ -1,11 +1,12 @@
 #include "ControlServer.h"
 
+#include "ControlConnection.h"
+#include "ControlLimits.h"
+#include "ControlListener.h"
+#include "ControlRequest.h"
 #include "JobManager.h"
+#include "PeerIdentity.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QLocalServer>
-#include <QLocalSocket>
 #include <QLoggingCategory>
 #include <QPointer>
 
@@ -17,148 +18,143 @@ namespace ferry {
 Q_LOGGING_CATEGORY(lcControl, "ferry.control")
 
 namespace {
-constexpr qint64 MaxRequestBytes = 1 << 20;
-}
+
+constexpr qint64 RefusalLogIntervalMs = 10000; // one line per burst of turned-away clients
+
+} // namespace
 
 ControlServer::ControlServer(JobManager *jobs, peercache::PeerCache *peers, QObject *parent)
     : QObject(parent)
     , m_jobs(jobs)
     , m_verbs(jobs, ::getuid(), peers)
-    , m_server(new QLocalServer(this))
+    , m_listener(new ControlListener(this))
+    , m_engineUid(::getuid())
 {
-    connect(m_server, &QLocalServer::newConnection, this, &ControlServer::onNewConnection);
+    m_listener->setOutOfDescriptorsLine(
+        AdminReply::failure(hr::E_TOO_MANY_CONNECTIONS, QStringLiteral("the engine is out of file descriptors: too many connections; try again later"))
+            .toLine());
+    connect(m_listener, &ControlListener::accepted, this, &ControlServer::onAccepted);
     connect(jobs, &JobManager::jobChanged, this, &ControlServer::onJobChanged);
     connect(jobs, &JobManager::jobRemoved, this, &ControlServer::onJobRemoved);
 }
 
 ControlServer::~ControlServer()
 {
-    m_server->close();
+    m_listener->close();
 }
 
 bool ControlServer::listen(const QString &socketPath, QString *error)
 {
-    // The engine lock guarantees no live engine owns this name, so a leftover is stale.
-    QLocalServer::removeServer(socketPath);
     // A root engine is the computer's system instance: every local user may connect and sees
     // only their own jobs. A user's engine admits only that user and root.
-    m_server->setSocketOptions(::geteuid() == 0 ? QLocalServer::WorldAccessOption : QLocalServer::UserAccessOption);
-    if (m_server->listen(socketPath))
-        return true;
-    if (error)
-        *error = QStringLiteral("cannot listen on %1: %2").arg(socketPath, m_server->errorString());
-    return false;
+    return m_listener->listen(socketPath, ::geteuid() == 0, error);
 }
 
-void ControlServer::onNewConnection()
+bool ControlServer::privileged(uint uid) const
 {
-    while (QLocalSocket *socket = m_server->nextPendingConnection()) {
-        auto peer = std::make_shared<PeerIdentity>(int(socket->socketDescriptor()));
-        if (!peer->known() || (::geteuid() != 0 && peer->uid() != ::getuid() && peer->uid() != 0)) {
-            qCWarning(lcControl) << "refused a control connection from uid" << peer->uid();
-            socket->abort();
-            socket->deleteLater();
-            continue;
-        }
-        m_peers.insert(socket, peer);
-        connect(socket, &QLocalSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
-        connect(socket, &QLocalSocket::disconnected, this, [this, socket] {
-            for (auto it = m_waiting.begin(); it != m_waiting.end();)
-                it = it.value() == socket ? m_waiting.erase(it) : std::next(it);
-            m_peers.remove(socket);
-            socket->deleteLater();
-        });
-    }
+    return uid == 0 || uid == m_engineUid;
 }
 
-void ControlServer::onReadyRead(QLocalSocket *socket)
+void ControlServer::onAccepted(int fd)
 {
-    while (socket->canReadLine())
-        handle(socket, socket->readLine());
-    if (socket->bytesAvailable() > MaxRequestBytes) {
-        reply(socket, AdminReply::fromJson({{QStringLiteral("ok"), false},
-                                            {QStringLiteral("code"), errorHex(hr::E_INVALIDARG)},
-                                            {QStringLiteral("message"), QStringLiteral("request too large")}}));
-        socket->disconnectFromServer();
-    }
+    const std::optional<ucred> cred = PeerIdentity::credentialsOf(fd);
+    if (!cred)
+        return turnAway(fd, uint(-1), AdminReply::failure(hr::E_ACCESSDENIED, QStringLiteral("the kernel does not say who you are")));
+    const uint uid = cred->uid;
+    if (::geteuid() != 0 && !privileged(uid))
+        return turnAway(fd, uid, AdminReply::failure(hr::E_ACCESSDENIED, QStringLiteral("this engine serves only its own user and root")));
+    const int mine = m_connectionsOf.value(uid);
+    if (privileged(uid) ? mine >= control::MaxConnectionsPerPrivilegedUser : mine >= control::MaxConnectionsPerUser)
+        return turnAway(fd, uid, AdminReply::failure(hr::E_TOO_MANY_CONNECTIONS,
+                                         QStringLiteral("too many connections: your user holds %1, the most it may; close some")
+                                             .arg(mine)));
+    if (!privileged(uid) && m_otherUsersConnections >= control::MaxConnectionsOtherUsers)
+        return turnAway(fd, uid, AdminReply::failure(hr::E_TOO_MANY_CONNECTIONS,
+                                         QStringLiteral("too many connections: other users hold %1, the most this engine takes from them; try again later")
+                                             .arg(m_otherUsersConnections)));
+
+    ++m_connectionsOf[uid];
+    if (!privileged(uid))
+        ++m_otherUsersConnections;
+    auto *connection = new ControlConnection(fd, PeerIdentity(fd, *cred), this);
+    connect(connection, &ControlConnection::requestReceived, this,
+            [this, connection](const QByteArray &line) { handle(connection, line); });
+    connect(connection, &ControlConnection::closed, this, [this, connection] { onClosed(connection); });
+    connection->start();
 }
 
-void ControlServer::handle(QLocalSocket *socket, const QByteArray &line)
+// One error line and the door: the client never costs more than this moment.
+void ControlServer::turnAway(int fd, uint uid, const AdminReply &why)
 {
-    QJsonParseError parseError;
-    const QJsonObject request = QJsonDocument::fromJson(line, &parseError).object();
-    const QString verb = AdminVerbs::normalizedVerb(request.value(QLatin1String("verb")).toString());
-    QStringList args;
-    for (const QJsonValue &v : request.value(QLatin1String("args")).toArray())
-        args << v.toString();
-
-    if (parseError.error != QJsonParseError::NoError || verb.isEmpty()) {
-        AdminReply r;
-        r.ok = false;
-        r.code = hr::E_INVALIDARG;
-        r.message = QStringLiteral("malformed request");
-        return reply(socket, r);
+    const QByteArray line = why.toLine() + '\n';
+    [[maybe_unused]] const ssize_t sent = ::send(fd, line.constData(), size_t(line.size()), MSG_DONTWAIT | MSG_NOSIGNAL);
+    ::close(fd);
+    // Logged once per burst: a client hammering the socket must not flood the log either.
+    if (m_lastRefusalLog.isValid() && m_lastRefusalLog.elapsed() < RefusalLogIntervalMs) {
+        ++m_refusalsNotLogged;
+        return;
     }
-    const Owner caller = callerOf(socket);
+    qCWarning(lcControl).noquote() << QStringLiteral("turned away a control connection of uid %1: %2%3")
+                                          .arg(qint64(uid == uint(-1) ? -1 : qint64(uid)))
+                                          .arg(why.message,
+                                               m_refusalsNotLogged ? QStringLiteral(" (and %1 more since the last such line)").arg(m_refusalsNotLogged)
+                                                                   : QString());
+    m_refusalsNotLogged = 0;
+    m_lastRefusalLog.start();
+}
+
+void ControlServer::onClosed(ControlConnection *connection)
+{
+    for (auto it = m_waiting.begin(); it != m_waiting.end();)
+        it = it.value() == connection ? m_waiting.erase(it) : std::next(it);
+    const uint uid = connection->peer().uid();
+    if (--m_connectionsOf[uid] <= 0)
+        m_connectionsOf.remove(uid);
+    if (!privileged(uid))
+        --m_otherUsersConnections;
+    connection->deleteLater();
+}
+
+void ControlServer::handle(ControlConnection *connection, const QByteArray &line)
+{
+    const auto reply = [connection](const AdminReply &r) { connection->reply(r.toLine()); };
+    const ControlRequest request = ControlRequest::decode(line);
+    if (!request.ok())
+        return reply(AdminReply::failure(hr::E_INVALIDARG, request.error));
+    const QString &verb = request.verb;
+    const QStringList &args = request.args;
+    const Owner caller = connection->peer().caller();
     if (verb == QLatin1String("shutdown")) {
-        if (!caller.isRoot() && caller.uid != ::getuid()) {
-            AdminReply r;
-            r.ok = false;
-            r.code = hr::E_ACCESSDENIED;
-            r.message = QStringLiteral("only the engine's user or root may shut it down");
-            return reply(socket, r);
-        }
-        reply(socket, AdminReply());
-        socket->flush();
+        if (!caller.isRoot() && caller.uid != m_engineUid)
+            return reply(AdminReply::failure(hr::E_ACCESSDENIED, QStringLiteral("only the engine's user or root may shut it down")));
+        reply(AdminReply());
         emit shutdownRequested();
         return;
     }
     if (verb == QLatin1String("open")) {
-        AdminReply r;
-        if (!caller.isRoot() && caller.uid != ::getuid()) {
-            r.ok = false;
-            r.code = hr::E_ACCESSDENIED;
-            r.message = QStringLiteral("only the window's user or root may hand it links");
-        } else if (!m_windowed) {
-            r.ok = false;
-            r.code = hr::E_INVALIDARG;
-            r.message = QStringLiteral("this profile's engine runs without a window (ferry --headless); use ferry-admin");
-        } else {
-            emit openRequested(args);
-        }
-        return reply(socket, r);
+        if (!caller.isRoot() && caller.uid != m_engineUid)
+            return reply(AdminReply::failure(hr::E_ACCESSDENIED, QStringLiteral("only the window's user or root may hand it links")));
+        if (!m_windowed)
+            return reply(AdminReply::failure(hr::E_INVALIDARG,
+                                 QStringLiteral("this profile's engine runs without a window (ferry --headless); use ferry-admin")));
+        emit openRequested(args);
+        return reply(AdminReply());
     }
     if (verb == QLatin1String("wait")) {
         QUuid id;
         Status s = args.isEmpty() ? Status(hr::E_INVALIDARG, QStringLiteral("usage: wait JOB")) : m_jobs->find(args[0], &id, &caller);
-        if (!s) {
-            AdminReply r;
-            r.ok = false;
-            r.code = s.code;
-            r.message = s.message;
-            return reply(socket, r);
-        }
-        m_waiting.insert(id, socket);
+        if (!s)
+            return reply(AdminReply::failure(s.code, s.message));
+        // The connection serves nothing else until this replies (engine/ControlLimits.h).
+        m_waiting.insert(id, connection);
         onJobChanged(*m_jobs->job(id)); // it may be done already
         return;
     }
-    QPointer<QLocalSocket> guard(socket);
-    m_verbs.handleAsync(verb, args, caller, request.value(QLatin1String("json")).toBool(true), [this, guard](const AdminReply &r) {
+    QPointer<ControlConnection> guard(connection);
+    m_verbs.handleAsync(verb, args, caller, request.json, [guard](const AdminReply &r) {
         if (guard)
-            reply(guard, r);
+            guard->reply(r.toLine());
     });
-}
-
-// Identity from the kernel only (PeerIdentity): never from anything in the request.
-Owner ControlServer::callerOf(QLocalSocket *socket) const
-{
-    const auto peer = m_peers.value(socket);
-    return peer ? peer->caller() : Owner();
-}
-
-void ControlServer::reply(QLocalSocket *socket, const AdminReply &r)
-{
-    socket->write(QJsonDocument(r.toJson()).toJson(QJsonDocument::Compact) + '\n');
 }
 
 void ControlServer::onJobChanged(const Job &job)
@@ -170,21 +166,21 @@ void ControlServer::onJobChanged(const Job &job)
     AdminReply r;
     r.text = stateName(job.state);
     r.json = stateName(job.state);
-    const auto sockets = m_waiting.values(job.id);
+    const auto connections = m_waiting.values(job.id);
     m_waiting.remove(job.id);
-    for (QLocalSocket *socket : sockets)
-        reply(socket, r);
+    for (ControlConnection *connection : connections)
+        connection->reply(r.toLine());
 }
 
 void ControlServer::onJobRemoved(const QUuid &id)
 {
-    const auto sockets = m_waiting.values(id);
+    const auto connections = m_waiting.values(id);
     m_waiting.remove(id);
     AdminReply r;
     r.text = QStringLiteral("REMOVED");
     r.json = r.text;
-    for (QLocalSocket *socket : sockets)
-        reply(socket, r);
+    for (ControlConnection *connection : connections)
+        connection->reply(r.toLine());
 }
 
 } // namespace ferry

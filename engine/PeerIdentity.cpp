@@ -1,5 +1,8 @@
 #include "PeerIdentity.h"
 
+#include <QFile>
+
+#include <cerrno>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,33 +22,57 @@ bool sameProcessFacts(const ProcessFacts &a, const ProcessFacts &b)
 
 } // namespace
 
-PeerIdentity::PeerIdentity(int fd)
+std::optional<ucred> PeerIdentity::credentialsOf(int fd)
 {
-    socklen_t len = sizeof m_cred;
-    m_known = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &m_cred, &len) == 0;
-    if (!m_known)
-        return;
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred)
+        return std::nullopt;
+    return cred;
+}
+
+quint64 PeerIdentity::startTimeOf(pid_t pid)
+{
+    if (pid <= 0)
+        return 0;
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses; field 3 follows the last ')'.
+    const QByteArray stat = f.read(4096);
+    const qsizetype close = stat.lastIndexOf(')');
+    if (close < 0)
+        return 0;
+    const QList<QByteArray> fields = stat.mid(close + 2).split(' ');
+    constexpr int StartTimeField = 22;
+    constexpr int FirstFieldAfterComm = 3;
+    return fields.value(StartTimeField - FirstFieldAfterComm).toULongLong();
+}
+
+PeerIdentity::PeerIdentity(int fd, const ucred &credentials)
+    : m_cred(credentials)
+{
     int pidfd = -1;
-    len = sizeof pidfd;
-    if (::getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0 && pidfd >= 0)
-        m_pidfd = pidfd;
+    socklen_t len = sizeof pidfd;
+    // ENOPROTOOPT: a kernel without pidfds for sockets. Any other failure (no descriptor left,
+    // say) leaves the process unverified, and so UNTRUSTED.
+    bool verifiable = true;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) != 0) {
+        verifiable = errno == ENOPROTOOPT;
+        pidfd = -1;
+    }
+    const quint64 before = startTimeOf(m_cred.pid);
     m_facts = ProcessFacts::ofProcess(m_cred.pid);
-    // The facts must be of the process that connected (still alive, so its pid is its own) and
-    // must show the effective uid it connected with.
-    m_owner = (m_facts.readable && alive() && m_facts.euid == m_cred.uid) ? Owner::fromFacts(m_facts) : untrusted();
-}
-
-PeerIdentity::~PeerIdentity()
-{
-    if (m_pidfd >= 0)
-        ::close(m_pidfd);
-}
-
-bool PeerIdentity::alive() const
-{
-    if (m_pidfd < 0)
-        return true; // older kernels: the euid and facts comparisons still apply
-    return ::syscall(SYS_pidfd_send_signal, m_pidfd, 0, nullptr, 0) == 0;
+    const quint64 after = startTimeOf(m_cred.pid);
+    // Still alive after the readings: the pid was its own all along. (Older kernels give no
+    // pidfd; the start time and euid comparisons still apply.)
+    const bool alive = pidfd < 0 || ::syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0) == 0;
+    if (pidfd >= 0)
+        ::close(pidfd);
+    m_startTime = before;
+    // The facts must be of the process that connected and show the euid it connected with.
+    const bool trusted = verifiable && m_facts.readable && before != 0 && before == after && alive && m_facts.euid == m_cred.uid;
+    m_owner = trusted ? Owner::fromFacts(m_facts) : untrusted();
 }
 
 Owner PeerIdentity::untrusted() const
@@ -59,12 +86,13 @@ Owner PeerIdentity::untrusted() const
 
 Owner PeerIdentity::caller() const
 {
-    if (!m_known)
-        return untrusted();
     if (m_owner.integrity == IntegrityLevel::Untrusted)
         return m_owner;
+    // The start time before and after the facts: both the connecting process's, so the facts are too.
+    if (startTimeOf(m_cred.pid) != m_startTime)
+        return untrusted();
     const ProcessFacts now = ProcessFacts::ofProcess(m_cred.pid);
-    if (!alive() || !sameProcessFacts(now, m_facts))
+    if (startTimeOf(m_cred.pid) != m_startTime || !sameProcessFacts(now, m_facts))
         return untrusted();
     return m_owner;
 }

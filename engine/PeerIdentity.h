@@ -1,13 +1,18 @@
 // Who is at the other end of a control connection, from the kernel only: SO_PEERCRED (the
-// effective uid at connect time), a pidfd of that very process (SO_PEERPIDFD, Linux 6.5+) so a
-// recycled pid is never mistaken for it, and its /proc facts read at connect time. A process
-// whose facts change afterwards (say it exec'd a setuid or file-capability program while a child
-// kept the socket) or whose /proc euid never matched the connecting euid counts as UNTRUSTED:
-// nothing it could arrange after connecting makes it more than it was.
+// effective uid and the pid at connect time) and that process's /proc facts and start time,
+// read at connect time. While they are read, a pidfd of the connecting process (SO_PEERPIDFD,
+// Linux 6.5+) shows it is still alive, so the pid was not yet recycled and the facts are its own;
+// then the pidfd is closed: a connection costs the engine no descriptor but its socket. For each
+// request the facts are read again, between two readings of the start time: a different start
+// time is another process under a recycled pid, and different facts are the same process
+// changed (say it exec'd a setuid or file-capability program while a child kept the socket).
+// Either, or a /proc euid that never matched the connecting euid, makes the caller UNTRUSTED:
+// nothing a client arranges after connecting makes it more than it was.
 #pragma once
 
 #include "Owner.h"
 
+#include <optional>
 #include <sys/socket.h>
 
 namespace ferry {
@@ -15,25 +20,25 @@ namespace ferry {
 class PeerIdentity
 {
 public:
-    explicit PeerIdentity(int socketDescriptor);
-    ~PeerIdentity();
-    PeerIdentity(const PeerIdentity &) = delete;
-    PeerIdentity &operator=(const PeerIdentity &) = delete;
+    // SO_PEERCRED of a connected Unix socket; nothing when the kernel does not say.
+    static std::optional<ucred> credentialsOf(int socketDescriptor);
 
-    bool known() const { return m_known; }   // SO_PEERCRED answered
+    PeerIdentity(int socketDescriptor, const ucred &credentials);
+
     uint uid() const { return m_cred.uid; }  // effective uid at connect time
     pid_t pid() const { return m_cred.pid; }
 
     // The caller for a request arriving now.
     Owner caller() const;
 
+    // Field 22 of /proc/PID/stat (clock ticks after boot); 0 when the process is gone.
+    static quint64 startTimeOf(pid_t pid);
+
 private:
-    bool alive() const;
     Owner untrusted() const;
 
-    bool m_known = false;
     ucred m_cred{};
-    int m_pidfd = -1;
+    quint64 m_startTime = 0;
     ProcessFacts m_facts;
     Owner m_owner;
 };
