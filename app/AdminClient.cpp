@@ -10,7 +10,9 @@
 #include <QProcess>
 #include <QThread>
 
+#include <cerrno>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -114,13 +116,12 @@ AdminReply AdminClient::request(const QString &verb, const QStringList &args, bo
     const QJsonObject req{{QStringLiteral("verb"), verb},
                           {QStringLiteral("args"), QJsonArray::fromStringList(args)},
                           {QStringLiteral("json"), json}};
-    m_socket.write(QJsonDocument(req).toJson(QJsonDocument::Compact) + '\n');
-    m_socket.flush();
-    while (!m_socket.canReadLine()) {
-        if (!m_socket.waitForReadyRead(-1) && m_socket.state() != QLocalSocket::ConnectedState)
-            break;
-    }
-    const QByteArray line = m_socket.readLine();
+    // On the descriptor itself: an engine that turns this client away (too many connections)
+    // sends its reason and closes at once, and QLocalSocket would throw that line away with the
+    // connection when the request then cannot be written.
+    const int fd = int(m_socket.socketDescriptor());
+    sendAll(fd, QJsonDocument(req).toJson(QJsonDocument::Compact) + '\n');
+    const QByteArray line = receiveLine(fd);
     if (line.isEmpty()) {
         AdminReply r;
         r.ok = false;
@@ -129,6 +130,46 @@ AdminReply AdminClient::request(const QString &verb, const QStringList &args, bo
         return r;
     }
     return AdminReply::fromJson(QJsonDocument::fromJson(line).object());
+}
+
+// False when the engine stopped reading (closed): what it sent is still there to read.
+bool AdminClient::sendAll(int fd, const QByteArray &bytes)
+{
+    for (qsizetype done = 0; done < bytes.size();) {
+        const ssize_t n = ::send(fd, bytes.constData() + done, size_t(bytes.size() - done), MSG_NOSIGNAL);
+        if (n > 0) {
+            done += n;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            pollfd p{fd, POLLOUT, 0};
+            ::poll(&p, 1, -1);
+        } else if (n < 0 && errno != EINTR) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The next reply line (without its newline); empty when the engine closed the connection first.
+QByteArray AdminClient::receiveLine(int fd)
+{
+    for (;;) {
+        if (const qsizetype newline = m_received.indexOf('\n'); newline >= 0) {
+            const QByteArray line = m_received.left(newline);
+            m_received.remove(0, newline + 1);
+            return line;
+        }
+        char buffer[64 * 1024];
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n > 0) {
+            m_received.append(buffer, n);
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            pollfd p{fd, POLLIN, 0};
+            ::poll(&p, 1, -1);
+        } else if (n == 0 || errno != EINTR) {
+            m_received.clear();
+            return {};
+        }
+    }
 }
 
 } // namespace ferry

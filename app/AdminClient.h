@@ -21,10 +21,13 @@ public:
 
 private:
     bool tryConnect();
+    static bool sendAll(int fd, const QByteArray &bytes);
+    QByteArray receiveLine(int fd);
 
     Profile m_profile;
     QLocalSocket m_socket;
     QString m_refused;          // why a listening engine was not trusted
+    QByteArray m_received;      // read from the engine, not yet a whole line
 };
 
 } // namespace ferry
