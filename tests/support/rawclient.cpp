@@ -10,6 +10,17 @@
 // then sends the request, prints the reply and kills PROGRAM. It is the attack of a client that
 // connects as itself and then makes the connecting pid look elevated.
 //
+// ferry-rawclient --hold N SOCKETPATH: opens N connections, sends a `list` request on each and
+// reads one line from each; prints "held H turned-away T failed F" (H answered, T answered with
+// an error line and closed, F not even connected) and then the first error line (an empty line
+// if none), and keeps the connections until its standard input ends. The attack of a client
+// that makes the engine hold as many connections as it can.
+//
+// ferry-rawclient --hog SOCKETPATH BYTES 'JSON-LINE': sends the line over and over, up to BYTES,
+// and never reads a reply. Prints "stalled SENT" once the engine has taken nothing for a second,
+// and "dropped SENT" once the engine closed the connection (then exits 0), or "sent SENT" when
+// everything was taken. The attack of a client that makes the engine pile up replies.
+//
 // Exit codes: 0 a reply line was printed; 2 usage or no connection; 3 the engine sent no reply.
 #include <QCoreApplication>
 #include <QDeadlineTimer>
@@ -17,6 +28,10 @@
 
 #include <cerrno>
 #include <csignal>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <vector>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -105,12 +120,138 @@ int execAfterConnect(char **argv, int argc)
     ::_exit(127);
 }
 
+int connectTo(const char *path, bool nonBlocking)
+{
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (nonBlocking ? SOCK_NONBLOCK : 0), 0);
+    if (fd < 0)
+        return -1;
+    const timeval timeout{ConnectTimeoutMs / 1000, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// One line (without the newline) within the deadline; empty when none came.
+std::string readLine(int fd, const QDeadlineTimer &deadline)
+{
+    std::string line;
+    char c;
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, int(qMax<qint64>(0, deadline.remainingTime()))) <= 0)
+            return {};
+        const ssize_t n = ::read(fd, &c, 1);
+        if (n <= 0)
+            return {};
+        if (c == '\n')
+            return line;
+        line += c;
+    }
+}
+
+int hold(char **argv, int argc)
+{
+    if (argc != 4)
+        return failWith(2, QStringLiteral("usage: ferry-rawclient --hold N SOCKETPATH"));
+    const int count = std::atoi(argv[2]);
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    std::vector<int> fds;
+    int failed = 0;
+    for (int i = 0; i < count; ++i) {
+        const int fd = connectTo(argv[3], false);
+        if (fd < 0)
+            ++failed;
+        else
+            fds.push_back(fd);
+    }
+    const std::string request = "{\"verb\":\"list\",\"json\":false}\n";
+    for (int fd : fds)
+        [[maybe_unused]] const ssize_t sent = ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    int held = 0, turnedAway = 0;
+    std::string firstError;
+    const QDeadlineTimer deadline(ReplyTimeoutMs);
+    for (int fd : fds) {
+        const std::string line = readLine(fd, deadline);
+        if (line.find("\"ok\":true") != std::string::npos) {
+            ++held;
+        } else {
+            ++turnedAway;
+            if (firstError.empty())
+                firstError = line;
+        }
+    }
+    std::printf("held %d turned-away %d failed %d\n%s\n", held, turnedAway, failed, firstError.c_str());
+    std::fflush(stdout);
+    char buffer[256];
+    while (::read(0, buffer, sizeof buffer) > 0) {
+    }
+    for (int fd : fds)
+        ::close(fd);
+    return 0;
+}
+
+int hog(char **argv, int argc)
+{
+    if (argc != 5)
+        return failWith(2, QStringLiteral("usage: ferry-rawclient --hog SOCKETPATH BYTES 'JSON-LINE'"));
+    const int fd = connectTo(argv[2], true);
+    if (fd < 0)
+        return failWith(2, QStringLiteral("cannot connect to %1").arg(QString::fromLocal8Bit(argv[2])));
+    const long long total = std::atoll(argv[3]);
+    std::string chunk;
+    while (chunk.size() < 64 * 1024)
+        chunk += std::string(argv[4]) + '\n';
+    long long sent = 0;
+    bool stalled = false;
+    while (sent < total) {
+        pollfd p{fd, POLLOUT, 0};
+        const int ready = ::poll(&p, 1, 1000);
+        if (ready == 0 && !stalled) {
+            stalled = true;
+            std::printf("stalled %lld\n", sent);
+            std::fflush(stdout);
+        }
+        if (ready <= 0)
+            continue;
+        if (p.revents & (POLLHUP | POLLERR))
+            break;
+        const ssize_t n = ::send(fd, chunk.data(), size_t(qMin<long long>(total - sent, qint64(chunk.size()))), MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EINTR)
+            break;
+        sent += qMax<ssize_t>(n, 0);
+    }
+    if (sent >= total) {
+        std::printf("sent %lld\n", sent);
+        std::fflush(stdout);
+        pollfd p{fd, POLLRDHUP, 0}; // until the engine closes
+        while (::poll(&p, 1, -1) >= 0 && !(p.revents & (POLLHUP | POLLERR | POLLRDHUP)))
+            ;
+    }
+    std::printf("dropped %lld\n", sent);
+    std::fflush(stdout);
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
     if (argc > 1 && std::strcmp(argv[1], "--exec-after-connect") == 0)
         return execAfterConnect(argv, argc);
+    if (argc > 1 && std::strcmp(argv[1], "--hold") == 0)
+        return hold(argv, argc);
+    if (argc > 1 && std::strcmp(argv[1], "--hog") == 0)
+        return hog(argv, argc);
     QCoreApplication app(argc, argv);
     const QStringList args = app.arguments().mid(1);
     if (args.size() != 2)
