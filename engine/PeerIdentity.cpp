@@ -44,8 +44,12 @@ quint64 PeerIdentity::startTimeOf(pid_t pid)
     if (close < 0)
         return 0;
     const QList<QByteArray> fields = stat.mid(close + 2).split(' ');
-    constexpr int StartTimeField = 22;
     constexpr int FirstFieldAfterComm = 3;
+    constexpr int StateField = 3;
+    constexpr int StartTimeField = 22;
+    const QByteArray state = fields.value(StateField - FirstFieldAfterComm);
+    if (state == "Z" || state == "X")
+        return 0; // exited; only not yet reaped
     return fields.value(StartTimeField - FirstFieldAfterComm).toULongLong();
 }
 

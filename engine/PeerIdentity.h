@@ -31,7 +31,7 @@ public:
     // The caller for a request arriving now.
     Owner caller() const;
 
-    // Field 22 of /proc/PID/stat (clock ticks after boot); 0 when the process is gone.
+    // Field 22 of /proc/PID/stat (clock ticks after boot); 0 when the process has exited.
     static quint64 startTimeOf(pid_t pid);
 
 private:

@@ -24,6 +24,7 @@
 #include <QTest>
 #include <QUuid>
 
+#include <csignal>
 #include <fcntl.h>
 #include <memory>
 #include <poll.h>
@@ -665,7 +666,7 @@ void TestControlSocket::requestAfterTheConnectingProcessIsGoneIsUntrusted()
             ::_exit(2);
         const pid_t parent = ::getpid();
         if (::fork() == 0) {
-            while (::getppid() == parent) // until the connecting process is gone
+            while (::kill(parent, 0) == 0) // until the connecting process is gone (reaped by the test)
                 ::usleep(1000);
             if (::write(fd, request.constData(), size_t(request.size())) != ssize_t(request.size()))
                 ::_exit(3);
