@@ -28,6 +28,7 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 #include <memory>
 
@@ -57,6 +58,23 @@ QSslConfiguration clientConfig(QSsl::SslProtocol protocol = QSsl::TlsV1_2)
     cfg.setCiphers(ciphers);
     cfg.setPeerVerifyMode(QSslSocket::VerifyNone);
     return cfg;
+}
+
+// The first bytes of a TLS ClientHello: a handshake record header announcing 512 bytes, and the
+// start of the message. The rest never comes.
+QByteArray halfClientHello() { return QByteArray::fromHex("1603010200010001fc0303"); }
+
+// This process's resident memory (diagnostics only: never asserted).
+qint64 residentBytes()
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong() * 1024;
+    }
+    return -1;
 }
 
 struct RawResponse
@@ -178,6 +196,9 @@ private slots:
     void sixteenConnectionsInTotal();
     void idleAndHandshakeTimeouts();
     void recordInUseWhileServed();
+    void unfinishedHandshakesCannotLockOutTheGroup();
+    void neverReadingPeerIsBoundedAndDropped();
+    void revokedKeyClosesItsConnections();
 
 private:
     QString addRecord(char label, qint64 size, bool validated = true);
@@ -735,17 +756,27 @@ void tst_PeerServer::idleAndHandshakeTimeouts()
 {
     PeerServer::Limits limits;
     limits.idleTimeoutMs = 300;
-    limits.handshakeTimeoutMs = 300;
+    limits.firstByteTimeoutMs = 300;
+    limits.handshakeTimeoutMs = 1500;
     QVERIFY(startServer(limits));
     // Connected and silent after the handshake: closed by the idle timer.
     RawClient idle(m_server->port(), PeerServer::pskIdentity(m_key, QStringLiteral("raw")), m_key.pskKey());
     QVERIFY(idle.waitEncrypted());
     QTRY_VERIFY(idle.closed);
-    // TCP only, never a ClientHello: closed by the handshake timer, and the slot comes back.
-    QTcpSocket silent;
-    silent.setProxy(QNetworkProxy::NoProxy);
-    silent.connectToHost(QHostAddress(QHostAddress::LocalHost), m_server->port());
+    QCOMPARE(m_server->counters().idleDrops, 1);
+    // TCP only, never a ClientHello: closed by the first-byte timer; half a ClientHello, then
+    // nothing: closed by the handshake timer. Their slots come back.
+    QTcpSocket silent, half;
+    for (QTcpSocket *s : {&silent, &half}) {
+        s->setProxy(QNetworkProxy::NoProxy);
+        s->connectToHost(QHostAddress(QHostAddress::LocalHost), m_server->port());
+        QVERIFY(s->waitForConnected(5000));
+    }
+    half.write(halfClientHello());
     QTRY_COMPARE(silent.state(), QAbstractSocket::UnconnectedState);
+    QTRY_COMPARE(half.state(), QAbstractSocket::UnconnectedState);
+    QCOMPARE(m_server->counters().handshakesTimedOut, 2);
+    QTRY_COMPARE(m_server->handshakeCount(), 0);
     QTRY_COMPARE(m_server->connectionCount(), 0);
     RawClient after(m_server->port(), PeerServer::pskIdentity(m_key, QStringLiteral("raw")), m_key.pskKey());
     QVERIFY(after.waitEncrypted());
@@ -787,6 +818,137 @@ void tst_PeerServer::recordInUseWhileServed()
     QCOMPARE(QCryptographicHash::hash(body, QCryptographicHash::Sha256).toHex(), TestContent::sha256Hex('a', Size));
     QTRY_VERIFY(!m_store->isInUse(id));
     QCOMPARE(m_store->evict(), 1);
+}
+
+// More connections than the handshake budget that never finish a handshake (silent ones, and
+// ones that send half a ClientHello), from four addresses, held open, and still more opened
+// while a group member connects: the member gets in and is served, because each newcomer
+// evicts the oldest unfinished handshake, and no address holds more than its share.
+void tst_PeerServer::unfinishedHandshakesCannotLockOutTheGroup()
+{
+    PeerServer::Limits limits;
+    limits.firstByteTimeoutMs = limits.handshakeTimeoutMs = 120000;   // only eviction frees a slot here
+    QVERIFY(startServer(limits));
+    QVERIFY(!addRecord('a', 300000).isEmpty());
+    std::vector<std::unique_ptr<QTcpSocket>> attackers;
+    int opened = 0;
+    const auto open = [&] {
+        auto s = std::make_unique<QTcpSocket>();
+        s->setProxy(QNetworkProxy::NoProxy);
+        s->bind(QHostAddress(QStringLiteral("127.0.0.%1").arg(2 + opened % 4)));
+        if (opened++ % 2) {
+            QTcpSocket *raw = s.get();
+            connect(raw, &QTcpSocket::connected, raw, [raw] { raw->write(halfClientHello()); });
+        }
+        s->connectToHost(QHostAddress(QHostAddress::LocalHost), m_server->port());
+        attackers.push_back(std::move(s));
+    };
+    const int flood = 2 * limits.maxHandshakes;   // four times the old limit of 16
+    while (opened < flood)
+        open();
+    // Every one accepted; the budget and each address's share hold.
+    QTRY_COMPARE(m_server->counters().handshakesEvicted + m_server->handshakeCount(), qint64(flood));
+    QCOMPARE(m_server->handshakeCount(), limits.maxHandshakes);
+    QCOMPARE(m_server->counters().handshakesEvicted, qint64(flood - limits.maxHandshakes));
+    QCOMPARE(m_server->counters().connectionsRefused, 0);
+
+    // The attack goes on at a steady pace while a member of the group connects.
+    int most = 0;
+    QTimer more;
+    connect(&more, &QTimer::timeout, this, [&] {
+        open();
+        most = qMax(most, m_server->handshakeCount());
+    });
+    more.start(10);
+    RawClient member(m_server->port(), PeerServer::pskIdentity(m_key, QStringLiteral("member")), m_key.pskKey(),
+                     clientConfig(), QHostAddress(QStringLiteral("127.0.0.10")));
+    QVERIFY2(member.waitEncrypted(), qPrintable(member.socket.errorString()));
+    const auto r = member.request("GET /v1/c/" + lookup('a').toLatin1() + " HTTP/1.1\r\n\r\n");
+    more.stop();
+    QVERIFY(r);
+    QCOMPARE(r->status, 200);
+    QCOMPARE(r->body, TestContent::bytes('a', 0, 300000));
+    QVERIFY2(most <= limits.maxHandshakes, qPrintable(QString::number(most)));
+    QVERIFY(m_server->counters().handshakesEvicted > flood - limits.maxHandshakes);
+    QCOMPARE(m_server->connectionCount(), 1);
+    qInfo() << "opened" << opened << "unfinished connections, evicted" << m_server->counters().handshakesEvicted;
+}
+
+// A group member that pipelines requests without end and never reads an answer: the server
+// holds at most HighWater plus one chunk for it, reads no more of its requests meanwhile,
+// serves everyone else, and drops it after the idle timeout.
+void tst_PeerServer::neverReadingPeerIsBoundedAndDropped()
+{
+    PeerServer::Limits limits;
+    limits.idleTimeoutMs = 2000;
+    QVERIFY(startServer(limits));
+    constexpr qint64 Size = 256 * 1024;
+    QVERIFY(!addRecord('a', Size).isEmpty());
+    const qint64 rssBefore = residentBytes();
+
+    RawClient hog(m_server->port(), PeerServer::pskIdentity(m_key, QStringLiteral("hog")), m_key.pskKey());
+    QVERIFY(hog.waitEncrypted());
+    hog.socket.setReadBufferSize(16 * 1024);   // with nobody reading, the kernel's buffers fill
+    QObject::disconnect(&hog.socket, &QSslSocket::readyRead, nullptr, nullptr);
+    const QByteArray id = lookup('a').toLatin1();
+    QByteArray batch;
+    for (const QByteArray &request : {QByteArray("GET /v1/hello HTTP/1.1\r\n\r\n"), "GET /v1/m/" + id + " HTTP/1.1\r\n\r\n",
+                                      "HEAD /v1/c/" + id + " HTTP/1.1\r\n\r\n", "GET /v1/has?ids=" + id + " HTTP/1.1\r\n\r\n",
+                                      "GET /v1/c/" + id + " HTTP/1.1\r\n\r\n"})
+        batch += request.repeated(20);
+    qint64 requested = 0;
+    QTimer feed;   // keeps its send queue topped up, as long as the server takes requests
+    connect(&feed, &QTimer::timeout, this, [&] {
+        if (hog.socket.state() == QAbstractSocket::ConnectedState && hog.socket.bytesToWrite() + hog.socket.encryptedBytesToWrite() < 64 * 1024) {
+            hog.socket.write(batch);
+            requested += 20 * Size;
+        }
+    });
+    feed.start(5);
+    QTRY_VERIFY_WITH_TIMEOUT(m_server->counters().readsPaused > 0, 30000);
+
+    // Meanwhile another member is served in full.
+    {
+        RawClient other(m_server->port(), PeerServer::pskIdentity(m_key, QStringLiteral("other")), m_key.pskKey());
+        QVERIFY(other.waitEncrypted());
+        const auto r = other.request("GET /v1/c/" + id + " HTTP/1.1\r\nConnection: close\r\n\r\n");
+        QVERIFY(r);
+        QCOMPARE(r->status, 200);
+        QCOMPARE(r->body, TestContent::bytes('a', 0, Size));
+    }
+    // The hog is dropped by the idle timer although it keeps sending requests.
+    QTRY_VERIFY_WITH_TIMEOUT(m_server->counters().idleDrops >= 1, 30000);
+    QTRY_COMPARE(m_server->connectionCount(), 0);
+    feed.stop();
+    const PeerServer::Counters c = m_server->counters();
+    QVERIFY2(c.maxQueuedBytes <= PeerServer::HighWater + PeerServer::ChunkSize + 16 * 1024, qPrintable(QString::number(c.maxQueuedBytes)));
+    QVERIFY2(c.bytesServed < requested / 4, qPrintable(QStringLiteral("%1 of %2").arg(c.bytesServed).arg(requested)));
+    qInfo() << "hog: asked for" << requested << "body bytes, server queued at most" << c.maxQueuedBytes
+            << "bytes for one connection; this process grew by" << (residentBytes() - rssBefore) << "bytes";
+}
+
+// Revoking the previous key (setKeys without it) closes the connections it authenticated, and
+// refuses new ones; the current key's connections go on.
+void tst_PeerServer::revokedKeyClosesItsConnections()
+{
+    const GroupKey previous = m_key;
+    const GroupKey current = keyOf('\x22');
+    m_server->setKeys(current, previous);
+    RawClient old(m_server->port(), PeerServer::pskIdentity(previous, QStringLiteral("old")), previous.pskKey());
+    QVERIFY(old.waitEncrypted());
+    RawClient fresh(m_server->port(), PeerServer::pskIdentity(current, QStringLiteral("new")), current.pskKey());
+    QVERIFY(fresh.waitEncrypted());
+    const QByteArray hello = "GET /v1/hello HTTP/1.1\r\n\r\n";
+    QCOMPARE(old.request(hello)->status, 200);
+
+    m_server->setKeys(current);
+    QTRY_VERIFY(old.closed);
+    QTRY_COMPARE(m_server->connectionCount(), 1);
+    const auto r = fresh.request(hello);
+    QVERIFY(r);
+    QCOMPARE(r->status, 200);
+    RawClient again(m_server->port(), PeerServer::pskIdentity(previous, QStringLiteral("old")), previous.pskKey());
+    QVERIFY(!again.waitEncrypted());
 }
 
 QTEST_GUILESS_MAIN(tst_PeerServer)

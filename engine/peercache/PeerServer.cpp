@@ -11,14 +11,12 @@
 #include <QLoggingCategory>
 #include <QSslCipher>
 #include <QSslPreSharedKeyAuthenticator>
-#include <QSslServer>
 #include <QSslSocket>
 #include <QTimer>
 
 #include <algorithm>
 #include <fcntl.h>
 #include <memory>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,10 +28,8 @@ using namespace http;
 
 namespace {
 
-constexpr char PeerIdProperty[] = "ferryPeerId";
-constexpr char FailedProperty[] = "ferryHandshakeFailed";
-constexpr qint64 ChunkSize = 256 * 1024;
-constexpr qint64 HighWater = 1 << 20;   // plaintext + ciphertext queued before we read more
+// The request bytes taken from the socket at a time: one head at most, parsed before more is read.
+constexpr qint64 MaxReadBuffer = 2 * PeerServer::MaxHeaderBytes;
 
 QByteArray reason(int status)
 {
@@ -49,61 +45,27 @@ QByteArray reason(int status)
     }
 }
 
-QHostAddress plainAddress(QHostAddress a)
-{
-    bool v4 = false;
-    const quint32 ip4 = a.toIPv4Address(&v4);   // ::ffff:a.b.c.d counts as a.b.c.d
-    return v4 ? QHostAddress(ip4) : a;
-}
-
-// QSslServer with the 6.4.2 fix from qt-spikes.md §1: a socket that dies mid-handshake does not
-// resume accepting, so do it on every destruction. It also refuses connections over the limits
-// before any TLS work.
-class PeerSslServer : public QSslServer
-{
-public:
-    using QSslServer::QSslServer;
-    std::function<bool(const QHostAddress &)> admit;
-    std::function<void(QSslSocket *, const QHostAddress &)> accepted;
-
-protected:
-    void incomingConnection(qintptr fd) override
-    {
-        sockaddr_storage ss{};
-        socklen_t len = sizeof ss;
-        if (::getpeername(int(fd), reinterpret_cast<sockaddr *>(&ss), &len) != 0) {
-            ::close(int(fd));
-            return;
-        }
-        const QHostAddress address = plainAddress(QHostAddress(reinterpret_cast<sockaddr *>(&ss)));
-        if (!admit(address)) {
-            ::close(int(fd));
-            return;
-        }
-        QSslServer::incomingConnection(fd);   // does `new QSslSocket(this)`
-        const auto kids = findChildren<QSslSocket *>(Qt::FindDirectChildrenOnly);
-        for (auto it = kids.crbegin(); it != kids.crend(); ++it) {
-            if ((*it)->socketDescriptor() == fd) {
-                connect(*it, &QObject::destroyed, this, &QTcpServer::resumeAccepting, Qt::QueuedConnection);
-                accepted(*it, address);
-                break;
-            }
-        }
-    }
-};
-
 } // namespace
 
-// One accepted, authenticated connection: reads request heads, answers them in order.
+// One accepted, authenticated connection: reads request heads, answers them in order. One request
+// at a time: the next is read and parsed only once the answer to the previous one is queued and
+// the send queue is below HighWater, so a peer that sends requests and never reads the answers
+// holds at most HighWater plus one chunk here, and MaxReadBuffer of requests (the socket's read
+// buffer is bounded too; TCP holds the rest back). It is dropped by the idle timer, which only
+// a taken request or a written byte restarts.
 class PeerConnection : public QObject
 {
 public:
-    PeerConnection(QSslSocket *socket, PeerServer *server);
+    PeerConnection(QSslSocket *socket, PeerServer *server, QString groupId);
     ~PeerConnection() override;
+    QString groupId() const { return m_groupId; }
 
 private:
     void onReadyRead();
+    void onWritten();
     void processBuffer();
+    qint64 queued() const { return m_socket->bytesToWrite() + m_socket->encryptedBytesToWrite(); }
+    void noteQueued();
     void handle(const Request &r);
     void hello();
     void has(const QByteArray &query);
@@ -121,7 +83,9 @@ private:
 
     PeerServer *m_server;
     QSslSocket *m_socket;
+    QString m_groupId;
     QTimer m_idle;
+    bool m_paused = false;        // requests wait behind a full send queue
     QByteArray m_in;
     bool m_closeAfter = false;
     bool m_head = false;          // the current request is a HEAD: headers only
@@ -132,22 +96,25 @@ private:
     QByteArray m_chunk;
 };
 
-PeerConnection::PeerConnection(QSslSocket *socket, PeerServer *server)
+PeerConnection::PeerConnection(QSslSocket *socket, PeerServer *server, QString groupId)
     : QObject(server)
     , m_server(server)
     , m_socket(socket)
+    , m_groupId(std::move(groupId))
 {
     socket->setParent(this);
+    socket->setReadBufferSize(MaxReadBuffer);
     m_idle.setSingleShot(true);
     m_idle.setInterval(server->m_limits.idleTimeoutMs);
     connect(&m_idle, &QTimer::timeout, this, [this] {
-        qCDebug(lcPeerServer) << "idle timeout" << m_socket->peerAddress();
+        qCDebug(lcPeerServer) << "idle timeout" << m_socket->peerAddress() << "with" << queued() << "bytes unsent";
+        ++m_server->m_counters.idleDrops;
         m_socket->abort();
         deleteLater();
     });
     connect(socket, &QIODevice::readyRead, this, &PeerConnection::onReadyRead);
-    connect(socket, &QIODevice::bytesWritten, this, [this] { activity(); pump(); });
-    connect(socket, &QSslSocket::encryptedBytesWritten, this, [this] { activity(); pump(); });
+    connect(socket, &QIODevice::bytesWritten, this, &PeerConnection::onWritten);
+    connect(socket, &QSslSocket::encryptedBytesWritten, this, &PeerConnection::onWritten);
     connect(socket, &QAbstractSocket::disconnected, this, &QObject::deleteLater);
     m_idle.start();
     if (socket->state() != QAbstractSocket::ConnectedState)
@@ -164,24 +131,36 @@ PeerConnection::~PeerConnection()
 
 void PeerConnection::onReadyRead()
 {
-    activity();
-    m_in += m_socket->readAll();
     if (m_closing) {
-        m_in.clear();
-        return;
-    }
-    // While a body streams, pipelined requests wait; a client piling up more is abusive.
-    if (m_file && m_in.size() > 2 * PeerServer::MaxHeaderBytes) {
-        m_socket->abort();
-        deleteLater();
+        m_socket->skip(m_socket->bytesAvailable());   // nothing more is answered
         return;
     }
     processBuffer();
 }
 
+void PeerConnection::onWritten()
+{
+    activity();
+    pump();
+    // Requests that waited behind the send queue resume from the event loop, not from inside a
+    // bytesWritten handler.
+    if (m_paused && !m_file && !m_closing && queued() < PeerServer::HighWater) {
+        m_paused = false;
+        QMetaObject::invokeMethod(this, &PeerConnection::processBuffer, Qt::QueuedConnection);
+    }
+}
+
 void PeerConnection::processBuffer()
 {
     while (!m_file && !m_closing) {
+        if (queued() >= PeerServer::HighWater) {
+            if (!m_paused && (!m_in.isEmpty() || m_socket->bytesAvailable() > 0))
+                ++m_server->m_counters.readsPaused;
+            m_paused = true;
+            return;
+        }
+        if (m_in.size() <= PeerServer::MaxHeaderBytes)
+            m_in += m_socket->read(PeerServer::MaxHeaderBytes + 1 - m_in.size());
         const qsizetype end = m_in.indexOf("\r\n\r\n");
         if ((end < 0 && m_in.size() > PeerServer::MaxHeaderBytes) || end + 4 > PeerServer::MaxHeaderBytes) {
             m_head = false;
@@ -190,6 +169,7 @@ void PeerConnection::processBuffer()
         }
         if (end < 0)
             return;
+        activity();
         const QByteArray head = m_in.left(end);
         m_in.remove(0, end + 4);
         Request r;
@@ -326,20 +306,21 @@ void PeerConnection::content(const QString &id, bool headOnly, const Request &r)
     m_file = std::move(file);
     m_remaining = length;
     ++m_server->m_counters.contentResponses;
-    m_chunk.resize(ChunkSize);
+    m_chunk.resize(PeerServer::ChunkSize);
     pump();
 }
 
 void PeerConnection::pump()
 {
-    while (m_file && m_remaining > 0 && m_socket->bytesToWrite() + m_socket->encryptedBytesToWrite() < HighWater) {
-        const qint64 n = m_file->read(m_chunk.data(), qMin(ChunkSize, m_remaining));
+    while (m_file && m_remaining > 0 && queued() < PeerServer::HighWater) {
+        const qint64 n = m_file->read(m_chunk.data(), qMin(PeerServer::ChunkSize, m_remaining));
         if (n <= 0) {   // the file shrank under us: the response cannot be completed
             m_socket->abort();
             deleteLater();
             return;
         }
         m_socket->write(m_chunk.constData(), n);
+        noteQueued();
         m_remaining -= n;
         m_server->m_counters.bytesServed += n;
     }
@@ -367,6 +348,7 @@ void PeerConnection::respond(int status, const QByteArray &body, const QByteArra
     writeHead(status, body.size(), contentType, extra);
     if (!m_head)
         m_socket->write(body);
+    noteQueued();
     responseDone();
 }
 
@@ -383,6 +365,13 @@ void PeerConnection::writeHead(int status, qint64 contentLength, const QByteArra
     head += "Cache-Control: no-store\r\n";
     head += m_closeAfter ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
     m_socket->write(head);
+    noteQueued();
+}
+
+void PeerConnection::noteQueued()
+{
+    qint64 &most = m_server->m_counters.maxQueuedBytes;
+    most = qMax(most, queued());
 }
 
 void PeerConnection::responseDone()
@@ -426,14 +415,26 @@ void PeerServer::setKeys(const GroupKey &current, const std::optional<GroupKey> 
 {
     m_current = current;
     m_previous = previous;
+    const QSet<PeerConnection *> connections = m_connections;
+    for (PeerConnection *c : connections) {
+        if (keyForIdentity(c->groupId().toUtf8() + ':').isEmpty()) {
+            qCInfo(lcPeerServer) << "closing a connection of group" << c->groupId() << ": its key is no longer accepted";
+            delete c;
+        }
+    }
+}
+
+QString PeerServer::groupOf(const QByteArray &identity)
+{
+    const qsizetype colon = identity.indexOf(':');
+    return colon <= 0 ? QString() : QString::fromLatin1(identity.left(colon));
 }
 
 QByteArray PeerServer::keyForIdentity(const QByteArray &identity) const
 {
-    const qsizetype colon = identity.indexOf(':');
-    if (colon <= 0)
+    const QString group = groupOf(identity);
+    if (group.isEmpty())
         return {};
-    const QString group = QString::fromLatin1(identity.left(colon));
     for (const std::optional<GroupKey> &k : {m_current, m_previous}) {
         if (k && k->isValid() && k->groupId() == group)
             return k->pskKey();
@@ -446,28 +447,18 @@ Status PeerServer::start(const QHostAddress &address, quint16 port)
     if (!m_current || !m_current->isValid())
         return {hr::BG_E_INVALID_STATE, QStringLiteral("the peer server needs a group key")};
     stop();
-    auto *server = new PeerSslServer(this);
-    server->setSslConfiguration(tlsConfiguration());
-    server->setHandshakeTimeout(m_limits.handshakeTimeoutMs);
-    server->admit = [this](const QHostAddress &a) { return admit(a); };
-    server->accepted = [this](QSslSocket *s, const QHostAddress &a) { track(s, a); };
-    connect(server, &QSslServer::preSharedKeyAuthenticationRequired, this,
-            [this](QSslSocket *socket, QSslPreSharedKeyAuthenticator *auth) {
-                // An unknown group leaves the key empty, which fails the handshake.
-                const QByteArray key = keyForIdentity(auth->identity());
-                if (key.isEmpty())
-                    return;
-                auth->setPreSharedKey(key);
-                socket->setProperty(PeerIdProperty, QString::fromUtf8(auth->identity().mid(auth->identity().indexOf(':') + 1)));
-            });
-    connect(server, &QSslServer::errorOccurred, this, [this](QSslSocket *socket, QAbstractSocket::SocketError error) {
-        if (socket->isEncrypted() || socket->property(FailedProperty).toBool())
-            return;
-        socket->setProperty(FailedProperty, true);
-        ++m_counters.handshakesFailed;
-        qCDebug(lcPeerServer) << "handshake failed" << socket->peerAddress() << error << socket->errorString();
-    });
-    connect(server, &QTcpServer::pendingConnectionAvailable, this, &PeerServer::acceptPending);
+    PeerHandshakes::Limits budget;
+    budget.maxInProgress = m_limits.maxHandshakes;
+    budget.maxPerAddress = m_limits.maxHandshakesPerAddress;
+    budget.firstByteTimeoutMs = m_limits.firstByteTimeoutMs;
+    budget.timeoutMs = m_limits.handshakeTimeoutMs;
+    auto *server = new PeerHandshakes(tlsConfiguration(), budget, &m_handshakeCounters, this);
+    server->keyFor = [this](const QByteArray &identity, const QHostAddress &from) {
+        // An unknown group, or a member over the connection limits: no key, the handshake fails.
+        const QByteArray key = keyForIdentity(identity);
+        return key.isEmpty() || !roomFor(from) ? QByteArray() : key;
+    };
+    connect(server, &PeerHandshakes::encrypted, this, &PeerServer::onEncrypted);
     if (!server->listen(address, port)) {
         const QString why = server->errorString();
         delete server;
@@ -479,8 +470,8 @@ Status PeerServer::start(const QHostAddress &address, quint16 port)
 
 void PeerServer::stop()
 {
-    const QSet<QObject *> connections = m_connections;
-    for (QObject *c : connections)
+    const QSet<PeerConnection *> connections = m_connections;
+    for (PeerConnection *c : connections)
         delete c;
     delete std::exchange(m_server, nullptr);   // with the sockets still in their handshake
 }
@@ -489,7 +480,18 @@ bool PeerServer::isListening() const { return m_server && m_server->isListening(
 
 quint16 PeerServer::port() const { return m_server ? m_server->serverPort() : 0; }
 
-bool PeerServer::admit(const QHostAddress &address)
+int PeerServer::handshakeCount() const { return m_server ? m_server->inProgress() : 0; }
+
+PeerServer::Counters PeerServer::counters() const
+{
+    Counters c = m_counters;
+    c.handshakesFailed = m_handshakeCounters.failed;
+    c.handshakesEvicted = m_handshakeCounters.evicted;
+    c.handshakesTimedOut = m_handshakeCounters.timedOut;
+    return c;
+}
+
+bool PeerServer::roomFor(const QHostAddress &address)
 {
     if (m_totalConnections >= m_limits.maxConnections || m_perAddress.value(address) >= m_limits.maxConnectionsPerAddress) {
         ++m_counters.connectionsRefused;
@@ -499,37 +501,33 @@ bool PeerServer::admit(const QHostAddress &address)
     return true;
 }
 
-void PeerServer::track(QSslSocket *socket, const QHostAddress &address)
+void PeerServer::onEncrypted(QSslSocket *socket, const QHostAddress &address, const QByteArray &identity)
 {
+    // Checked again: other handshakes may have completed since this one's key was given, and
+    // the key may have been revoked meanwhile.
+    if (keyForIdentity(identity).isEmpty() || !roomFor(address)) {
+        socket->abort();
+        socket->deleteLater();
+        return;
+    }
+    ++m_counters.handshakesCompleted;
+    auto *connection = new PeerConnection(socket, this, groupOf(identity));
+    m_connections.insert(connection);
     ++m_totalConnections;
     ++m_perAddress[address];
-    // Counted from accept to destruction, handshake included, whoever ends up owning the socket.
-    connect(socket, &QObject::destroyed, this, [this, address] {
+    connect(connection, &QObject::destroyed, this, [this, connection, address] {
+        m_connections.remove(connection);
         --m_totalConnections;
         if (--m_perAddress[address] <= 0)
             m_perAddress.remove(address);
     });
-}
-
-void PeerServer::acceptPending()
-{
-    while (m_server && m_server->hasPendingConnections()) {
-        auto *socket = qobject_cast<QSslSocket *>(m_server->nextPendingConnection());
-        if (!socket)
-            continue;
-        ++m_counters.handshakesCompleted;
-        const QString peerId = socket->property(PeerIdProperty).toString();
-        const QHostAddress address = plainAddress(socket->peerAddress());
-        auto *connection = new PeerConnection(socket, this);
-        m_connections.insert(connection);
-        connect(connection, &QObject::destroyed, this, [this, connection] { m_connections.remove(connection); });
-        // The handshake proved group membership, not that the id is sensible: only ids fit for
-        // the peers table and the admin view are reported (the connection is served either way).
-        const bool sane = !peerId.isEmpty() && peerId.size() <= 64
-                          && std::all_of(peerId.begin(), peerId.end(), [](QChar c) { return c.unicode() > 0x20 && c.unicode() < 0x7f; });
-        if (sane)
-            emit peerAuthenticated(peerId, address);
-    }
+    // The handshake proved group membership, not that the id is sensible: only ids fit for
+    // the peers table and the admin view are reported (the connection is served either way).
+    const QString peerId = QString::fromUtf8(identity.mid(identity.indexOf(':') + 1));
+    const bool sane = !peerId.isEmpty() && peerId.size() <= 64
+                      && std::all_of(peerId.begin(), peerId.end(), [](QChar c) { return c.unicode() > 0x20 && c.unicode() < 0x7f; });
+    if (sane)
+        emit peerAuthenticated(peerId, address);
 }
 
 } // namespace ferry::peercache

@@ -5,6 +5,7 @@
 
 #include "BitsError.h"
 #include "PeerCrypto.h"
+#include "PeerHandshakes.h"
 
 #include <QHash>
 #include <QHostAddress>
@@ -15,12 +16,12 @@
 #include <functional>
 #include <optional>
 
-class QSslServer;
 class QSslSocket;
 
 namespace ferry::peercache {
 
 class CacheStore;
+class PeerConnection;
 
 class PeerServer : public QObject
 {
@@ -29,10 +30,16 @@ class PeerServer : public QObject
 public:
     struct Limits
     {
-        int maxConnections = 16;            // including handshakes in progress
+        // Authenticated connections (the handshake proved the group key).
+        int maxConnections = 16;
         int maxConnectionsPerAddress = 4;
-        int idleTimeoutMs = 30000;
-        int handshakeTimeoutMs = 10000;
+        int idleTimeoutMs = 30000;          // no request taken and no byte written for this long
+        // Connections still in their TLS handshake: a budget of their own (PeerHandshakes.h),
+        // where a newcomer evicts the oldest instead of being refused.
+        int maxHandshakes = 32;
+        int maxHandshakesPerAddress = 8;
+        int firstByteTimeoutMs = 3000;      // from accept to the ClientHello's first byte
+        int handshakeTimeoutMs = 10000;     // from accept to a completed handshake
     };
 
     struct Counters
@@ -42,9 +49,16 @@ public:
         qint64 bytesServed = 0;         // body bytes of /v1/c written to sockets
         qint64 handshakesCompleted = 0;
         qint64 handshakesFailed = 0;
-        qint64 connectionsRefused = 0;  // over a connection limit
+        qint64 handshakesEvicted = 0;   // pushed out of the handshake budget by a newer connection
+        qint64 handshakesTimedOut = 0;  // no ClientHello in time, or no completed handshake
+        qint64 connectionsRefused = 0;  // authenticated, but over a connection limit
+        qint64 readsPaused = 0;         // a connection had requests waiting behind a full send queue
+        qint64 idleDrops = 0;           // closed by the idle timer (idle, or not reading its responses)
+        qint64 maxQueuedBytes = 0;      // the most one connection ever had queued to send
     };
 
+    static constexpr qint64 HighWater = 1 << 20;   // queued to send before no more is read or streamed
+    static constexpr qint64 ChunkSize = 256 * 1024;
     static constexpr int MaxHeaderBytes = 8192;
     static constexpr int MaxHasIds = 32;
 
@@ -53,7 +67,8 @@ public:
     ~PeerServer() override;
 
     // The PSK for an identity "<groupId>:<peerId>" comes from the key with that group id, so a
-    // rotation keeps serving clients that still hold the previous key.
+    // rotation keeps serving clients that still hold the previous key. Connections authenticated
+    // with a key no longer given here are closed (a revoked previous key).
     void setKeys(const GroupKey &current, const std::optional<GroupKey> &previous = std::nullopt);
     void setLimits(const Limits &limits) { m_limits = limits; }   // takes effect at start()
     // When false, /v1/c and /v1/m answer 404 and /v1/has is empty (SERVER turned off).
@@ -65,8 +80,9 @@ public:
     void stop();   // closes the listener and every connection
     bool isListening() const;
     quint16 port() const;
-    int connectionCount() const { return m_totalConnections; }
-    Counters counters() const { return m_counters; }
+    int connectionCount() const { return m_totalConnections; }   // authenticated
+    int handshakeCount() const;                                   // still in their handshake
+    Counters counters() const;
 
     // Test hook: called with the path of every data file the server opens.
     void setOpenObserver(std::function<void(const QString &)> observer) { m_openObserver = std::move(observer); }
@@ -83,10 +99,10 @@ signals:
 private:
     friend class PeerConnection;
 
-    bool admit(const QHostAddress &address);
-    void track(QSslSocket *socket, const QHostAddress &address);
-    void acceptPending();
+    bool roomFor(const QHostAddress &address);
+    void onEncrypted(QSslSocket *socket, const QHostAddress &address, const QByteArray &identity);
     QByteArray keyForIdentity(const QByteArray &identity) const;
+    static QString groupOf(const QByteArray &identity);
 
     CacheStore *m_store;
     QString m_peerId;
@@ -94,10 +110,11 @@ private:
     std::optional<GroupKey> m_previous;
     Limits m_limits;
     bool m_serving = true;
-    QSslServer *m_server = nullptr;
+    PeerHandshakes *m_server = nullptr;
+    PeerHandshakes::Counters m_handshakeCounters;
     QHash<QHostAddress, int> m_perAddress;
     int m_totalConnections = 0;
-    QSet<QObject *> m_connections;
+    QSet<PeerConnection *> m_connections;
     Counters m_counters;
     std::function<void(const QString &)> m_openObserver;
 };
