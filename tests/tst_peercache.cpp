@@ -30,9 +30,14 @@
 
 #include <QDateTime>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSet>
+#include <QSslPreSharedKeyAuthenticator>
+#include <QSslSocket>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThreadPool>
@@ -219,6 +224,110 @@ struct EvilNode
     }
 };
 
+// An evil node's peer server that answers /v1/has and /v1/m/ honestly from the node's store but
+// sends more than the range asked of /v1/c/: the range, then bytes without end, with no
+// Content-Length (close-delimited) or with one a GiB too long.
+class OverSendingPeer : public QTcpServer
+{
+public:
+    OverSendingPeer(EvilNode *evil, bool announceTooMuch) : m_evil(evil), m_announceTooMuch(announceTooMuch)
+    {
+        listen(QHostAddress(QHostAddress::LocalHost), 0);
+    }
+
+    qint64 sent = 0;             // bytes of /v1/c/ responses handed to the kernel
+    int contentRequests = 0;
+    bool droppedByClient = false;
+
+protected:
+    void incomingConnection(qintptr fd) override
+    {
+        auto *s = new QSslSocket(this);
+        if (!s->setSocketDescriptor(fd)) {
+            delete s;
+            return;
+        }
+        s->setSslConfiguration(PeerServer::tlsConfiguration());
+        connect(s, &QSslSocket::preSharedKeyAuthenticationRequired, s,
+                [this](QSslPreSharedKeyAuthenticator *a) { a->setPreSharedKey(m_evil->key.pskKey()); });
+        connect(s, &QIODevice::readyRead, s, [this, s] { onRead(s); });
+        connect(s, &QSslSocket::encryptedBytesWritten, s, [this, s](qint64 n) {
+            if (m_streaming.contains(s))
+                sent += n;
+            feed(s);
+        });
+        connect(s, &QAbstractSocket::disconnected, s, [this, s] {
+            droppedByClient |= m_streaming.contains(s);
+            m_streaming.remove(s);
+            s->deleteLater();
+        });
+        s->startServerEncryption();
+    }
+
+private:
+    void onRead(QSslSocket *s)
+    {
+        QByteArray &in = m_in[s];
+        in += s->readAll();
+        for (qsizetype end; (end = in.indexOf("\r\n\r\n")) >= 0;) {
+            const QList<QByteArray> lines = in.left(end).split('\n');
+            in.remove(0, end + 4);
+            const QByteArray path = lines.value(0).split(' ').value(1);
+            qint64 from = 0;
+            for (const QByteArray &line : lines) {
+                if (line.toLower().startsWith("range: bytes="))
+                    from = line.mid(13).trimmed().chopped(1).toLongLong();
+            }
+            answer(s, path, from);
+        }
+    }
+
+    void answer(QSslSocket *s, const QByteArray &path, qint64 from)
+    {
+        const auto ok = [s](const QByteArray &body) {
+            s->write("HTTP/1.1 200 OK\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        };
+        if (path.startsWith("/v1/has?ids=")) {
+            QStringList ids;
+            for (const QByteArray &id : path.mid(12).split(','))
+                ids << QString::fromLatin1(id);
+            return ok(QJsonDocument(QJsonArray::fromStringList(m_evil->store->heldLookupIds(ids))).toJson(QJsonDocument::Compact));
+        }
+        const auto rec = m_evil->store->findByLookupId(QString::fromLatin1(path.mid(6)));
+        if (!rec)
+            return s->write("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"), void();
+        if (path.startsWith("/v1/m/"))
+            return ok(rec->manifest);
+        ++contentRequests;
+        QByteArray head = "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " + QByteArray::number(from) + '-'
+                          + QByteArray::number(rec->size - 1) + '/' + QByteArray::number(rec->size) + "\r\n";
+        head += m_announceTooMuch ? "Content-Length: " + QByteArray::number(rec->size - from + (1LL << 30)) + "\r\n"
+                                  : QByteArray("Connection: close\r\n");
+        s->write(head + "\r\n");
+        auto file = std::make_shared<QFile>(rec->path);
+        if (!file->open(QIODevice::ReadOnly) || !file->seek(from))
+            return s->abort();
+        m_streaming.insert(s, file);
+        feed(s);
+    }
+
+    void feed(QSslSocket *s)
+    {
+        const auto file = m_streaming.value(s);
+        while (file && s->state() == QAbstractSocket::ConnectedState && s->bytesToWrite() + s->encryptedBytesToWrite() < MiB) {
+            QByteArray chunk = file->read(256 * 1024);
+            if (chunk.isEmpty())
+                chunk = QByteArray(256 * 1024, 'x');   // past the range: without end
+            s->write(chunk);
+        }
+    }
+
+    EvilNode *m_evil;
+    bool m_announceTooMuch;
+    QHash<QSslSocket *, QByteArray> m_in;
+    QHash<QSslSocket *, std::shared_ptr<QFile>> m_streaming;
+};
+
 // What the client's probe will see: the origin's HEAD answer.
 OriginFacts probeOrigin(const QUrl &url, const QList<std::pair<QByteArray, QByteArray>> &headers = {})
 {
@@ -337,6 +446,8 @@ private slots:
     void headRefusedProbesWithOneByte();
     void badBlockRestComesFromAnotherPeer();
     void badMacBans();
+    void overSendingPeerIsStruckAndCutOff_data();
+    void overSendingPeerIsStruckAndCutOff();
     void wrongOriginDigestIsAnIntegrityError();
     // T8
     void notServedBeforeValidation();
@@ -987,6 +1098,54 @@ void TestPeerCache::badBlockRestComesFromAnotherPeer()
     }
     QVERIFY(client.f->jobs()->complete(id));
     QCOMPARE(fileSha(client.f->downloadPath(QStringLiteral("two-peers.bin"))), contentSha(m_seed, kSize));
+}
+
+void TestPeerCache::overSendingPeerIsStruckAndCutOff_data()
+{
+    QTest::addColumn<bool>("announceTooMuch");
+    // The range, then more without end: the client takes the range, notices the rest, stops.
+    QTest::newRow("endless past the range") << false;
+    // A Content-Length past the range: refused before a byte is taken; the origin supplies it.
+    QTest::newRow("length past the range") << true;
+}
+
+void TestPeerCache::overSendingPeerIsStruckAndCutOff()
+{
+    QFETCH(bool, announceTooMuch);
+    Node client{QStringLiteral("client")};
+    EvilNode evil;
+    client.udpPort = uniquePort();
+    const quint16 evilUdp = uniquePort();
+    START_NODE(client, {evilUdp});
+    START_EVIL(evil, evilUdp, {client.udpPort});
+    OverSendingPeer over(&evil, announceTooMuch);
+    QVERIFY(over.isListening());
+    evil.discovery->setTlsPort(over.serverPort());   // clients come to the over-sender instead
+    QTRY_VERIFY_WITH_TIMEOUT((client.cache->rediscover(), client.cache->discovery()->peer(evil.peerId)
+                              && client.cache->discovery()->peer(evil.peerId)->tlsPort == over.serverPort()),
+                             kTimeout);
+
+    const QUrl url = m_origin->url(QStringLiteral("/file?size=%1&seed=%2").arg(kSize).arg(m_seed));
+    const QString honest = evil.dir.filePath(QStringLiteral("honest.bin"));
+    QVERIFY(TestContent::writeFile(honest, m_seed, kSize));
+    QString error;
+    QVERIFY2(!evil.offer(url, probeOrigin(url), honest, {}, &error).isEmpty(), qPrintable(error));
+    m_origin->clear();
+
+    const QUuid id = download(client, url, peercaching::Client, QStringLiteral("over.bin"));
+    QVERIFY(!id.isNull());
+    WAIT_NODE_STATE(client, id, JobState::Transferred);
+    const JobFile file = client.file(id);
+    QCOMPARE(over.contentRequests, 1);
+    QCOMPARE(file.bytesFromPeers, announceTooMuch ? 0 : kSize);
+    QCOMPARE(countRequests(*m_origin, url, "GET") > 0, announceTooMuch);
+    QTRY_COMPARE(client.peer(evil.peerId) ? client.peer(evil.peerId)->strikes : -1, 1);
+    // The client stopped reading and closed the connection: what the peer got to send is
+    // bounded by socket buffers, not by how much it wanted to send.
+    QTRY_VERIFY(over.droppedByClient);
+    QVERIFY2(over.sent < kSize + 32 * MiB, qPrintable(QString::number(over.sent)));
+    QVERIFY(client.f->jobs()->complete(id));
+    QCOMPARE(fileSha(client.f->downloadPath(QStringLiteral("over.bin"))), contentSha(m_seed, kSize));
 }
 
 void TestPeerCache::badMacBans()

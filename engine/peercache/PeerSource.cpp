@@ -255,9 +255,35 @@ void PeerSource::onManifest()
     if (m_blockIndex >= manifest->blockCount())
         return finish({});
     m_pending.clear();
+    m_rangeFrom = m_out.offset;
+    m_expected = manifest->size - m_out.offset;
+    m_received = 0;
+    m_framingChecked = false;
     m_reply = peerGet(QStringLiteral("/v1/c/") + m_id, m_out.offset);
     connect(m_reply, &QNetworkReply::readyRead, this, &PeerSource::onBlocksReadable);
     connect(m_reply, &QNetworkReply::finished, this, &PeerSource::onBlocksFinished);
+}
+
+// What is wrong with how the block response is framed, if anything: it must carry exactly the
+// range asked for (Content-Range and Content-Length, when given, must say so).
+QString PeerSource::framingProblem() const
+{
+    const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const qint64 size = m_out.manifest->size;
+    if (status == 206) {
+        const QByteArray expected = "bytes " + QByteArray::number(m_rangeFrom) + '-' + QByteArray::number(size - 1) + '/'
+                                    + QByteArray::number(size);
+        if (m_reply->rawHeader("Content-Range").trimmed() != expected)
+            return QStringLiteral("its Content-Range is not the range asked for");
+    }
+    if (m_reply->hasRawHeader("Content-Length")) {
+        bool ok = false;
+        const qint64 length = m_reply->rawHeader("Content-Length").trimmed().toLongLong(&ok);
+        if (!ok || length != m_expected)
+            return QStringLiteral("it announced %1 bytes for a range of %2").arg(QString::fromLatin1(m_reply->rawHeader("Content-Length")))
+                .arg(m_expected);
+    }
+    return {};
 }
 
 void PeerSource::onBlocksReadable()
@@ -269,8 +295,30 @@ void PeerSource::onBlocksReadable()
         qCInfo(lcPeers).noquote() << "peer" << m_peer.peerId << "answered the block request with HTTP" << status;
         return nextPeerForTheRest();
     }
-    m_pending += m_reply->readAll();
-    takeBlocks(false);
+    if (!m_framingChecked) {
+        m_framingChecked = true;
+        if (const QString why = framingProblem(); !why.isEmpty())
+            return protocolViolation(why);
+    }
+    // Never more than the range: whatever a peer sends past it is not read, only noticed.
+    const QByteArray data = m_reply->read(qMin(m_reply->bytesAvailable(), m_expected - m_received));
+    m_received += data.size();
+    m_pending += data;
+    if (!takeBlocks(false) || m_done || !m_reply)
+        return;
+    if (m_received >= m_expected && m_reply->bytesAvailable() > 0)
+        protocolViolation(QStringLiteral("it sent more than the range asked for"));
+}
+
+// A peer that breaks the protocol is struck like one that sent a bad block; its connection is
+// dropped at once. Blocks already verified are kept.
+void PeerSource::protocolViolation(const QString &why)
+{
+    qCWarning(lcPeers).noquote() << "peer" << m_peer.peerId << "at" << m_peer.host << "broke the protocol:" << why;
+    m_out.verdicts << PeerVerdict{m_peer.peerId, false, why};
+    if (m_out.manifest && m_blockIndex >= m_out.manifest->blockCount())
+        return finish({});
+    nextPeerForTheRest();
 }
 
 void PeerSource::onBlocksFinished()
@@ -279,8 +327,8 @@ void PeerSource::onBlocksFinished()
     if (m_done || !reply)
         return;
     onBlocksReadable();
-    if (m_done)
-        return;
+    if (m_done || m_reply != reply)
+        return;   // finished, or gone on to the next peer
     const bool complete = m_out.manifest && m_blockIndex >= m_out.manifest->blockCount();
     if (complete)
         return finish({});

@@ -92,6 +92,8 @@ private:
     void onManifest();
     void onBlocksReadable();
     void onBlocksFinished();
+    QString framingProblem() const;
+    void protocolViolation(const QString &why);
     bool takeBlocks(bool atEnd);
     void nextPeerForTheRest();
     void finish(const QString &note);
@@ -112,6 +114,10 @@ private:
     QString m_id;                            // the lookup id the current peer holds
     QString m_key;
     QByteArray m_pending;                    // bytes of the block being received
+    qint64 m_rangeFrom = 0;                  // the block request: its range's first byte,
+    qint64 m_expected = 0;                   // its length,
+    qint64 m_received = 0;                   // and what of it was read so far
+    bool m_framingChecked = false;
     int m_blockIndex = 0;
     bool m_done = false;
 };
