@@ -131,7 +131,7 @@ void AdminVerbs::handleCache(const QStringList &args, const Owner &caller, bool 
     if (!m_peers)
         return reply(failure({hr::E_NOTIMPL, QStringLiteral("this engine has no peer cache")}));
     const QString sub = args.value(0).toLower();
-    const QString syntax = QStringLiteral("info | set KEY VALUE | groupkey create|show|import KEY | records | delete ID | "
+    const QString syntax = QStringLiteral("info | set KEY VALUE | groupkey create|show|import KEY|revoke | records | delete ID | "
                                           "deleteurl URL | clear");
     if (sub == QLatin1String("info"))
         return reply(success(m_peers->infoText(), m_peers->info()));
@@ -197,20 +197,32 @@ void AdminVerbs::handleCache(const QStringList &args, const Owner &caller, bool 
         return reply(fromStatus(m_peers->set(args[1], args[2])));
     }
     if (sub == QLatin1String("groupkey")) {
-        const QString what = args.value(1).toLower();
+        QStringList rest = args.mid(1);
+        // --revoke-previous: a rotation made because the old key leaked ends its grace at once.
+        const bool revokeOld = rest.removeAll(QStringLiteral("--revoke-previous")) > 0;
+        const QString what = rest.value(0).toLower();
         peercache::PeerGroup *group = m_peers->group();
-        if (what == QLatin1String("create") && args.size() == 2)
-            return group->create([reply](const Status &s, const QString &key) {
-                reply(s ? success(QStringLiteral("Group key created. Import it on the other computers of the group "
+        const QString revoked = revokeOld ? QStringLiteral(" The previous key is revoked.") : QString();
+        if (what == QLatin1String("create") && rest.size() == 1)
+            return group->create([reply, revoked](const Status &s, const QString &key) {
+                reply(s ? success(QStringLiteral("Group key created.%1 Import it on the other computers of the group "
                                                  "(ferry-admin cache groupkey import KEY); it is shown again only by "
-                                                 "`cache groupkey show`.\n%1").arg(key), key)
+                                                 "`cache groupkey show`.\n%2").arg(revoked, key), key)
                         : failure(s));
-            });
-        if (what == QLatin1String("show") && args.size() == 2)
+            }, revokeOld);
+        if (what == QLatin1String("show") && rest.size() == 1 && !revokeOld)
             return group->show([reply](const Status &s, const QString &key) { reply(s ? success(key, key) : failure(s)); });
-        if (what == QLatin1String("import") && args.size() == 3)
-            return group->import(args[2], [reply](const Status &s) { reply(fromStatus(s, QStringLiteral("Group key imported."))); });
-        return reply(usage(QStringLiteral("cache groupkey"), QStringLiteral("create | show | import KEY")));
+        if (what == QLatin1String("import") && rest.size() == 2)
+            return group->import(rest[1], [reply, revoked](const Status &s) {
+                reply(fromStatus(s, QStringLiteral("Group key imported.") + revoked));
+            }, revokeOld);
+        if (what == QLatin1String("revoke") && rest.size() == 1 && !revokeOld)
+            return group->revokePrevious([reply](const Status &s) {
+                reply(fromStatus(s, QStringLiteral("Previous group key revoked: computers that hold only it are no longer "
+                                                   "accepted by discovery or the peer server.")));
+            });
+        return reply(usage(QStringLiteral("cache groupkey"),
+                           QStringLiteral("create [--revoke-previous] | show | import KEY [--revoke-previous] | revoke")));
     }
     reply(usage(QStringLiteral("cache"), syntax));
 }

@@ -34,7 +34,9 @@
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QNetworkProxy>
 #include <QSet>
+#include <QSignalSpy>
 #include <QSslPreSharedKeyAuthenticator>
 #include <QSslSocket>
 #include <QTcpServer>
@@ -328,6 +330,22 @@ private:
     QHash<QSslSocket *, std::shared_ptr<QFile>> m_streaming;
 };
 
+// Whether a TLS-PSK handshake with key completes against the peer server on port.
+bool handshakes(quint16 port, const GroupKey &key)
+{
+    QSslSocket s;
+    s.setSslConfiguration(PeerServer::tlsConfiguration());
+    s.setProxy(QNetworkProxy::NoProxy);
+    QObject::connect(&s, &QSslSocket::preSharedKeyAuthenticationRequired, &s, [&key](QSslPreSharedKeyAuthenticator *a) {
+        a->setIdentity(PeerServer::pskIdentity(key, QStringLiteral("probe")));
+        a->setPreSharedKey(key.pskKey());
+    });
+    bool failed = false;
+    QObject::connect(&s, &QAbstractSocket::errorOccurred, &s, [&failed] { failed = true; });
+    s.connectToHostEncrypted(QStringLiteral("127.0.0.1"), port);
+    return QTest::qWaitFor([&] { return s.isEncrypted() || failed; }, kTimeout) && s.isEncrypted();
+}
+
 // What the client's probe will see: the origin's HEAD answer.
 OriginFacts probeOrigin(const QUrl &url, const QList<std::pair<QByteArray, QByteArray>> &headers = {})
 {
@@ -457,6 +475,8 @@ private slots:
     void invalidatingAValidatedFileDropsItsRecord();
     // T11
     void oneDigestTwoUrlsShareARecord();
+    // Key rotation
+    void revokedPreviousKeyIsRefusedAtOnce();
 
 private:
     QString startNode(Node &node, const QList<quint16> &peerUdpPorts, const QList<std::pair<QString, QString>> &settings = {});
@@ -1369,6 +1389,75 @@ void TestPeerCache::oneDigestTwoUrlsShareARecord()
     QTRY_COMPARE_WITH_TIMEOUT(client.recordCount(), 1, kTimeout);
     QCOMPARE(client.records().constFirst().source, QStringLiteral("peer-strong"));
     QCOMPARE(client.records().constFirst().fileSha256, contentSha(m_seed, kSize));
+}
+
+// A rotation keeps the previous key accepted; revoking it ends that at once (no restart): a
+// node holding only the old key fails the handshake and its discovery datagrams are ignored,
+// and a fresh load of the group (the next start) has no previous key, nor the keychain its entry.
+void TestPeerCache::revokedPreviousKeyIsRefusedAtOnce()
+{
+    Node client{QStringLiteral("client")};
+    client.udpPort = uniquePort();
+    const quint16 holderUdp = uniquePort(), lateUdp = uniquePort();
+    START_NODE(client, {holderUdp, lateUdp});
+    const GroupKey old = *m_key;
+    Status status;
+    bool answered = false;
+    client.cache->group()->create([&](const Status &s, const QString &) { status = s, answered = true; });
+    QTRY_VERIFY_WITH_TIMEOUT(answered, kTimeout);
+    QVERIFY2(status, qPrintable(status.message));
+    QVERIFY(client.cache->group()->previous());
+    QCOMPARE(client.cache->group()->previous()->groupId(), old.groupId());
+    const GroupKey current = *client.cache->group()->current();
+    const quint16 port = client.cache->server()->port();
+
+    // Rotated: a node that holds only the old key is still heard and let in.
+    EvilNode holder;
+    QVERIFY2(holder.start(old, holderUdp, {client.udpPort}).isEmpty(), "holder");
+    QTRY_VERIFY_WITH_TIMEOUT((client.cache->rediscover(), client.knows(holder.peerId)), kTimeout);
+    QVERIFY(handshakes(port, old));
+    QVERIFY(handshakes(port, current));
+
+    // Revoked.
+    QSignalSpy rejected(client.cache->discovery(), &Discovery::rejected);
+    answered = false;
+    client.cache->group()->revokePrevious([&](const Status &s) { status = s, answered = true; });
+    QTRY_VERIFY_WITH_TIMEOUT(answered, kTimeout);
+    QVERIFY2(status, qPrintable(status.message));
+    QVERIFY(!client.cache->group()->previous());
+    QVERIFY(!handshakes(port, old));
+    QVERIFY(handshakes(port, current));
+    EvilNode late;   // says HELLO under the old key
+    QVERIFY2(late.start(old, lateUdp, {client.udpPort}).isEmpty(), "late");
+    const auto rejectedForGroup = [&] {
+        for (const QList<QVariant> &args : std::as_const(rejected))
+            if (args.value(0).toString() == QLatin1String("group"))
+                return true;
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(rejectedForGroup(), kTimeout);
+    QVERIFY(!client.cache->discovery()->peer(late.peerId));
+
+    // Persistently.
+    PeerGroup reloaded(client.f->store());
+    QSignalSpy loaded(&reloaded, &PeerGroup::keysChanged);
+    reloaded.load();
+    QTRY_VERIFY_WITH_TIMEOUT(!loaded.isEmpty(), kTimeout);
+    QVERIFY(reloaded.hasKey());
+    QCOMPARE(reloaded.current()->groupId(), current.groupId());
+    QVERIFY(!reloaded.previous());
+    CredentialStore keychain(PeerGroup::keychainService());
+    std::optional<Status> read;
+    keychain.readSecret(QStringLiteral("group/") + old.groupId(), [&](const Status &s, const QByteArray &) { read = s; });
+    QTRY_VERIFY_WITH_TIMEOUT(read.has_value(), kTimeout);
+    QCOMPARE(read->code, hr::BG_E_NOT_FOUND);
+
+    // With nothing left to revoke: a clear error, nothing changes.
+    answered = false;
+    client.cache->group()->revokePrevious([&](const Status &s) { status = s, answered = true; });
+    QTRY_VERIFY_WITH_TIMEOUT(answered, kTimeout);
+    QCOMPARE(status.code, hr::BG_E_NOT_FOUND);
+    QVERIFY(handshakes(port, current));
 }
 
 QTEST_GUILESS_MAIN(TestPeerCache)

@@ -386,6 +386,8 @@ QString PeerCache::infoText() const
     lines << (isActive() ? QStringLiteral("peer caching: on") : QStringLiteral("peer caching: off — %1").arg(offReason()));
     const QString group = o.value(QLatin1String("groupId")).toString();
     lines << QStringLiteral("group: %1").arg(group.isEmpty() ? QStringLiteral("none") : group);
+    if (const QString previous = o.value(QLatin1String("previousGroupId")).toString(); !previous.isEmpty())
+        lines << QStringLiteral("previous group: %1 (still accepted; cache groupkey revoke ends that)").arg(previous);
     lines << QStringLiteral("peer id: %1").arg(m_peerId);
     for (const char *k : {"enabled", "client", "server", "maxCacheSizePercent", "maxContentAgeSec", "tlsPort", "discoveryPort",
                           "multicast", "requireOriginDigest", "listeningTlsPort", "listeningDiscoveryPort", "records",

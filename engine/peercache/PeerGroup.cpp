@@ -3,6 +3,8 @@
 #include "CredentialStore.h"
 #include "JobStore.h"
 
+#include <QDebug>
+
 namespace ferry::peercache {
 namespace {
 
@@ -51,32 +53,53 @@ void PeerGroup::load()
             emit keysChanged();
             return;
         }
-        readKey(previousId, [this](const Status &, std::optional<GroupKey> old) {
-            m_previous = old; // a lost previous key only ends the grace period early
+        readKey(previousId, [this, previousId](const Status &, std::optional<GroupKey> old) {
+            // A lost previous key only ends the grace period early; one revoked meanwhile stays out.
+            m_previous = m_store->setting(PreviousSetting) == previousId ? old : std::nullopt;
             emit keysChanged();
         });
     });
 }
 
-void PeerGroup::create(std::function<void(const Status &, const QString &)> done)
+void PeerGroup::create(std::function<void(const Status &, const QString &)> done, bool revokeOld)
 {
     const GroupKey key = GroupKey::generate();
-    adopt(key, [key, done](const Status &s) { done(s, s ? key.base32() : QString()); });
+    adopt(key, revokeOld, [key, done](const Status &s) { done(s, s ? key.base32() : QString()); });
 }
 
-void PeerGroup::import(const QString &base32, std::function<void(const Status &)> done)
+void PeerGroup::import(const QString &base32, std::function<void(const Status &)> done, bool revokeOld)
 {
     const auto key = GroupKey::fromBase32(base32);
     if (!key)
         return done({hr::E_INVALIDARG, QStringLiteral("not a group key: expected %1 bytes in base32").arg(GroupKey::SecretSize)});
-    adopt(*key, std::move(done));
+    adopt(*key, revokeOld, std::move(done));
+}
+
+void PeerGroup::revokePrevious(std::function<void(const Status &)> done)
+{
+    const QString previousId = m_store->setting(PreviousSetting);
+    if (previousId.isEmpty() && !m_previous)
+        return done({hr::BG_E_NOT_FOUND, QStringLiteral("there is no previous group key to revoke")});
+    // The database first: from here on no load() reads it back, even if the keychain fails.
+    if (!m_store->setSetting(PreviousSetting, QString()))
+        return done({hr::E_FAIL, QStringLiteral("the previous group id could not be cleared")});
+    m_previous.reset();
+    emit keysChanged();   // the server and discovery drop it now
+    if (previousId.isEmpty() || previousId == m_store->setting(CurrentSetting))
+        return done({});
+    m_keychain->removeSecret(keyName(previousId), [done](const Status &s) {
+        // A failed delete leaves an entry nothing points at; the key is revoked either way.
+        if (!s && s.code != hr::BG_E_NOT_FOUND)
+            qWarning().noquote() << "the revoked group key stays in the keychain:" << s.message;
+        done({});
+    });
 }
 
 // The key goes to the keychain first; only then do the ids in the database point at it, so a
 // failure leaves the old key in force.
-void PeerGroup::adopt(const GroupKey &key, std::function<void(const Status &)> done)
+void PeerGroup::adopt(const GroupKey &key, bool revokeOld, std::function<void(const Status &)> done)
 {
-    m_keychain->writeSecret(keyName(key.groupId()), key.secret(), [this, key, done](const Status &s) {
+    m_keychain->writeSecret(keyName(key.groupId()), key.secret(), [this, key, revokeOld, done](const Status &s) {
         if (!s)
             return done(s);
         const QString old = m_store->setting(CurrentSetting);
@@ -88,6 +111,8 @@ void PeerGroup::adopt(const GroupKey &key, std::function<void(const Status &)> d
         }
         m_current = key;
         m_reason.clear();
+        if (revokeOld && (m_previous || !m_store->setting(PreviousSetting).isEmpty()))
+            return revokePrevious(done);
         emit keysChanged();
         done({});
     });

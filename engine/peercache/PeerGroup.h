@@ -31,9 +31,15 @@ public:
     std::optional<GroupKey> previous() const { return m_previous; }
     QString reason() const { return m_reason; }     // why there is no key, empty when there is
 
-    // A new random key (the old one stays accepted as the previous key): done gets its base32.
-    void create(std::function<void(const Status &, const QString &base32)> done);
-    void import(const QString &base32, std::function<void(const Status &)> done);
+    // A new random key (the old one stays accepted as the previous key, unless revokeOld):
+    // done gets its base32.
+    void create(std::function<void(const Status &, const QString &base32)> done, bool revokeOld = false);
+    void import(const QString &base32, std::function<void(const Status &)> done, bool revokeOld = false);
+    // Ends the previous key's grace at once, for a rotation made because it leaked: neither
+    // discovery nor the peer server accepts it any more, and its keychain entry is deleted.
+    // BG_E_NOT_FOUND when there is none.
+    void revokePrevious(std::function<void(const Status &)> done);
+    bool hasPrevious() const { return m_previous.has_value(); }
     void show(std::function<void(const Status &, const QString &base32)> done) const;
 
     static QString keychainService() { return QStringLiteral("ferry.peercache"); }
@@ -42,7 +48,7 @@ signals:
     void keysChanged();
 
 private:
-    void adopt(const GroupKey &key, std::function<void(const Status &)> done);
+    void adopt(const GroupKey &key, bool revokeOld, std::function<void(const Status &)> done);
     void readKey(const QString &groupId, std::function<void(const Status &, std::optional<GroupKey>)> done) const;
 
     JobStore *m_store;
