@@ -514,7 +514,9 @@ QString TestPeerCache::startNode(Node &node, const QList<quint16> &peerUdpPorts,
         return node.f->error();
     if (node.udpPort == 0)
         node.udpPort = uniquePort();
-    node.tlsPort = uniquePort();
+    // 0: the server takes a free port itself and discovery advertises it, so no other suite can
+    // take a probed port before the server binds it.
+    node.tlsPort = 0;
     node.cache = std::make_unique<PeerCache>(node.f->jobs(), node.f->store(), node.f->databasePath(),
                                              node.f->profileDir() + QStringLiteral("/peercache"));
     node.cache->start();

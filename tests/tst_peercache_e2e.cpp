@@ -50,6 +50,7 @@ private slots:
     void adminVerbsManageRecordsAndPeers();
     void unreadableKeyTurnsPeerCachingOffWithTheReason();
     void administratorPolicyOverridesUsers();
+    void revokeEndsThePreviousKeysGrace();
 
 private:
     AdminResult admin(const Node &node, const QStringList &args);
@@ -78,7 +79,7 @@ void TestPeerCacheE2E::initTestCase()
         node->name = QStringList{QStringLiteral("A"), QStringLiteral("B"), QStringLiteral("C")}[i++];
         node->profile = m_tmp.filePath(QStringLiteral("profile-") + node->name);
         node->udpPort = freeLoopbackPort();
-        node->tlsPort = freeLoopbackPort();
+        node->tlsPort = 0;   // the engine takes a free port and advertises it in discovery
     }
 }
 
@@ -266,7 +267,7 @@ void TestPeerCacheE2E::adminVerbsManageRecordsAndPeers()
 // no file of the profile.
 void TestPeerCacheE2E::unreadableKeyTurnsPeerCachingOffWithTheReason()
 {
-    const Node d{QStringLiteral("D"), m_tmp.filePath(QStringLiteral("profile-D")), freeLoopbackPort(), freeLoopbackPort()};
+    const Node d{QStringLiteral("D"), m_tmp.filePath(QStringLiteral("profile-D")), freeLoopbackPort(), 0};
     QString why;
     QVERIFY2(configure(d, {}, &why), qPrintable(why));
     const AdminResult created = admin(d, {QStringLiteral("cache"), QStringLiteral("groupkey"), QStringLiteral("create")});
@@ -333,6 +334,47 @@ void TestPeerCacheE2E::administratorPolicyOverridesUsers()
     QVERIFY(info.value(QLatin1String("reason")).toString().contains(QLatin1String("disabled")));
     QString reason;
     QVERIFY2(shutdownEngine(profile, &reason), qPrintable(reason));
+}
+
+// `cache groupkey revoke` after a rotation, and rotation with --revoke-previous: the previous
+// key is gone from `cache info` at once and after a restart; with none, a clear error.
+void TestPeerCacheE2E::revokeEndsThePreviousKeysGrace()
+{
+    const Node f{QStringLiteral("F"), m_tmp.filePath(QStringLiteral("profile-F")), freeLoopbackPort(), 0};
+    QString why;
+    QVERIFY2(configure(f, {}, &why), qPrintable(why));
+    const auto info = [&] { return jsonObject(admin(f, {QStringLiteral("cache"), QStringLiteral("info"), QStringLiteral("--json")}).out); };
+    const QStringList groupkey{QStringLiteral("cache"), QStringLiteral("groupkey")};
+    ADMIN_OK(admin(f, groupkey + QStringList{QStringLiteral("create")}));
+    const QString first = info().value(QLatin1String("groupId")).toString();
+    ADMIN_OK(admin(f, groupkey + QStringList{QStringLiteral("create")}));
+    QCOMPARE(info().value(QLatin1String("previousGroupId")).toString(), first);
+    QVERIFY(admin(f, {QStringLiteral("cache"), QStringLiteral("info")}).out.contains(first));
+
+    const AdminResult revoked = admin(f, groupkey + QStringList{QStringLiteral("revoke")});
+    ADMIN_OK(revoked);
+    QVERIFY2(revoked.out.contains(QLatin1String("revoked")), qPrintable(describe(revoked)));
+    QCOMPARE(info().value(QLatin1String("previousGroupId")).toString(), QString());
+    QVERIFY(info().value(QLatin1String("active")).toBool());
+    const AdminResult none = admin(f, groupkey + QStringList{QStringLiteral("revoke")});
+    QVERIFY2(none.exitCode != 0 && none.err.contains(QLatin1String("no previous group key")), qPrintable(describe(none)));
+
+    // A rotation that revokes at once.
+    const QString second = info().value(QLatin1String("groupId")).toString();
+    const AdminResult rotated = admin(f, groupkey + QStringList{QStringLiteral("create"), QStringLiteral("--revoke-previous")});
+    ADMIN_OK(rotated);
+    QVERIFY(rotated.out.contains(QLatin1String("previous key is revoked")));
+    QVERIFY(info().value(QLatin1String("groupId")).toString() != second);
+    QCOMPARE(info().value(QLatin1String("previousGroupId")).toString(), QString());
+    const AdminResult bad = admin(f, groupkey + QStringList{QStringLiteral("revoke"), QStringLiteral("now")});
+    QVERIFY2(bad.exitCode != 0 && bad.err.contains(QLatin1String("revoke")), qPrintable(describe(bad)));
+
+    // And after a restart.
+    QString reason;
+    QVERIFY2(shutdownEngine(f.profile, &reason), qPrintable(reason));
+    QTRY_VERIFY_WITH_TIMEOUT(info().value(QLatin1String("active")).toBool(), 30000);
+    QCOMPARE(info().value(QLatin1String("previousGroupId")).toString(), QString());
+    QVERIFY2(shutdownEngine(f.profile, &reason), qPrintable(reason));
 }
 
 QTEST_GUILESS_MAIN(TestPeerCacheE2E)
