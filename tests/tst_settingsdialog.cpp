@@ -85,6 +85,7 @@ private slots:
     void createGroupKeyShowsItOnceAndTurnsOn();
     void importRefusesAMalformedKey();
     void importTakesAValidKey();
+    void revokePreviousKeyAfterConfirmation();
     void startAtLoginWritesAndRemovesTheAutostartEntry();
     void desktopSettingsPersist();
     void folderMustBeAFullPath();
@@ -728,6 +729,55 @@ void tst_SettingsDialog::importTakesAValidKey()
     QCOMPARE(m_cache->group()->current()->groupId(), key.groupId());
     QTRY_VERIFY(find<QLabel>(d.get(), "groupState")->text().contains(key.groupId()));
     QVERIFY(!d->findChild<QDialog *>(QStringLiteral("newKeyDialog"))); // an imported key is not shown back
+}
+
+void tst_SettingsDialog::revokePreviousKeyAfterConfirmation()
+{
+    startPeerCache();
+    const auto import = [this](const peercache::GroupKey &key) {
+        std::optional<Status> done;
+        m_cache->group()->import(key.base32(), [&done](const Status &s) { done = s; });
+        return QTest::qWaitFor([&] { return done.has_value(); }, WaitMs) && *done;
+    };
+    const peercache::GroupKey first = peercache::GroupKey::generate(), second = peercache::GroupKey::generate();
+    if (!import(first)) {
+        QVERIFY2(!keychainRequired(), "the keychain refused the group key");
+        QSKIP("no usable keychain here; tests/run.sh provides one");
+    }
+    {   // One key, nothing to revoke: no button.
+        auto d = openWithPeerCache();
+        QTRY_VERIFY(find<QLabel>(d.get(), "groupState")->text().contains(first.groupId()));
+        QVERIFY(find<QPushButton>(d.get(), "revokeKey")->isHidden());
+    }
+    QVERIFY(import(second));   // a rotation: the first key is still accepted
+    auto d = openWithPeerCache();
+    auto *group = find<QLabel>(d.get(), "groupState");
+    auto *revoke = find<QPushButton>(d.get(), "revokeKey");
+    QTRY_VERIFY(revoke->isVisible());
+    QVERIFY(group->text().contains(QLatin1String("still accepted")));
+    QVERIFY(group->text().contains(first.groupId()));
+
+    // Confirmation first; cancelling it changes nothing.
+    revoke->click();
+    QPointer<QMessageBox> confirm = d->findChild<QMessageBox *>(QStringLiteral("revokeKeyConfirm"));
+    QVERIFY(confirm);
+    QTRY_VERIFY(confirm->isVisible());
+    QVERIFY(confirm->text().contains(first.groupId()));
+    confirm->button(QMessageBox::Cancel)->click();
+    QTRY_VERIFY(!confirm || !confirm->isVisible());
+    QVERIFY(m_cache->group()->previous());
+    QVERIFY(revoke->isVisible());
+
+    QTRY_VERIFY(!d->findChild<QMessageBox *>(QStringLiteral("revokeKeyConfirm")));
+    revoke->click();
+    confirm = d->findChild<QMessageBox *>(QStringLiteral("revokeKeyConfirm"));
+    QVERIFY(confirm);
+    find<QPushButton>(confirm, "confirmRevokeKey")->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!m_cache->group()->previous(), WaitMs);
+    QTRY_COMPARE(group->text(), QStringLiteral("Group: %1").arg(second.groupId()));
+    QVERIFY(revoke->isHidden());
+    QVERIFY(find<QLabel>(d.get(), "message")->isHidden());
+    QCOMPARE(m_cache->group()->current()->groupId(), second.groupId());
 }
 
 void tst_SettingsDialog::startAtLoginWritesAndRemovesTheAutostartEntry()

@@ -333,12 +333,19 @@ QWidget *SettingsDialog::buildGroupKey()
     m_importKey = pushButton(tr("&Import group key…"), tr("Import the key of an existing group"),
                              QStringLiteral("importKey"), group);
     m_importKey->setToolTip(tr("Join the group of other computers with the key created on one of them."));
+    m_revokeKey = pushButton(tr("&Revoke previous key…"), tr("Revoke the previous group key"),
+                             QStringLiteral("revokeKey"), group);
+    m_revokeKey->setToolTip(tr("Stop accepting the previous key now, instead of for a while after the change. Do it "
+                               "when the old key may have leaked: computers that hold only the old key are shut out."));
+    m_revokeKey->hide();
     buttons->addWidget(m_createKey);
     buttons->addWidget(m_importKey);
+    buttons->addWidget(m_revokeKey);
     buttons->addStretch(1);
     layout->addLayout(buttons);
     connect(m_createKey, &QPushButton::clicked, this, &SettingsDialog::confirmCreateKey);
     connect(m_importKey, &QPushButton::clicked, this, &SettingsDialog::openImportDialog);
+    connect(m_revokeKey, &QPushButton::clicked, this, &SettingsDialog::confirmRevokeKey);
 
     return group;
 }
@@ -552,6 +559,7 @@ void SettingsDialog::showPeerState(const QJsonObject &info)
         m_groupState->setText(tr("Group: %1").arg(groupId));
     else
         m_groupState->setText(tr("Group: %1 (the previous key, of group %2, is still accepted)").arg(groupId, previousId));
+    m_revokeKey->setVisible(!groupId.isEmpty() && !previousId.isEmpty());
     updateKeyButtons();
 }
 
@@ -560,6 +568,54 @@ void SettingsDialog::updateKeyButtons()
     const bool ready = m_cache && !m_keyBusy;
     m_createKey->setEnabled(ready);
     m_importKey->setEnabled(ready);
+    m_revokeKey->setEnabled(ready);
+}
+
+void SettingsDialog::confirmRevokeKey()
+{
+    const QString previousId = m_peerInfo.value(QLatin1String("previousGroupId")).toString();
+    if (!m_cache || m_keyBusy || previousId.isEmpty())
+        return;
+    ConfirmBox{.title = tr("Revoke Previous Key"),
+               .text = tr("This computer stops accepting the previous key, of group %1, at once. Computers that "
+                          "hold only that key can no longer find this one or fetch from it until they import the "
+                          "new key. Do this when the old key may have leaked.").arg(previousId),
+               .accessibleName = tr("Revoke the previous group key?"),
+               .objectName = QStringLiteral("revokeKeyConfirm"),
+               .confirmText = tr("Revoke Key"),
+               .confirmAccessibleName = tr("Revoke the previous group key"),
+               .confirmObjectName = QStringLiteral("confirmRevokeKey")}
+        .open(this, [this] { revokeKey(); });
+}
+
+void SettingsDialog::revokeKey()
+{
+    if (!m_cache || m_keyBusy)
+        return;
+    clearMessage();
+    m_keyBusy = true;
+    updateKeyButtons();
+    QPointer<SettingsDialog> self(this);
+    QObject *home = QCoreApplication::instance();
+    QMetaObject::invokeMethod(m_cache, [cache = m_cache, self, home] {
+        cache->group()->revokePrevious([self, home](const Status &status) {
+            QMetaObject::invokeMethod(home, [self, status] {
+                if (self)
+                    self->keyRevoked(status);
+            }, Qt::QueuedConnection);
+        });
+    }, Qt::QueuedConnection);
+}
+
+void SettingsDialog::keyRevoked(const Status &status)
+{
+    m_keyBusy = false;
+    updateKeyButtons();
+    refreshPeerState();
+    if (!status) {
+        const QString reason = status.message.isEmpty() ? tr("the engine refused it") : status.message;
+        showMessage(tr("Could not revoke the previous group key: %1 (%2).").arg(reason, errorName(status.code)));
+    }
 }
 
 void SettingsDialog::confirmCreateKey()

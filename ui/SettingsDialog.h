@@ -107,6 +107,9 @@ private:
     void confirmCreateKey();
     void createKey();
     void keyCreated(const Status &status, const QString &base32);
+    void confirmRevokeKey();
+    void revokeKey();
+    void keyRevoked(const Status &status);
     void showNewKey(const QString &base32);
     void forgetNewKey();
     void openImportDialog();
@@ -148,11 +151,12 @@ private:
 
     peercache::PeerCache *m_cache = nullptr;   // on the engine thread
     QJsonObject m_peerInfo;
-    bool m_keyBusy = false;                    // a create or import is on its way
+    bool m_keyBusy = false;                    // a create, import or revoke is on its way
     QLabel *m_peerState = nullptr;
     QLabel *m_policyNote = nullptr;            // which settings the administrator's policy fixes
     QLabel *m_groupState = nullptr;
     QPushButton *m_createKey = nullptr;
+    QPushButton *m_revokeKey = nullptr;        // only while a previous key is accepted
     QPushButton *m_importKey = nullptr;
     QPointer<QDialog> m_newKeyDialog;          // the new key, shown once
     QPointer<QDialog> m_importDialog;
