@@ -860,6 +860,7 @@ void tst_PeerServer::unfinishedHandshakesCannotLockOutTheGroup()
         most = qMax(most, m_server->handshakeCount());
     });
     more.start(10);
+    QTRY_VERIFY(m_server->counters().handshakesEvicted >= flood);   // it is under way
     RawClient member(m_server->port(), PeerServer::pskIdentity(m_key, QStringLiteral("member")), m_key.pskKey(),
                      clientConfig(), QHostAddress(QStringLiteral("127.0.0.10")));
     QVERIFY2(member.waitEncrypted(), qPrintable(member.socket.errorString()));
@@ -869,7 +870,6 @@ void tst_PeerServer::unfinishedHandshakesCannotLockOutTheGroup()
     QCOMPARE(r->status, 200);
     QCOMPARE(r->body, TestContent::bytes('a', 0, 300000));
     QVERIFY2(most <= limits.maxHandshakes, qPrintable(QString::number(most)));
-    QVERIFY(m_server->counters().handshakesEvicted > flood - limits.maxHandshakes);
     QCOMPARE(m_server->connectionCount(), 1);
     qInfo() << "opened" << opened << "unfinished connections, evicted" << m_server->counters().handshakesEvicted;
 }
