@@ -154,7 +154,7 @@ void PeerHandshakes::drop(QSslSocket *socket, qint64 Counters::*counter, bool ab
     const qsizetype i = indexOf(socket);
     if (i < 0)
         return;   // already dropped (an error, then the disconnect)
-    m_pending.removeAt(i);
+    m_pending.takeAt(i).timer->stop();
     ++(m_counters->*counter);
     socket->disconnect(this);
     if (abort)
