@@ -66,10 +66,8 @@ void PeerHandshakes::makeRoomFor(const QHostAddress &address)
         victim = oldestOfAddress->socket;
     else if (m_pending.size() >= m_limits.maxInProgress && !m_pending.isEmpty())
         victim = m_pending.constFirst().socket;
-    if (victim) {
-        qCDebug(lcPeerHandshakes) << "handshake evicted for a newer connection" << victim->peerAddress();
+    if (victim)   // not logged one by one: an attacker sets the pace (see the counters)
         drop(victim, &Counters::evicted);
-    }
 }
 
 void PeerHandshakes::incomingConnection(qintptr fd)
@@ -94,10 +92,7 @@ void PeerHandshakes::incomingConnection(qintptr fd)
     m_pending.append({socket, address, timer, {}});
     m_pending.last().since.start();
 
-    connect(timer, &QTimer::timeout, this, [this, socket] {
-        qCDebug(lcPeerHandshakes) << "handshake timed out" << socket->peerAddress();
-        drop(socket, &Counters::timedOut);
-    });
+    connect(timer, &QTimer::timeout, this, [this, socket] { drop(socket, &Counters::timedOut); });
     // Unencrypted until the first bytes arrive: they must start a TLS handshake record.
     connect(socket, &QIODevice::readyRead, this, [this, socket] { onFirstBytes(socket); });
     connect(socket, &QSslSocket::preSharedKeyAuthenticationRequired, this,
