@@ -30,7 +30,7 @@ AdminResult collect(QProcess &p, int timeoutMs)
         p.waitForFinished(5000);
         r.out = QString::fromUtf8(p.readAllStandardOutput());
         r.err = QString::fromUtf8(p.readAllStandardError())
-                + QStringLiteral("[test: ferry-admin did not finish within %1 ms and was killed]").arg(timeoutMs);
+                + QStringLiteral("[test: %1 did not finish within %2 ms and was killed]").arg(QFileInfo(p.program()).fileName()).arg(timeoutMs);
         return r;
     }
     r.out = QString::fromUtf8(p.readAllStandardOutput());
@@ -145,6 +145,26 @@ AdminResult runAdminVia(const QStringList &launcher, const QString &profile, con
     if (!p.waitForStarted(10000)) {
         AdminResult r;
         r.err = QStringLiteral("[test: cannot start %1: %2]").arg(launcher.first(), p.errorString());
+        return r;
+    }
+    p.write(call.input);
+    p.closeWriteChannel();
+    return collect(p, call.timeoutMs);
+}
+
+AdminResult runCommand(const QString &program, const QStringList &args, const AdminCall &call)
+{
+    QProcess p;
+    p.setProgram(program);
+    p.setArguments(args);
+    if (!call.environment.isEmpty())
+        p.setProcessEnvironment(call.environment);
+    if (call.childModifier)
+        p.setChildProcessModifier(call.childModifier);
+    p.start();
+    if (!p.waitForStarted(10000)) {
+        AdminResult r;
+        r.err = QStringLiteral("[test: cannot start %1: %2]").arg(program, p.errorString());
         return r;
     }
     p.write(call.input);
@@ -269,6 +289,28 @@ QList<qint64> enginesFor(const QString &profile)
         }
     }
     return found;
+}
+
+QStringList shutdownEngines(QStringList *profiles)
+{
+    QStringList problems;
+    for (const QString &profile : std::as_const(*profiles)) {
+        QString reason;
+        if (!shutdownEngine(profile, &reason))
+            problems << reason;
+    }
+    profiles->clear();
+    return problems;
+}
+
+bool traversableByOthers(const QString &path)
+{
+    for (QDir dir(path);;) {
+        if (!(QFileInfo(dir.path()).permissions() & QFileDevice::ExeOther))
+            return false;
+        if (dir.isRoot() || !dir.cdUp())
+            return true;
+    }
 }
 
 void reapEngineZombies()

@@ -11,6 +11,7 @@
 #include <QStringList>
 #include <QTest>
 
+#include <functional>
 #include <memory>
 
 class QProcess;
@@ -32,6 +33,7 @@ struct AdminCall
     QByteArray input;
     QProcessEnvironment environment;
     int timeoutMs = 60000;
+    std::function<void()> childModifier;   // runCommand only: between fork and exec
 };
 AdminResult runAdmin(const QString &profile, const QStringList &args, const AdminCall &call);
 // The same through a launcher that ends by executing its arguments, e.g. {"ip", "netns", "exec",
@@ -39,6 +41,9 @@ AdminResult runAdmin(const QString &profile, const QStringList &args, const Admi
 // runs where the launcher put ferry-admin, in that network namespace, say).
 AdminResult runAdminVia(const QStringList &launcher, const QString &profile, const QStringList &args,
                         const AdminCall &call = {});
+// Any program the same way: PROGRAM ARGS with the call's input, environment (when not empty),
+// child modifier and time limit.
+AdminResult runCommand(const QString &program, const QStringList &args, const AdminCall &call = {});
 
 namespace admintest {
 
@@ -85,6 +90,11 @@ QList<qint64> enginesFor(const QString &profile);     // live `ferry --headless 
 // `ferry-admin shutdown` when an engine runs, waits until it is gone, then kills whatever engine
 // for the profile is left. False (with a reason) when something had to be killed.
 bool shutdownEngine(const QString &profile, QString *reason = nullptr);
+// shutdownEngine() for every profile in *profiles, which is then cleared; the reasons of those
+// that had to be killed (empty when every engine ended when told).
+QStringList shutdownEngines(QStringList *profiles);
+// Whether every folder on the way to PATH lets others through (x), so another user can reach it.
+bool traversableByOthers(const QString &path);
 void reapEngineZombies();                             // zombie `ferry` children of this process
 
 // A private D-Bus session bus and a gnome-keyring-daemon on it, for tests that take the

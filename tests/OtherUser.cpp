@@ -2,7 +2,6 @@
 
 #include <QDir>
 #include <QFileInfo>
-#include <QProcess>
 #include <QStandardPaths>
 
 #include <unistd.h>
@@ -13,17 +12,6 @@ const QFileDevice::Permissions Mode0755 = QFileDevice::ReadOwner | QFileDevice::
                                           | QFileDevice::ReadGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther
                                           | QFileDevice::ExeOther;
 const QFileDevice::Permissions Mode0777 = Mode0755 | QFileDevice::WriteGroup | QFileDevice::WriteOther;
-
-// Every folder on the way to PATH must be traversable by others for the user to reach it.
-bool traversableByOthers(const QString &path)
-{
-    for (QDir dir(path);;) {
-        if (!(QFileInfo(dir.path()).permissions() & QFileDevice::ExeOther))
-            return false;
-        if (dir.isRoot() || !dir.cdUp())
-            return true;
-    }
-}
 
 } // namespace
 
@@ -44,9 +32,9 @@ QString OtherUser::setUp(const QStringList &binaries)
     if (m_setpriv.isEmpty())
         return QStringLiteral("needs setpriv (util-linux) to run clients as uid 65534");
     // A short base path (the socket sits in the profile only while its path fits sun_path).
-    const QString tempRoot = traversableByOthers(QDir::tempPath()) ? QDir::tempPath() : QStringLiteral("/tmp");
+    const QString tempRoot = admintest::traversableByOthers(QDir::tempPath()) ? QDir::tempPath() : QStringLiteral("/tmp");
     m_base = std::make_unique<QTemporaryDir>(tempRoot + QStringLiteral("/ferry-user-XXXXXX"));
-    if (!m_base->isValid() || !QFile::setPermissions(m_base->path(), Mode0755) || !traversableByOthers(m_base->path()))
+    if (!m_base->isValid() || !QFile::setPermissions(m_base->path(), Mode0755) || !admintest::traversableByOthers(m_base->path()))
         return QStringLiteral("cannot make a folder uid 65534 can reach under %1").arg(tempRoot);
     if (makeDir(bin(), Mode0755).isEmpty() || makeDir(home(), Mode0777).isEmpty())
         return QStringLiteral("cannot create the user's folders");
@@ -67,37 +55,18 @@ QString OtherUser::home() const { return m_base->filePath(QStringLiteral("home")
 
 AdminResult OtherUser::run(const QString &program, const QStringList &args, const Options &options) const
 {
-    QProcess p;
-    p.setStandardInputFile(QProcess::nullDevice());
-    if (options.childModifier)
-        p.setChildProcessModifier(options.childModifier);
-    p.setProgram(m_setpriv);
-    p.setArguments(QStringList{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"),
-                               QStringLiteral("--")}
-                   + options.launcher + QStringList{program} + args);
-    QProcessEnvironment env;
-    env.insert(QStringLiteral("PATH"), QStringLiteral("/usr/local/bin:/usr/bin:/bin"));
-    env.insert(QStringLiteral("HOME"), home());
-    env.insert(QStringLiteral("USER"), QStringLiteral("nobody"));
-    env.insert(QStringLiteral("LOGNAME"), QStringLiteral("nobody"));
-    env.insert(QStringLiteral("LC_ALL"), QStringLiteral("C.UTF-8"));
-    p.setProcessEnvironment(env);
-    AdminResult r;
-    p.start();
-    if (!p.waitForStarted(10000)) {
-        r.err = QStringLiteral("[test: cannot start %1: %2]").arg(p.program(), p.errorString());
-        return r;
-    }
-    if (!p.waitForFinished(options.timeoutMs)) {
-        p.kill();
-        p.waitForFinished(5000);
-        r.err = QStringLiteral("[test: %1 did not finish within %2 ms and was killed]").arg(program).arg(options.timeoutMs);
-    } else {
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    }
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err.prepend(QString::fromUtf8(p.readAllStandardError()));
-    return r;
+    AdminCall call;
+    call.timeoutMs = options.timeoutMs;
+    call.childModifier = options.childModifier;
+    call.environment.insert(QStringLiteral("PATH"), QStringLiteral("/usr/local/bin:/usr/bin:/bin"));
+    call.environment.insert(QStringLiteral("HOME"), home());
+    call.environment.insert(QStringLiteral("USER"), QStringLiteral("nobody"));
+    call.environment.insert(QStringLiteral("LOGNAME"), QStringLiteral("nobody"));
+    call.environment.insert(QStringLiteral("LC_ALL"), QStringLiteral("C.UTF-8"));
+    return runCommand(m_setpriv,
+                      QStringList{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups")}
+                          + options.setprivArgs + QStringList{QStringLiteral("--")} + options.launcher + QStringList{program} + args,
+                      call);
 }
 
 AdminResult OtherUser::admin(const QString &profile, const QStringList &args, const Options &options) const

@@ -15,6 +15,7 @@
 
 struct OtherUserOptions
 {
+    QStringList setprivArgs;                // more for setpriv, e.g. --ambient-caps=+dac_override
     QStringList launcher;                   // run as LAUNCHER... PROGRAM ARGS (after setpriv), e.g. unshare -r
     std::function<void()> childModifier;    // between fork and exec, before setpriv runs
     int timeoutMs = 60000;

@@ -143,13 +143,7 @@ void TestAdmin::init()
 
 void TestAdmin::cleanup()
 {
-    QStringList problems;
-    for (const QString &profile : std::as_const(m_profiles)) {
-        QString reason;
-        if (!shutdownEngine(profile, &reason))
-            problems << reason;
-    }
-    m_profiles.clear();
+    const QStringList problems = shutdownEngines(&m_profiles);
     m_tmp.reset();
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
 }

@@ -215,16 +215,6 @@ qint64 openFilesLimit(qint64 pid)
     return -1;
 }
 
-bool traversableByOthers(const QString &path)
-{
-    for (QDir dir(path);;) {
-        if (!(QFileInfo(dir.path()).permissions() & QFileDevice::ExeOther))
-            return false;
-        if (dir.isRoot() || !dir.cdUp())
-            return true;
-    }
-}
-
 // `ferry-rawclient --hold` running: its verdict, and the process that keeps the connections.
 struct Holder
 {
@@ -301,13 +291,7 @@ void TestControlSocket::initTestCase()
 
 void TestControlSocket::cleanup()
 {
-    QStringList problems;
-    for (const QString &profile : std::as_const(m_profiles)) {
-        QString reason;
-        if (!shutdownEngine(profile, &reason))
-            problems << reason;
-    }
-    m_profiles.clear();
+    const QStringList problems = shutdownEngines(&m_profiles);
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
 }
 

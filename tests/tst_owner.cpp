@@ -6,6 +6,7 @@
 // about itself are ignored, and that the engine touches a user's files as that user.
 #include "AdminRunner.h"
 #include "NginxServer.h"
+#include "OtherUser.h"
 #include "Profile.h"
 
 #include <QDir>
@@ -221,14 +222,11 @@ private:
     QString createJob(As who, const QString &name);           // the id; empty (warned) on failure
     QJsonObject info(As who, const QString &job);             // `info JOB --json`; empty (warned) on failure
     QJsonArray listJson(As who);
-    QString makeDir(const QString &path, QFileDevice::Permissions mode);
 
-    QString m_setpriv;
+    OtherUser m_user;    // uid 65534: base() 0755 with bin/ (the copies), home/, one folder per test
     bool m_capsWork = false;
     QString m_capsProblem;
     QString m_sandboxProblem; // why sandboxed clients cannot be shown here; empty if they can
-    std::unique_ptr<QTemporaryDir> m_base; // 0755: bin/ (the copies), home/, one folder per test
-    QString m_bin, m_home;
     QTemporaryDir m_www;
     std::unique_ptr<NginxServer> m_nginx;
 
@@ -238,51 +236,19 @@ private:
     QStringList m_profiles;
 };
 
-// Every folder on the way to PATH must be traversable by others for uid 65534 to reach it.
-static bool traversableByOthers(const QString &path)
-{
-    for (QDir dir(path);; ) {
-        if (!(QFileInfo(dir.path()).permissions() & QFileDevice::ExeOther))
-            return false;
-        if (dir.isRoot() || !dir.cdUp())
-            return true;
-    }
-}
-
 void TestOwner::initTestCase()
 {
-    if (::geteuid() != 0)
-        QSKIP("needs root: it starts a root engine (system instance) and runs clients as uid 65534 with setpriv");
-    m_setpriv = QStandardPaths::findExecutable(QStringLiteral("setpriv"));
-    if (m_setpriv.isEmpty())
-        QSKIP("needs setpriv (util-linux) to run clients as uid 65534");
-
     QVERIFY2(QFileInfo(adminProgram()).isExecutable(), "FERRY_ADMIN must name the ferry-admin binary");
     QVERIFY2(QFileInfo(engineProgram()).isExecutable(), "FERRY_ENGINE must name the ferry binary");
     QCOMPARE(QFileInfo(adminProgram()).absolutePath(), QFileInfo(engineProgram()).absolutePath());
     const QString rawclient = qEnvironmentVariable("FERRY_RAWCLIENT");
     QVERIFY2(QFileInfo(rawclient).isExecutable(), "FERRY_RAWCLIENT must name the ferry-rawclient binary");
-    QVERIFY2(becomeSubreaper(), "prctl(PR_SET_CHILD_SUBREAPER) failed");
-
-    // A short base path (the socket sits in the profile only while its path fits sun_path) that
-    // uid 65534 can reach: the usual temp folder, or /tmp when that one is private.
-    const QString tempRoot = traversableByOthers(QDir::tempPath()) ? QDir::tempPath() : QStringLiteral("/tmp");
-    m_base = std::make_unique<QTemporaryDir>(tempRoot + QStringLiteral("/tst_owner-XXXXXX"));
-    QVERIFY(m_base->isValid());
-    QVERIFY(QFile::setPermissions(m_base->path(), Mode0755)); // QTemporaryDir makes it 0700
-    QVERIFY2(traversableByOthers(m_base->path()), qPrintable(m_base->path()));
-
     // The build tree may be private (0700): uid 65534 runs copies. They need no `ferry` next to
     // them, and must not find one: a copy that found no engine would start its own instead of
     // talking to the root engine under test. (They link only system Qt libraries.)
-    m_bin = makeDir(m_base->filePath(QStringLiteral("bin")), Mode0755);
-    m_home = makeDir(m_base->filePath(QStringLiteral("home")), Mode0777);
-    QVERIFY(!m_bin.isEmpty() && !m_home.isEmpty());
-    for (const QString &program : {adminProgram(), rawclient}) {
-        const QString copy = m_bin + QLatin1Char('/') + QFileInfo(program).fileName();
-        QVERIFY2(QFile::copy(program, copy), qPrintable(program));
-        QVERIFY(QFile::setPermissions(copy, Mode0755));
-    }
+    if (const QString problem = m_user.setUp({adminProgram(), rawclient}); !problem.isEmpty())
+        QSKIP(qPrintable(problem));
+    QVERIFY2(becomeSubreaper(), "prctl(PR_SET_CHILD_SUBREAPER) failed");
 
     // setpriv must really make a client uid 65534 without capabilities (else skip: the
     // environment cannot show what an ordinary user gets), and with --ambient-caps an uid 65534
@@ -338,7 +304,7 @@ void TestOwner::cleanupTestCase()
 // Every test gets a fresh root engine on a profile uid 65534 can reach.
 void TestOwner::init()
 {
-    m_case = makeDir(m_base->filePath(QString::fromLatin1(QTest::currentTestFunction())), Mode0755);
+    m_case = OtherUser::makeDir(m_user.base() + QLatin1Char('/') + QString::fromLatin1(QTest::currentTestFunction()), Mode0755);
     QVERIFY(!m_case.isEmpty());
     m_profile = m_case + QStringLiteral("/profile");
     m_profiles << m_profile;
@@ -376,71 +342,35 @@ void TestOwner::cleanup()
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
 }
 
-// PATH with MODE (mkdir applies the umask; the mode is set afterwards). Empty (warned) on failure.
-QString TestOwner::makeDir(const QString &path, QFileDevice::Permissions mode)
-{
-    if (!QDir().mkpath(path) || !QFile::setPermissions(path, mode)) {
-        qWarning() << "cannot create" << path;
-        return {};
-    }
-    return path;
-}
-
 // Root runs PROGRAM itself; uid 65534 runs it under setpriv, with a small clean environment
 // (its own HOME, no XDG_RUNTIME_DIR of root's) so that nothing of root's leaks into it.
 AdminResult TestOwner::runProgram(As who, const QString &program, const QStringList &args, int timeoutMs)
 {
-    QProcess p;
-    p.setStandardInputFile(QProcess::nullDevice());
+    OtherUser::Options options;
+    options.timeoutMs = timeoutMs;
     if (isSandboxed(who))
-        p.setChildProcessModifier(enterSandbox);
-    if (isRoot(who)) {
-        p.setProgram(program);
-        p.setArguments(args);
-    } else {
-        QStringList setprivArgs{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"),
-                                QStringLiteral("--clear-groups")};
-        if (who == As::CapableUser)
-            setprivArgs << QStringLiteral("--inh-caps=+dac_override") << QStringLiteral("--ambient-caps=+dac_override");
-        p.setProgram(m_setpriv);
-        p.setArguments(setprivArgs + QStringList{QStringLiteral("--"), program} + args);
-        QProcessEnvironment env;
-        env.insert(QStringLiteral("PATH"), QStringLiteral("/usr/local/bin:/usr/bin:/bin"));
-        env.insert(QStringLiteral("HOME"), m_home);
-        env.insert(QStringLiteral("USER"), userNameOf(NobodyUid));
-        env.insert(QStringLiteral("LOGNAME"), userNameOf(NobodyUid));
-        env.insert(QStringLiteral("LC_ALL"), QStringLiteral("C.UTF-8"));
-        p.setProcessEnvironment(env);
-    }
-    AdminResult r;
-    p.start();
-    if (!p.waitForStarted(10000)) {
-        r.err = QStringLiteral("[test: cannot start %1: %2]").arg(p.program(), p.errorString());
-        return r;
-    }
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished(5000);
-        r.err = QStringLiteral("[test: %1 did not finish within %2 ms and was killed]").arg(program).arg(timeoutMs);
-    } else {
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    }
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err.prepend(QString::fromUtf8(p.readAllStandardError()));
-    return r;
+        options.childModifier = enterSandbox;
+    if (who == As::CapableUser)
+        options.setprivArgs = {QStringLiteral("--inh-caps=+dac_override"), QStringLiteral("--ambient-caps=+dac_override")};
+    if (!isRoot(who))
+        return m_user.run(program, args, options);
+    AdminCall call;
+    call.timeoutMs = timeoutMs;
+    call.childModifier = options.childModifier;
+    return runCommand(program, args, call);
 }
 
 AdminResult TestOwner::admin(As who, const QStringList &args, int timeoutMs)
 {
     if (who == As::Root)
         return runAdmin(m_profile, args, timeoutMs);
-    const QString program = isRoot(who) ? adminProgram() : m_bin + QStringLiteral("/ferry-admin");
+    const QString program = isRoot(who) ? adminProgram() : m_user.bin() + QStringLiteral("/ferry-admin");
     return runProgram(who, program, QStringList{QStringLiteral("--profile"), m_profile} + args, timeoutMs);
 }
 
 AdminResult TestOwner::raw(As who, const QJsonObject &request)
 {
-    return runProgram(who, m_bin + QStringLiteral("/ferry-rawclient"),
+    return runProgram(who, m_user.bin() + QStringLiteral("/ferry-rawclient"),
                       {ferry::Profile(m_profile).socketPath(),
                        QString::fromUtf8(QJsonDocument(request).toJson(QJsonDocument::Compact))});
 }
@@ -738,7 +668,7 @@ void TestOwner::execAfterConnectGainsNothing()
         QSKIP("no setuid-root /usr/bin/su to exec after connecting");
     const QJsonObject request{{QStringLiteral("verb"), QStringLiteral("create")},
                               {QStringLiteral("args"), QJsonArray{QStringLiteral("exec after connect")}}};
-    const AdminResult r = runProgram(As::User, m_bin + QStringLiteral("/ferry-rawclient"),
+    const AdminResult r = runProgram(As::User, m_user.bin() + QStringLiteral("/ferry-rawclient"),
                                      {QStringLiteral("--exec-after-connect"), ferry::Profile(m_profile).socketPath(),
                                       QString::fromUtf8(QJsonDocument(request).toJson(QJsonDocument::Compact)),
                                       su.filePath(), QStringLiteral("-")});
@@ -758,7 +688,7 @@ void TestOwner::longProfilePathIsServedToo()
     QString longProfile = m_case;
     while (QFile::encodeName(longProfile + QStringLiteral("/control.sock")).size() < 120)
         longProfile += QStringLiteral("/a-rather-long-folder-name");
-    QVERIFY(!makeDir(longProfile, Mode0755).isEmpty());
+    QVERIFY(!OtherUser::makeDir(longProfile, Mode0755).isEmpty());
     longProfile += QStringLiteral("/profile");
     m_profiles << longProfile;
     ADMIN_OK(runAdmin(longProfile, {QStringLiteral("create"), QStringLiteral("root job")}));
@@ -785,7 +715,7 @@ void TestOwner::unreachableProfileSaysWhy()
 
 void TestOwner::addFileChecksTheFolderAsTheOwner()
 {
-    const QString rootOnly = makeDir(m_case + QStringLiteral("/root-only"), Mode0755);
+    const QString rootOnly = OtherUser::makeDir(m_case + QStringLiteral("/root-only"), Mode0755);
     QVERIFY(!rootOnly.isEmpty());
     const QString id = createJob(As::User, QStringLiteral("into root's folder"));
     QVERIFY(!id.isEmpty());
@@ -810,7 +740,7 @@ void TestOwner::addFileChecksTheFolderAsTheOwner()
 // the user, as if the user had downloaded it.
 void TestOwner::transferWritesFilesAsTheOwner()
 {
-    const QString open = makeDir(m_case + QStringLiteral("/open"), Mode0777); // root's, writable by all
+    const QString open = OtherUser::makeDir(m_case + QStringLiteral("/open"), Mode0777); // root's, writable by all
     QVERIFY(!open.isEmpty());
     const QString local = open + QStringLiteral("/payload.bin");
 
@@ -837,7 +767,7 @@ void TestOwner::transferWritesFilesAsTheOwner()
 // A root engine runs a user's notify program as that user, never as root.
 void TestOwner::notifyProgramRunsAsTheOwner()
 {
-    const QString open = makeDir(m_case + QStringLiteral("/notify"), Mode0777);
+    const QString open = OtherUser::makeDir(m_case + QStringLiteral("/notify"), Mode0777);
     QVERIFY(!open.isEmpty());
     const QString script = open + QStringLiteral("/whoami.sh");
     const QString log = open + QStringLiteral("/ran-as");
