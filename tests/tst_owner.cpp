@@ -331,13 +331,7 @@ void TestOwner::init()
 
 void TestOwner::cleanup()
 {
-    QStringList problems;
-    for (const QString &profile : std::as_const(m_profiles)) {
-        QString reason;
-        if (!shutdownEngine(profile, &reason))
-            problems << reason;
-    }
-    m_profiles.clear();
+    const QStringList problems = shutdownEngines(&m_profiles);
     m_enginePid = 0;
     QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
 }
