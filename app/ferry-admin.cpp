@@ -41,6 +41,7 @@ void printUsage()
         "  setsecurityflags JOB FLAGS | getsecurityflags JOB\n"
         "  getconfig | setconfig KEY VALUE   (maxBackgroundJobs, timeSliceSeconds, checkpointBytes, syncCheckpoints)\n"
         "  wait JOB | transfer NAME URL LOCALPATH [URL LOCALPATH ...] | shutdown\n"
+        "  stats   (the engine process: threads, open descriptors, resident memory)\n"
         "JOB is a job id or a unique display name.\n"
         "setnotifycmdline: PROGRAM is an absolute path; PARAMETERS is one string whose first word is the\n"
         "  program's own name (as in bitsadmin), e.g. '/usr/bin/notify-send' 'notify-send \"Download done\"'.\n"

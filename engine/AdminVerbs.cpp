@@ -4,6 +4,7 @@
 #include "JobJson.h"
 #include "JobManager.h"
 #include "PeerCache.h"
+#include "ProcessStats.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -254,6 +255,13 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
         }
         lines << QStringLiteral("Listed %1 job(s).").arg(count);
         return success(lines.join(QLatin1Char('\n')), array);
+    }
+    if (verb == QLatin1String("stats")) {
+        // What the engine process holds: flat however many jobs it has run (README, Long-running engine).
+        if (!args.isEmpty())
+            return usage(verb, QStringLiteral("(no arguments)"));
+        const ProcessStats stats = ProcessStats::ofThisProcess();
+        return success(stats.toText(), stats.toJson());
     }
     if (verb == QLatin1String("getconfig") || verb == QLatin1String("setconfig")) {
         const EngineSettings s = m_jobs->settings();
