@@ -1,10 +1,6 @@
 #include "Downloader.h"
 
 #include "JobStore.h"
-#include "ProxyRules.h"
-
-#include <QNetworkAccessManager>
-#include <QTimer>
 
 namespace ferry {
 
@@ -19,81 +15,42 @@ Downloader::~Downloader()
     stopAll();
 }
 
-// Created lazily so that the manager and the database connection belong to the transfer thread.
+// Created lazily so that the pool and the database connection belong to the transfer thread.
 void Downloader::ensureStarted()
 {
     if (m_log)
         return;
     m_log = std::make_unique<CheckpointLog>(m_databasePath);
-    m_uptime.start();
-    auto *sweep = new QTimer(this);
-    sweep->setInterval(IdleConnectionMs / 2);
-    connect(sweep, &QTimer::timeout, this, &Downloader::closeIdleConnections);
-    sweep->start();
-}
-
-// A job's connection manager carries its proxy settings and, once used, its authenticated
-// connections: it is never shared with another job, and a new key (changed credentials, proxy
-// or TLS flags) retires the job's older ones.
-QNetworkAccessManager *Downloader::connectionFor(const TransferRequest &request, Status *status)
-{
-    auto it = m_connections.find(request.connectionKey);
-    if (it == m_connections.end()) {
-        ProxyRules rules;
-        if (request.proxyUsage == ProxyUsage::Override) {
-            *status = ProxyRules::parse(request.proxyList, request.proxyBypassList, &rules);
-            if (!*status)
-                return nullptr;
-        }
-        const QString jobPrefix = request.connectionKey.section(QLatin1Char('/'), 0, 0) + QLatin1Char('/');
-        for (auto old = m_connections.begin(); old != m_connections.end();) {
-            if (old.key().startsWith(jobPrefix) && old->transfers == 0) {
-                old->nam->deleteLater();
-                old = m_connections.erase(old);
-            } else {
-                ++old;
-            }
-        }
-        auto *nam = new QNetworkAccessManager(this);
-        nam->setAutoDeleteReplies(false);
-        nam->setProxyFactory(new JobProxyFactory(request.proxyUsage, std::move(rules)));
-        it = m_connections.insert(request.connectionKey, {nam, 0, 0});
-    }
-    ++it->transfers;
-    return it->nam;
-}
-
-void Downloader::release(Transfer *transfer)
-{
-    auto it = m_connections.find(transfer->connectionKey());
-    if (it != m_connections.end() && --it->transfers == 0)
-        it->idleSinceMs = m_uptime.elapsed();
-}
-
-void Downloader::closeIdleConnections()
-{
-    const qint64 now = m_uptime.elapsed();
-    for (auto it = m_connections.begin(); it != m_connections.end();) {
-        if (it->transfers == 0 && now - it->idleSinceMs >= IdleConnectionMs) {
-            it->nam->deleteLater();
-            it = m_connections.erase(it);
-        } else {
-            ++it;
-        }
-    }
+    m_pool = new ConnectionPool(this);
+    connect(m_pool, &ConnectionPool::roomMade, this, &Downloader::startWaiting, Qt::QueuedConnection);
 }
 
 void Downloader::start(const TransferRequest &request)
 {
     ensureStarted();
+    if (!m_waiting.isEmpty() || !tryStart(request))
+        m_waiting << request;   // stays CONNECTING until a manager is free (ConnectionPool::MaxManagers)
+}
+
+void Downloader::startWaiting()
+{
+    while (!m_waiting.isEmpty() && tryStart(m_waiting.first()))
+        m_waiting.removeFirst();
+}
+
+bool Downloader::tryStart(const TransferRequest &request)
+{
     Status status;
-    QNetworkAccessManager *nam = connectionFor(request, &status);
+    QNetworkAccessManager *nam = m_pool->acquire(request.connectionKey, request.proxyUsage, request.proxyList,
+                                                 request.proxyBypassList, &status);
+    if (!nam && status)
+        return false;
     if (!nam) {
         // Bad proxy data surfaces when the job runs (spec §2.7): ERROR INVALID_PROXY_INFO.
         emit failed(request.ticket, {{ErrorContext::GeneralTransport, status.code, status.message, request.fileIndex}, false, 0});
-        return;
+        return true;
     }
-    auto *t = new Transfer(request, nam, m_log.get(), this);
+    auto *t = new Transfer(request, nam, request.peerPlan.use ? m_pool->peers() : nullptr, m_log.get(), this);
     m_transfers.insert(request.ticket, t);
     connect(t, &Transfer::responded, this, &Downloader::responded);
     connect(t, &Transfer::progressed, this, &Downloader::progressed);
@@ -112,6 +69,12 @@ void Downloader::start(const TransferRequest &request)
         emit failed(ticket, f);
     });
     t->start();
+    return true;
+}
+
+void Downloader::release(Transfer *transfer)
+{
+    m_pool->release(transfer->connectionKey());
 }
 
 void Downloader::forget(quint64 ticket)
@@ -125,8 +88,11 @@ void Downloader::forget(quint64 ticket)
 bool Downloader::stop(quint64 ticket, TransferCheckpoint *last)
 {
     Transfer *t = m_transfers.take(ticket);
-    if (!t)
+    if (!t) {
+        // Still waiting for a manager: nothing was opened, nothing changed.
+        m_waiting.removeIf([ticket](const TransferRequest &r) { return r.ticket == ticket; });
         return false;
+    }
     t->disconnect(this);
     t->stop();
     if (last)
@@ -138,6 +104,7 @@ bool Downloader::stop(quint64 ticket, TransferCheckpoint *last)
 
 void Downloader::stopAll()
 {
+    m_waiting.clear();
     const auto tickets = m_transfers.keys();
     for (quint64 ticket : tickets)
         stop(ticket);

@@ -1,15 +1,14 @@
-// The transfer thread's resident: owns the QNetworkAccessManager, the checkpoint log and the
-// running Transfers. JobManager talks to it only through queued calls and signals.
+// The transfer thread's resident: owns the connection pool, the checkpoint log and the running
+// Transfers. JobManager talks to it only through queued calls and signals.
 #pragma once
 
+#include "ConnectionPool.h"
 #include "Transfer.h"
 
-#include <QElapsedTimer>
 #include <QHash>
+#include <QList>
 #include <QObject>
 #include <memory>
-
-class QNetworkAccessManager;
 
 namespace ferry {
 
@@ -19,10 +18,6 @@ class Downloader : public QObject
 public:
     explicit Downloader(QString databasePath, QObject *parent = nullptr);
     ~Downloader() override;
-
-    // A connection manager unused this long is closed (its connections, TLS sessions and the
-    // authentication it cached go with it).
-    static constexpr int IdleConnectionMs = 30000;
 
 public slots:
     void start(const ferry::TransferRequest &request);
@@ -44,25 +39,17 @@ signals:
     void failed(quint64 ticket, const ferry::TransferFailure &failure);
 
 private:
-    // One QNetworkAccessManager per TransferRequest::connectionKey.
-    struct Connection
-    {
-        QNetworkAccessManager *nam = nullptr;
-        int transfers = 0;
-        qint64 idleSinceMs = 0;
-    };
-
     void ensureStarted();
-    QNetworkAccessManager *connectionFor(const TransferRequest &request, Status *status);
-    void release(Transfer *transfer);
-    void closeIdleConnections();
+    bool tryStart(const TransferRequest &request);  // false: the pool is full, try again later
+    void startWaiting();
     void forget(quint64 ticket);
+    void release(Transfer *transfer);
 
     QString m_databasePath;
     std::unique_ptr<CheckpointLog> m_log;
+    ConnectionPool *m_pool = nullptr;
     QHash<quint64, Transfer *> m_transfers;
-    QHash<QString, Connection> m_connections;
-    QElapsedTimer m_uptime;
+    QList<TransferRequest> m_waiting;   // in arrival order, for a manager of the pool
 };
 
 } // namespace ferry

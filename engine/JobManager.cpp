@@ -1068,6 +1068,18 @@ void JobManager::onCredentialsRead(const QUuid &id, quint64 token, const Status 
     sendTransfer(job);
 }
 
+// Which network manager a transfer may use (ConnectionPool): a job with credentials has its own,
+// renewed with each generation, so nothing authenticated for it serves another request; the
+// others share one per owner, proxy settings and TLS flags (docs/engine.md, "Connections").
+QString JobManager::connectionKeyOf(const Job &job, quint64 generation)
+{
+    if (job.credentialed())
+        return QStringLiteral("job:%1/%2").arg(job.id.toString(QUuid::WithoutBraces)).arg(generation);
+    // The lists last and with their lengths, so no two settings spell the same key.
+    return QStringLiteral("owner:%1/flags:%2/proxy:%3/%4/").arg(job.owner.uid).arg(job.securityFlags).arg(int(job.proxyUsage)).arg(job.proxyList.size())
+           + job.proxyList + QLatin1Char('/') + job.proxyBypassList;
+}
+
 void JobManager::sendTransfer(Job &job)
 {
     const int index = job.currentFileIndex();
@@ -1089,7 +1101,7 @@ void JobManager::sendTransfer(Job &job)
     request.proxyUsage = job.proxyUsage;
     request.proxyList = job.proxyList;
     request.proxyBypassList = job.proxyBypassList;
-    request.connectionKey = job.id.toString(QUuid::WithoutBraces) + QLatin1Char('/') + QString::number(rt.connectionGeneration);
+    request.connectionKey = connectionKeyOf(job, rt.connectionGeneration);
     request.checkpointBytes = m_settings.checkpointBytes;
     request.checkpointMs = m_settings.checkpointMs;
     request.syncCheckpoints = m_settings.syncCheckpoints;

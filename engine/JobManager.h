@@ -161,6 +161,7 @@ private:
     void startJob(Job &job);
     void readCredentials(Job &job);
     void onCredentialsRead(const QUuid &id, quint64 token, const Status &status, const QList<StoredCredential> &read);
+    static QString connectionKeyOf(const Job &job, quint64 generation);
     void sendTransfer(Job &job);
     void connectionChanged(Job &job);                // credentials, proxy or TLS flags changed
     void forgetCredentials(const QUuid &id, const QList<CredentialKey> &keys);

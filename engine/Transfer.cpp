@@ -138,16 +138,19 @@ TransferFailure classifyNetworkError(QNetworkReply::NetworkError e, const QStrin
 
 } // namespace
 
-Transfer::Transfer(TransferRequest request, QNetworkAccessManager *nam, CheckpointLog *log, QObject *parent)
+Transfer::Transfer(TransferRequest request, QNetworkAccessManager *nam, QNetworkAccessManager *peerNam, CheckpointLog *log,
+                   QObject *parent)
     : QObject(parent)
     , m_req(std::move(request))
     , m_nam(nam)
+    , m_peerNam(peerNam)
     , m_log(log)
     , m_part(m_req.tempName)
     , m_currentUrl(m_req.url)
 {
-    // The manager is this job's own (TransferRequest::connectionKey) and runs one transfer at a
-    // time, so its challenges are this transfer's.
+    // A manager with credentials is this job's own (TransferRequest::connectionKey) and runs one
+    // transfer at a time, so its challenges are this transfer's; a shared one has no credentials
+    // to give.
     connect(m_nam, &QNetworkAccessManager::authenticationRequired, this, [this](QNetworkReply *reply, QAuthenticator *auth) {
         if (reply == m_reply)
             answerChallenge(AuthTarget::Server, reply->url().authority(), auth);
@@ -182,7 +185,7 @@ void Transfer::start()
 // is asked for whatever is left once it is done.
 void Transfer::startFromPeers()
 {
-    m_peerSource = new peercache::PeerSource(m_req.peerPlan, m_req.url, m_req.headers, m_nam, this);
+    m_peerSource = new peercache::PeerSource(m_req.peerPlan, m_req.url, m_req.headers, m_nam, m_peerNam, this);
     connect(m_peerSource, &peercache::PeerSource::block, this, &Transfer::onPeerBlock);
     connect(m_peerSource, &peercache::PeerSource::finished, this, &Transfer::onPeerFinished);
     m_peerSource->start(m_part.offset());

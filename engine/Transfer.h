@@ -77,7 +77,10 @@ class Transfer : public QObject
 {
     Q_OBJECT
 public:
-    Transfer(TransferRequest request, QNetworkAccessManager *nam, CheckpointLog *log, QObject *parent = nullptr);
+    // nam: the manager for the origin (ConnectionPool, by connectionKey); peerNam: the one for
+    // peers, or nullptr when the request has no peer plan.
+    Transfer(TransferRequest request, QNetworkAccessManager *nam, QNetworkAccessManager *peerNam, CheckpointLog *log,
+             QObject *parent = nullptr);
     ~Transfer() override;
 
     void start();
@@ -134,6 +137,7 @@ private:
 
     TransferRequest m_req;
     QNetworkAccessManager *m_nam;
+    QNetworkAccessManager *m_peerNam;
     CheckpointLog *m_log;
     PartFile m_part;
     QPointer<QNetworkReply> m_reply;

@@ -37,21 +37,15 @@ qint64 lastLength(const QByteArray &header)
 
 } // namespace
 
-PeerSource::PeerSource(PeerPlan plan, QUrl url, QStringList headers, QNetworkAccessManager *originNam, QObject *parent)
+PeerSource::PeerSource(PeerPlan plan, QUrl url, QStringList headers, QNetworkAccessManager *originNam,
+                       QNetworkAccessManager *peerNam, QObject *parent)
     : QObject(parent)
     , m_plan(std::move(plan))
     , m_url(std::move(url))
     , m_headers(std::move(headers))
     , m_originNam(originNam)
-    , m_peerNam(new QNetworkAccessManager(this))
+    , m_peerNam(peerNam)
 {
-    m_peerNam->setProxy(QNetworkProxy::NoProxy); // peers are on the LAN, never behind the job's proxy
-    m_peerNam->setAutoDeleteReplies(false);
-    connect(m_peerNam, &QNetworkAccessManager::preSharedKeyAuthenticationRequired, this,
-            [this](QNetworkReply *, QSslPreSharedKeyAuthenticator *auth) {
-                auth->setIdentity(m_plan.pskIdentity);
-                auth->setPreSharedKey(m_plan.pskKey);
-            });
 }
 
 PeerSource::~PeerSource()
@@ -186,6 +180,11 @@ QNetworkReply *PeerSource::peerGet(const QString &path, qint64 rangeFrom)
         request.setRawHeader("Range", "bytes=" + QByteArray::number(rangeFrom) + '-');
     QNetworkReply *reply = m_peerNam->get(request);
     reply->setReadBufferSize(4 * Manifest::BlockSize);
+    // The peer manager is shared (ConnectionPool::peers): the group key goes with each reply.
+    connect(reply, &QNetworkReply::preSharedKeyAuthenticationRequired, this, [this](QSslPreSharedKeyAuthenticator *auth) {
+        auth->setIdentity(m_plan.pskIdentity);
+        auth->setPreSharedKey(m_plan.pskKey);
+    });
     return reply;
 }
 

@@ -68,8 +68,10 @@ public:
     static constexpr int MaxPeersTried = 3;
     static constexpr int StallTimeoutMs = 15000;
 
-    // originNam: the job's own manager (its proxy and credentials) for the probe.
-    PeerSource(PeerPlan plan, QUrl url, QStringList headers, QNetworkAccessManager *originNam, QObject *parent = nullptr);
+    // originNam: the transfer's manager (its proxy and credentials) for the probe; peerNam: the
+    // pool's manager for peers (ConnectionPool::peers), shared by all transfers.
+    PeerSource(PeerPlan plan, QUrl url, QStringList headers, QNetworkAccessManager *originNam,
+               QNetworkAccessManager *peerNam, QObject *parent = nullptr);
     ~PeerSource() override;
 
     // offset must be a multiple of Manifest::BlockSize (else peers are skipped).
