@@ -51,6 +51,13 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
     if (const int handedOver = handOverToRunningInstance(profileDir, options.urls); handedOver >= 0)
         return handedOver;
 
+    // Quit, shutdown and SIGTERM end the program now. QCoreApplication::quit() would first ask
+    // every window to close, and the main window only hides into the tray when asked: the
+    // program then ran on with no window and no tray's Quit answered on the first try. What
+    // must be saved is saved after exec() returns (the engine stops its transfers at their last
+    // checkpoint). docs/engine.md, "Ending".
+    const auto endNow = [] { QCoreApplication::exit(0); };
+
     QThread engineThread;
     engineThread.setObjectName(QStringLiteral("ferry-engine"));
     auto *engine = new Engine(Profile(profileDir));
@@ -84,7 +91,7 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
         w->setPeerCache(engine->peerCache());
         clipboard = std::make_unique<ClipboardWatch>(settings.get());
         QObject::connect(clipboard.get(), &ClipboardWatch::linkOffered, w, &MainWindow::offerLink);
-        QObject::connect(w, &MainWindow::quitRequested, &app, &QCoreApplication::quit);
+        QObject::connect(w, &MainWindow::quitRequested, &app, endNow);
         const auto queueLinks = [w](const QStringList &texts) {
             QList<QUrl> urls;
             for (const QString &text : texts)
@@ -103,7 +110,7 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
             tray = std::make_unique<TrayIcon>(jobs, w);
             QObject::connect(jobs, &JobManager::jobChanged, tray.get(), &TrayIcon::onJobChanged);
             QObject::connect(jobs, &JobManager::jobRemoved, tray.get(), &TrayIcon::onJobRemoved);
-            QObject::connect(tray.get(), &TrayIcon::quitRequested, &app, &QCoreApplication::quit);
+            QObject::connect(tray.get(), &TrayIcon::quitRequested, &app, endNow);
             tray->setDesktopSettings(settings.get());
             QObject::connect(clipboard.get(), &ClipboardWatch::linkOffered, tray.get(), &TrayIcon::offerLink);
             QObject::connect(tray.get(), &TrayIcon::linkAccepted, w, [w](const QUrl &url) { w->queueUrls({url}); });
@@ -154,8 +161,8 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
     });
 
     UnixSignals signals_;
-    QObject::connect(&signals_, &UnixSignals::terminationRequested, &app, &QCoreApplication::quit);
-    QObject::connect(engine, &Engine::shutdownRequested, &app, &QCoreApplication::quit, Qt::QueuedConnection);
+    QObject::connect(&signals_, &UnixSignals::terminationRequested, &app, endNow);
+    QObject::connect(engine, &Engine::shutdownRequested, &app, endNow, Qt::QueuedConnection);
     const int rc = app.exec();
 
     tray.reset();

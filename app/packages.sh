@@ -4,7 +4,7 @@
 
 FERRY_BUILD_PACKAGES=(cmake g++ ninja-build pkg-config qt6-base-dev libqt6sql6-sqlite qtkeychain-qt6-dev
                       libsecret-1-0 libssl-dev qt6-l10n-tools libqt6svg6)
-FERRY_TEST_PACKAGES=(dbus gnome-keyring libsecret-tools nginx curl openssl xvfb xauth trayer fonts-dejavu-core tinyproxy iproute2)
+FERRY_TEST_PACKAGES=(dbus gnome-keyring libsecret-tools nginx curl openssl xvfb xauth trayer xdotool fonts-dejavu-core tinyproxy iproute2)
 
 ferry_install_packages() {
   local missing=() pkg
