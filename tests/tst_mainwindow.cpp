@@ -60,7 +60,8 @@ private slots:
     void closingWithoutATrayAsksWhileJobsRun();
 
 private:
-    // Drops data on the window as a drag from elsewhere would; returns dropHandled's arguments.
+    // Drops data (and deletes it) on the window as a drag from elsewhere would; returns
+    // dropHandled's arguments.
     QList<QVariant> drop(QMimeData *data);
     QList<Job> jobsNamed(const QString &name) const;
 
@@ -98,6 +99,7 @@ void tst_MainWindow::cleanup()
 
 QList<QVariant> tst_MainWindow::drop(QMimeData *data)
 {
+    const std::unique_ptr<QMimeData> owner(data);   // drag and drop events never own their data
     QSignalSpy handled(m_window.get(), &MainWindow::dropHandled);
     const QPoint where = m_window->rect().center();
     QDragEnterEvent enter(where, Qt::CopyAction, data, Qt::LeftButton, Qt::NoModifier);
