@@ -5,6 +5,8 @@
 FERRY_BUILD_PACKAGES=(cmake g++ ninja-build pkg-config qt6-base-dev libqt6sql6-sqlite qtkeychain-qt6-dev
                       libsecret-1-0 libssl-dev qt6-l10n-tools libqt6svg6)
 FERRY_TEST_PACKAGES=(dbus gnome-keyring libsecret-tools nginx curl openssl xvfb xauth trayer xdotool fonts-dejavu-core tinyproxy iproute2)
+# tests/fuzz/smoke.sh: clang with libFuzzer and the sanitizer runtimes, llvm-symbolizer for reports.
+FERRY_FUZZ_PACKAGES=(clang libclang-rt-14-dev llvm-14)
 
 ferry_install_packages() {
   local missing=() pkg
@@ -19,10 +21,14 @@ ferry_install_packages() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-ferry_build() {   # ferry_build BUILD_DIR [cmake args...]
+ferry_configure() {   # ferry_configure BUILD_DIR [cmake args...]
   local dir=$1; shift
   local launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "$@"
-  cmake --build "$dir" --parallel "$(nproc)"
+}
+
+ferry_build() {   # ferry_build BUILD_DIR [cmake args...]
+  ferry_configure "$@"
+  cmake --build "$1" --parallel "$(nproc)"
 }

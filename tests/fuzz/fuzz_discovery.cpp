@@ -1,0 +1,81 @@
+// The discovery datagram decoder (engine/peercache/DiscoveryMessage), which reads what anyone on
+// the LAN sends. Input: one mode byte, then
+//   even mode: a whole datagram, as it arrives from the network (the checks before the MAC);
+//   odd mode:  type(1) flags(1) CBOR body(...), sealed here with the group key, so the body
+//              parser behind the MAC is reached as a key holder's datagram would reach it.
+// Promises checked: a datagram seal() made always passes the framing and MAC checks and verifies
+// under the right key; whatever decode() accepts survives encode() and decode() unchanged.
+#include "FuzzCheck.h"
+
+#include "DiscoveryMessage.h"
+
+using namespace ferry::fuzz;
+using namespace ferry::peercache;
+
+namespace {
+
+GroupKey keyOf(char fill)
+{
+    return *GroupKey::fromSecret(QByteArray(GroupKey::SecretSize, fill));
+}
+
+bool sameMessage(const DiscoveryMessage &a, const DiscoveryMessage &b)
+{
+    return a.type == b.type && a.serving == b.serving && a.senderId == b.senderId && a.timestampMs == b.timestampMs
+           && a.nonce == b.nonce && a.version == b.version && a.port == b.port && a.seq == b.seq && a.ids == b.ids
+           && a.replyPort == b.replyPort && a.probeNonce == b.probeNonce;
+}
+
+bool isFramingReason(const QString &reason)
+{
+    return reason == QLatin1String("size") || reason == QLatin1String("short") || reason == QLatin1String("magic")
+           || reason == QLatin1String("length") || reason == QLatin1String("group") || reason == QLatin1String("tag");
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerInitialize(int *, char ***)
+{
+    silenceQt();
+    return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const GroupKey key = keyOf('k');
+    static const GroupKey other = keyOf('o');
+    FuzzInput in(data, size);
+
+    DiscoveryDecodeResult result;
+    if (in.byte() & 1) {
+        DiscoveryMessage header;
+        header.type = DiscoveryType(in.byte());   // unknown types too
+        header.serving = in.byte() & 1;
+        header.senderId = QByteArray(DiscoveryMessage::SenderIdSize, 's');
+        header.timestampMs = 1700000000000;
+        header.nonce = QByteArray(DiscoveryMessage::NonceSize, 'n');
+        const QByteArray body = in.rest();
+        const QByteArray datagram = header.seal(body, key);
+        FUZZ_CHECK(datagram.isEmpty() == (DiscoveryMessage::HeaderSize + body.size() + DiscoveryMessage::TagSize > DiscoveryMessage::MaxSize));
+        if (datagram.isEmpty())
+            return 0;
+        result = DiscoveryMessage::decode(datagram, {other, key});
+        FUZZ_CHECK(!isFramingReason(result.reason));
+        FUZZ_CHECK(!result.ok() || result.keyIndex == 1);
+        FUZZ_CHECK(DiscoveryMessage::decode(datagram, {other}).reason == QLatin1String("group"));
+    } else {
+        result = DiscoveryMessage::decode(in.rest(), {key});
+    }
+    FUZZ_CHECK(result.ok() == result.reason.isEmpty());
+    if (!result.ok())
+        return 0;
+
+    const DiscoveryMessage &message = *result.message;
+    FUZZ_CHECK(message.ids.size() <= DiscoveryMessage::MaxIds);
+    const QByteArray again = message.encode(key);
+    FUZZ_CHECK(!again.isEmpty());
+    const DiscoveryDecodeResult reread = DiscoveryMessage::decode(again, {key});
+    FUZZ_CHECK(reread.ok());
+    FUZZ_CHECK(sameMessage(*reread.message, message));
+    return 0;
+}
