@@ -7,6 +7,8 @@ FERRY_BUILD_PACKAGES=(cmake g++ ninja-build pkg-config qt6-base-dev libqt6sql6-s
 FERRY_TEST_PACKAGES=(dbus gnome-keyring libsecret-tools nginx curl openssl xvfb xauth trayer xdotool fonts-dejavu-core tinyproxy iproute2)
 # tests/fuzz/smoke.sh: clang with libFuzzer and the sanitizer runtimes, llvm-symbolizer for reports.
 FERRY_FUZZ_PACKAGES=(clang libclang-rt-14-dev llvm-14)
+# tests/stress.sh: the CPU hog.
+FERRY_STRESS_PACKAGES=(stress-ng)
 
 ferry_install_packages() {
   local missing=() pkg
