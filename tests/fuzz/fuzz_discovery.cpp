@@ -1,8 +1,10 @@
 // The discovery datagram decoder (engine/peercache/DiscoveryMessage), which reads what anyone on
-// the LAN sends. Input: one mode byte, then
-//   even mode: a whole datagram, as it arrives from the network (the checks before the MAC);
-//   odd mode:  type(1) flags(1) CBOR body(...), sealed here with the group key, so the body
-//              parser behind the MAC is reached as a key holder's datagram would reach it.
+// the LAN sends. Input: one mode byte, then, by the mode byte modulo 3,
+//   0: a whole datagram, as it arrives from the network (the checks before the MAC);
+//   1: type(1) flags(1) CBOR body(...), sealed here with the group key, so the body parser behind
+//      the MAC is reached as a key holder's datagram would reach it;
+//   2: a whole datagram whose group tag and MAC are set here to the group key's: any header
+//      (flags, type, lengths) as a key holder could send it.
 // Promises checked: a datagram seal() made always passes the framing and MAC checks and verifies
 // under the right key; whatever decode() accepts survives encode() and decode() unchanged.
 #include "FuzzCheck.h"
@@ -47,7 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FuzzInput in(data, size);
 
     DiscoveryDecodeResult result;
-    if (in.byte() & 1) {
+    const int mode = in.byte() % 3;
+    if (mode == 1) {
         DiscoveryMessage header;
         header.type = DiscoveryType(in.byte());   // unknown types too
         header.serving = in.byte() & 1;
@@ -63,6 +66,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(!isFramingReason(result.reason));
         FUZZ_CHECK(!result.ok() || result.keyIndex == 1);
         FUZZ_CHECK(DiscoveryMessage::decode(datagram, {other}).reason == QLatin1String("group"));
+    } else if (mode == 2) {
+        QByteArray datagram = in.rest();
+        if (datagram.size() < DiscoveryMessage::HeaderSize + DiscoveryMessage::TagSize)
+            return 0;
+        // groupTag = HMAC(K_disc, "tag")[0..8] after magic(4) type(1) flags(1) bodyLen(2).
+        const QByteArray group = hmacSha256(key.discoveryKey(), QByteArrayLiteral("tag")).left(DiscoveryMessage::GroupTagSize);
+        datagram.replace(8, DiscoveryMessage::GroupTagSize, group);
+        datagram.chop(DiscoveryMessage::TagSize);
+        datagram += hmacSha256(key.discoveryKey(), datagram).left(DiscoveryMessage::TagSize);
+        result = DiscoveryMessage::decode(datagram, {key});
+        FUZZ_CHECK(result.reason != QLatin1String("group") && result.reason != QLatin1String("tag"));
     } else {
         result = DiscoveryMessage::decode(in.rest(), {key});
     }
