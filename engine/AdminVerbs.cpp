@@ -277,6 +277,7 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
               << QStringLiteral("timeSliceSeconds %1").arg(s.timeSliceSeconds)
               << QStringLiteral("checkpointBytes %1").arg(s.checkpointBytes)
               << QStringLiteral("syncCheckpoints %1").arg(s.syncCheckpoints ? 1 : 0)
+              << QStringLiteral("http2 %1").arg(s.http2 ? 1 : 0)
               << QStringLiteral("peerCachingEnabled %1").arg(s.peerCachingEnabled ? 1 : 0)
               << QStringLiteral("peerCachingClient %1").arg(s.peerCachingClient ? 1 : 0)
               << QStringLiteral("peerCachingServer %1").arg(s.peerCachingServer ? 1 : 0)

@@ -122,6 +122,7 @@ void JobManager::load()
         return m_store->setting(QLatin1String(key), fallback ? QStringLiteral("1") : QStringLiteral("0")) == QLatin1String("1");
     };
     m_settings.syncCheckpoints = flag("syncCheckpoints", false);
+    m_settings.http2 = flag("http2", false);
     m_settings.peerCachingEnabled = flag("peerCachingEnabled", false);
     m_settings.peerCachingClient = flag("peerCachingClient", true);
     m_settings.peerCachingServer = flag("peerCachingServer", true);
@@ -798,6 +799,8 @@ Status JobManager::parseSetting(const QString &key, const QString &value, Engine
         next.checkpointBytes = n;
     else if (key == QLatin1String("syncCheckpoints") && flag)
         next.syncCheckpoints = *flag;
+    else if (key == QLatin1String("http2") && flag)
+        next.http2 = *flag;
     else if (key == QLatin1String("peerCachingEnabled") && flag)
         next.peerCachingEnabled = *flag;
     else if (key == QLatin1String("peerCachingClient") && flag)
@@ -820,7 +823,7 @@ Status JobManager::parseSetting(const QString &key, const QString &value, Engine
         stored = next.staticPeers.join(QLatin1Char(' '));
     else
         return {hr::E_INVALIDARG, QStringLiteral("unknown setting or bad value: %1=%2 (maxBackgroundJobs 1..64, "
-                                                 "timeSliceSeconds 1..86400, checkpointBytes >= 4096, syncCheckpoints, "
+                                                 "timeSliceSeconds 1..86400, checkpointBytes >= 4096, syncCheckpoints, http2, "
                                                  "peerCachingEnabled, peerCachingClient, peerCachingServer, multicast, "
                                                  "requireOriginDigest true|false, maxCacheSizePercent 1..80, "
                                                  "maxContentAgeSec 86400..10368000, tlsPort 0..65535, discoveryPort 1..65535, "
@@ -1105,6 +1108,7 @@ void JobManager::sendTransfer(Job &job)
     request.checkpointBytes = m_settings.checkpointBytes;
     request.checkpointMs = m_settings.checkpointMs;
     request.syncCheckpoints = m_settings.syncCheckpoints;
+    request.http2 = m_settings.http2;
     request.owner = job.owner;
     if (m_peerPlanner && !rt.originOnly.contains(index))
         request.peerPlan = m_peerPlanner(job);

@@ -32,6 +32,7 @@ struct EngineSettings
     qint64 checkpointBytes = 64 << 20;
     int checkpointMs = 1000;
     bool syncCheckpoints = false;
+    bool http2 = false;                              // offer HTTP/2 to HTTPS origins (docs/engine.md, "HTTP/2")
     // Computer-level peer caching (peer-caching.md §2): a job's CLIENT/SERVER flag takes effect
     // only when enabled and the matching switch are on too.
     bool peerCachingEnabled = false;

@@ -269,7 +269,9 @@ void Transfer::sendRequest()
 {
     QNetworkRequest request(m_currentUrl);
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    // HTTP/2 only when the setting asks for it: Qt 6.4 does not hold an HTTP/2 stream back while
+    // the reply's read buffer is full (docs/engine.md, "HTTP/2").
+    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, m_req.http2);
     request.setTransferTimeout(StallTimeoutMs);
     request.setHeader(QNetworkRequest::UserAgentHeader, QByteArrayLiteral("Ferry/0.1"));
     request.setRawHeader("Accept-Encoding", "identity"); // bytes as stored: ranges stay meaningful

@@ -55,6 +55,7 @@ struct TransferRequest
     qint64 checkpointBytes = 64 << 20;
     int checkpointMs = 1000;
     bool syncCheckpoints = false; // fdatasync before each checkpoint (power-loss safety)
+    bool http2 = false;          // HTTP/2 offered to HTTPS origins (EngineSettings::http2)
 };
 
 // What the last checkpoint vouches for: the synced bytes and the validator they belong to.

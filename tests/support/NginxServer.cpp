@@ -54,6 +54,12 @@ void NginxServer::setListenAddress(const QHostAddress &address)
     m_address = address;
 }
 
+void NginxServer::setTls(const QString &certificatePath, const QString &keyPath)
+{
+    m_tlsCertificate = certificatePath;
+    m_tlsKey = keyPath;
+}
+
 void NginxServer::setBasicAuth(const QString &user, const QString &password)
 {
     m_authUser = user;
@@ -100,7 +106,11 @@ bool NginxServer::start(QString *error)
             .replace("@ADDRESS@", m_address.toString().toLatin1())
             .replace("@ROOT@", QFile::encodeName(m_www))
             .replace("@PREFIX@", QFile::encodeName(m_prefix))
-            .replace("@SLOWRATE@", m_slowRate);
+            .replace("@SLOWRATE@", m_slowRate)
+            .replace("@LISTEN_TLS@", m_tlsCertificate.isEmpty() ? QByteArray() : QByteArray(" ssl http2"))
+            .replace("@TLS@", m_tlsCertificate.isEmpty() ? QByteArray()
+                                                         : "        ssl_certificate \"" + QFile::encodeName(m_tlsCertificate)
+                                                               + "\";\n        ssl_certificate_key \"" + QFile::encodeName(m_tlsKey) + "\";\n");
         QFile confFile(confPath);
         if (!confFile.open(QIODevice::WriteOnly | QIODevice::Truncate) || confFile.write(conf) != conf.size())
             return fail(configureError, QStringLiteral("cannot write ") + confPath);
@@ -130,7 +140,10 @@ quint16 NginxServer::port() const
 
 QUrl NginxServer::url(const QString &path) const
 {
-    return QUrl(QStringLiteral("http://%1:%2").arg(m_address.toString()).arg(m_port) + path);
+    return QUrl(QStringLiteral("%1://%2:%3").arg(m_tlsCertificate.isEmpty() ? QStringLiteral("http") : QStringLiteral("https"))
+                    .arg(m_address.toString())
+                    .arg(m_port)
+                + path);
 }
 
 QString NginxServer::prefixDir() const

@@ -43,6 +43,9 @@ public:
     // Before start(): serve wwwDir under /private/ too, only to these credentials
     // (without this call /private/ does not exist: 404). No ':' in user.
     void setBasicAuth(const QString &user, const QString &password);
+    // Before start(): HTTPS with this PEM certificate and key, HTTP/2 offered by ALPN; url()
+    // then gives https URLs.
+    void setTls(const QString &certificatePath, const QString &keyPath);
     bool start(QString *error = nullptr);  // true once nginx accepts connections
     void stop();                           // also done by the destructor
     bool isRunning() const;
@@ -63,6 +66,7 @@ private:
     QByteArray m_slowRate = "1m";
     QHostAddress m_address = QHostAddress(QHostAddress::LocalHost);
     QString m_authUser, m_authPassword;
+    QString m_tlsCertificate, m_tlsKey;
     bool m_basicAuth = false;
     quint16 m_port = 0;
 };
