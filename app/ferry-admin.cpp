@@ -39,7 +39,7 @@ void printUsage()
         "  setcredentials JOB SERVER|PROXY BASIC|DIGEST|NTLM|NEGOTIATE USER [PASSWORD|-]\n"
         "  removecredentials JOB SERVER|PROXY BASIC|DIGEST|NTLM|NEGOTIATE\n"
         "  setsecurityflags JOB FLAGS | getsecurityflags JOB\n"
-        "  getconfig | setconfig KEY VALUE   (maxBackgroundJobs, timeSliceSeconds, checkpointBytes, syncCheckpoints)\n"
+        "  getconfig | setconfig KEY VALUE   (maxBackgroundJobs, timeSliceSeconds, checkpointBytes, syncCheckpoints, http2)\n"
         "  wait JOB | transfer NAME URL LOCALPATH [URL LOCALPATH ...] | shutdown\n"
         "  stats   (the engine process: threads, open descriptors, resident memory)\n"
         "JOB is a job id or a unique display name.\n"
