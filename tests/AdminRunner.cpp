@@ -506,4 +506,17 @@ QString PrivateKeyring::readDaemonLog()
     return m_daemon ? QString::fromLocal8Bit(m_daemon->readAllStandardError()) : QString();
 }
 
+qint64 sanitizerMemorySlackKiB()
+{
+    const QString options = qEnvironmentVariable("ASAN_OPTIONS");
+    if (options.isEmpty())
+        return 0;
+    qint64 quarantineMb = 256;
+    for (const QString &option : options.split(QLatin1Char(':'))) {
+        if (option.startsWith(QLatin1String("quarantine_size_mb=")))
+            quarantineMb = option.section(QLatin1Char('='), 1).toLongLong();
+    }
+    return (quarantineMb + 32) * 1024;
+}
+
 } // namespace admintest

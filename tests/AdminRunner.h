@@ -97,6 +97,12 @@ QStringList shutdownEngines(QStringList *profiles);
 bool traversableByOthers(const QString &path);
 void reapEngineZombies();                             // zombie `ferry` children of this process
 
+// Memory an engine built with AddressSanitizer may hold on top of what a memory bound allows:
+// freed blocks wait in ASan's quarantine (quarantine_size_mb of ASAN_OPTIONS, 256 by default)
+// and every block carries redzones. 0 when the tests run without ASan (tests/sanitize.sh sets
+// ASAN_OPTIONS and a 32 MB quarantine).
+qint64 sanitizerMemorySlackKiB();
+
 // A private D-Bus session bus and a gnome-keyring-daemon on it, for tests that take the
 // keychain away or reach it from another network namespace. The bus listens on a filesystem
 // socket (unix:dir=; an abstract socket is bound to the namespace it was made in) and has no

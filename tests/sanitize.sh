@@ -15,10 +15,12 @@ ferry_build build-asan -DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON -DBUILD_TEST
 reports=$(mktemp -d)
 chmod 1777 "$reports"   # the clients the tests run as uid 65534 report here too
 trap 'rm -rf "$reports"' EXIT
-# Children inherit these; FERRY_ASAN_OPTIONS adds to them (fast_unwind_on_malloc=0 gives whole
-# stacks through libraries built without frame pointers, at several times the run time). Leaks in
-# third-party libraries only are suppressed in sanitize.supp.
-export ASAN_OPTIONS="detect_leaks=1:check_initialization_order=1:detect_stack_use_after_return=1:log_path=$reports/asan:log_exe_name=1${FERRY_ASAN_OPTIONS:+:$FERRY_ASAN_OPTIONS}"
+# Children inherit these. The tests' memory bounds add the quarantine (32 MB here) to what an
+# engine may hold (admintest::sanitizerMemorySlackKiB). FERRY_ASAN_OPTIONS adds to them
+# (fast_unwind_on_malloc=0 gives whole stacks through libraries built without frame pointers, at
+# several times the run time). Leaks in third-party libraries only are suppressed in
+# sanitize.supp.
+export ASAN_OPTIONS="detect_leaks=1:quarantine_size_mb=32:check_initialization_order=1:detect_stack_use_after_return=1:log_path=$reports/asan:log_exe_name=1${FERRY_ASAN_OPTIONS:+:$FERRY_ASAN_OPTIONS}"
 export LSAN_OPTIONS="suppressions=$PWD/tests/sanitize.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan:log_exe_name=1"
 
