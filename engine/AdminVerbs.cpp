@@ -317,7 +317,7 @@ AdminReply AdminVerbs::handle(const QString &rawVerb, const QStringList &args, c
     const Job snapshot = m_jobs->snapshot(id);
     const Job *job = &snapshot;
 
-    // Reading is open to whoever sees the job; changing follows the BITS owner rules (spec §5.3).
+    // Reading is open to whoever sees the job; changing follows the BITS owner rules (docs/jobs.md §13).
     static const QStringList readVerbs = {
         QStringLiteral("info"), QStringLiteral("getstate"), QStringLiteral("geterror"), QStringLiteral("getpriority"),
         QStringLiteral("getpeercachingflags"), QStringLiteral("getmaxdownloadtime"), QStringLiteral("getnoprogresstimeout"),

@@ -1,4 +1,4 @@
-// The ferry-admin verbs (bitsadmin-style, spec §10) carried out on the engine. One request in,
+// The ferry-admin verbs (bitsadmin-style, docs/jobs.md §15) carried out on the engine. One request in,
 // one reply out; the client only prints what comes back.
 #pragma once
 
@@ -46,7 +46,7 @@ public:
     static QString normalizedVerb(QString verb);   // "/Resume" -> "resume"
 
 private:
-    // `cache ...`: settings, group key and info (peer-caching.md §9 admin).
+    // `cache ...`: settings, group key and info (docs/peer-caching.md §3, §9).
     void handleCache(const QStringList &args, const Owner &caller, bool wantJson, std::function<void(const AdminReply &)> reply);
 
     JobManager *m_jobs;

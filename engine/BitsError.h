@@ -1,4 +1,4 @@
-// BITS error codes, contexts and the error value a job carries (spec §2.4, §12).
+// BITS error codes, contexts and the error value a job carries (docs/jobs.md §5).
 #pragma once
 
 #include <QString>

@@ -1,7 +1,8 @@
 // Secrets in the OS keychain (QtKeychain over the Secret Service) and nowhere else: job
-// credentials keyed by job, target and scheme (spec §3), and the peer group key. No file, no
-// database row, no log line ever holds one, and there is no insecure fallback. Every call is asynchronous (a keychain may take
-// its time or prompt); the answer comes back through the callback on the caller's thread.
+// credentials keyed by job, target and scheme (docs/jobs.md §10), and the peer group key. No
+// file, no database row, no log line ever holds one, and there is no insecure fallback. Every
+// call is asynchronous (a keychain may take its time or prompt); the answer comes back through
+// the callback on the caller's thread.
 #pragma once
 
 #include "BitsError.h"
@@ -29,7 +30,7 @@ struct StoredCredential
 };
 
 namespace limits {
-constexpr int MaxUserName = 300;        // spec §3
+constexpr int MaxUserName = 300;        // docs/jobs.md §10
 constexpr int MaxPassword = 65535;
 } // namespace limits
 

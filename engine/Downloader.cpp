@@ -46,7 +46,7 @@ bool Downloader::tryStart(const TransferRequest &request)
     if (!nam && status)
         return false;
     if (!nam) {
-        // Bad proxy data surfaces when the job runs (spec §2.7): ERROR INVALID_PROXY_INFO.
+        // Bad proxy data surfaces when the job runs (docs/jobs.md §8): ERROR INVALID_PROXY_INFO.
         emit failed(request.ticket, {{ErrorContext::GeneralTransport, status.code, status.message, request.fileIndex}, false, 0});
         return true;
     }

@@ -1,4 +1,4 @@
-// What AddFile accepts (spec §2.8): http(s) URLs of sane length, and absolute local names in an
+// What AddFile accepts (docs/jobs.md §6.1): http(s) URLs of sane length, and absolute local names in an
 // existing, writable folder that do not name an existing file (Ferry never overwrites).
 #pragma once
 

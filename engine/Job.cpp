@@ -88,7 +88,7 @@ Status Job::resume()
     }
     state = JobState::Queued;
     error = {};
-    downloadTimeUsedMs = 0; // Resume resets the maximum-download-time clock (spec §5.2)
+    downloadTimeUsedMs = 0; // Resume resets the maximum-download-time clock (docs/jobs.md §4.3)
     return {};
 }
 

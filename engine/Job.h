@@ -1,4 +1,4 @@
-// A BITS job and its files as plain values, with the state machine of spec §1.2.
+// A BITS job and its files as plain values, with the state machine of docs/jobs.md §1.
 // No I/O here: JobManager persists and acts on what these methods decide.
 #pragma once
 
@@ -29,7 +29,7 @@ struct JobFile
     QString peerId;                  // who supplied them
     QString integrityLevel;          // "origin-strong", "group" or "origin-only" once transferred
     QString validationState = QStringLiteral("unset"); // SetValidationState: unset, valid, invalid
-    QStringList contentKeys;         // CK-V / CK-D the origin's answer gave (peer-caching.md §4)
+    QStringList contentKeys;         // CK-V / CK-D the origin's answer gave (docs/peer-caching.md §4)
     QString notServable;             // why the origin's answer forbids caching it, if it does
     QString sha256;                  // lower-case hex of the bytes as the transfer wrote them, if hashed
     QString etag;                // validator of the bytes we hold
@@ -86,7 +86,7 @@ public:
     int currentFileIndex() const;    // first file not yet transferred, -1 if none
     bool hasPendingFiles() const { return currentFileIndex() >= 0; }
 
-    // State machine (spec §1.2). Each returns the API result; on success the job has changed.
+    // State machine (docs/jobs.md §1.2). Each returns the API result; on success the job has changed.
     Status resume();
     Status suspend();
     Status cancel();

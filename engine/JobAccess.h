@@ -1,4 +1,4 @@
-// Who may see and who may change a job (spec §2.5, §5.3), decided from the caller's and the
+// Who may see and who may change a job (docs/jobs.md §13), decided from the caller's and the
 // owner's kernel facts alone.
 #pragma once
 

@@ -138,7 +138,7 @@ void JobManager::load()
     m_settings.multicast = flag("multicast", true);
     m_settings.requireOriginDigest = flag("requireOriginDigest", false);
     parseStaticPeers(m_store->setting(QStringLiteral("staticPeers"), QString()), &m_settings.staticPeers);
-    // The administrator's policy wins over what is stored (peer-caching.md §2).
+    // The administrator's policy wins over what is stored (docs/peer-caching.md §2).
     const peercache::PeerPolicy policy = peercache::PeerPolicy::load();
     for (auto it = policy.values().cbegin(); it != policy.values().cend(); ++it) {
         QString ignored;
@@ -319,7 +319,7 @@ bool JobManager::commit(Job &job)
     if (!notifiable) {
         job.notifyPending = false;
     } else if (rt.committedState != job.state && !job.notifyProgram.isEmpty()) {
-        job.notifyPending = true; // spec §3: the program runs on TRANSFERRED or ERROR
+        job.notifyPending = true; // docs/jobs.md §11: the program runs on TRANSFERRED or ERROR
         rt.notifyAtMs = m_clock->monotonicMs();
         scheduleSoon();
     }
@@ -393,7 +393,7 @@ Status JobManager::addFile(const QUuid &id, const QString &remoteUrl, const QStr
     if (Status s = checkRemoteUrl(remoteUrl, &url); !s)
         return s;
     {
-        // The folder must be writable by the job's owner, not merely by the engine (spec §2.8).
+        // The folder must be writable by the job's owner, not merely by the engine (docs/jobs.md §6.1).
         const OwnerIdentity identity(target->owner);
         if (!identity.ok())
             return {hr::E_ACCESSDENIED, QStringLiteral("cannot check '%1' as the job's owner").arg(localName)};
@@ -490,7 +490,7 @@ Status JobManager::complete(const QUuid &id)
             setModificationTime(f.localName, f.lastModified);
             f.completed = true;
             if (f.validationState == QLatin1String("unset")) {
-                f.validationState = QStringLiteral("valid"); // Complete validates implicitly (spec §7.3)
+                f.validationState = QStringLiteral("valid"); // Complete validates implicitly (docs/jobs.md §7.3)
                 validatedNow << int(&f - job->files.data());
             }
         } else {
@@ -660,7 +660,7 @@ void JobManager::setCredentials(const QUuid &id, AuthTarget target, AuthScheme s
     if (credentials.password.size() > limits::MaxPassword)
         return done({hr::BG_E_PASSWORD_TOO_LARGE, QStringLiteral("the password is longer than %1 characters").arg(limits::MaxPassword)});
     // An empty user name means the session's own logon (Kerberos ticket) and exists only for
-    // NTLM and Negotiate (spec §3).
+    // NTLM and Negotiate (docs/jobs.md §10).
     if (credentials.user.isEmpty() && (scheme == AuthScheme::Basic || scheme == AuthScheme::Digest))
         return done({hr::E_INVALIDARG, QStringLiteral("%1 needs a user name").arg(authSchemeName(scheme))});
     Status s;
@@ -886,7 +886,7 @@ void JobManager::tick()
 }
 
 // The maximum-download-time clock runs exactly while the job is CONNECTING or TRANSFERRING, on
-// CLOCK_BOOTTIME so that a suspend-to-RAM mid-transfer counts too (spec §5.2).
+// CLOCK_BOOTTIME so that a suspend-to-RAM mid-transfer counts too (docs/jobs.md §4.3).
 void JobManager::trackDownloadClock(Job &job)
 {
     Runtime &rt = m_runtime[job.id];
@@ -965,7 +965,7 @@ void JobManager::runNotifications(qint64 now)
     }
 }
 
-// Non-zero exit with the job still open: run it again after MinimumRetryDelay (spec §3).
+// Non-zero exit with the job still open: run it again after MinimumRetryDelay (docs/jobs.md §11).
 void JobManager::onNotifyFinished(const QUuid &id, bool succeeded, const QString &detail)
 {
     auto it = m_jobs.find(id);
@@ -1212,7 +1212,7 @@ void JobManager::onWarned(quint64 ticket, const QString &message)
     }
 }
 
-// REDIRECT_POLICY_ALLOW_REPORT: the file's remote name becomes the URL that answered (spec §10).
+// REDIRECT_POLICY_ALLOW_REPORT: the file's remote name becomes the URL that answered (docs/jobs.md §9.1).
 void JobManager::onRedirected(quint64 ticket, const QUrl &finalUrl)
 {
     Job *job = jobForTicket(ticket);
@@ -1249,7 +1249,7 @@ void JobManager::onIdentified(quint64 ticket, const QStringList &keys, const QSt
     job->files[index].notServable = notServable;
 }
 
-// SetValidationState (spec §7.3): only for a transferred file. TRUE lets its content be served;
+// SetValidationState (docs/jobs.md §7.3): only for a transferred file. TRUE lets its content be served;
 // FALSE on a file with peer bytes drops the cached copies and fetches it from the origin alone;
 // FALSE on an origin-only file fails the job with VALIDATION_FAILED. Either way progress is 0.
 Status JobManager::setValidationState(const QUuid &id, int fileIndex, bool valid)

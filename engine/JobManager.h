@@ -33,12 +33,12 @@ struct EngineSettings
     int checkpointMs = 1000;
     bool syncCheckpoints = false;
     bool http2 = false;                              // offer HTTP/2 to HTTPS origins (docs/engine.md, "HTTP/2")
-    // Computer-level peer caching (peer-caching.md §2): a job's CLIENT/SERVER flag takes effect
+    // Computer-level peer caching (docs/peer-caching.md §2): a job's CLIENT/SERVER flag takes effect
     // only when enabled and the matching switch are on too.
     bool peerCachingEnabled = false;
     bool peerCachingClient = true;
     bool peerCachingServer = true;
-    // The peer cache (peer-caching.md §2).
+    // The peer cache (docs/peer-caching.md §2).
     int maxCacheSizePercent = 1;                     // of the cache filesystem, 1..80
     qint64 maxContentAgeSec = 90 * 86400;            // since last access, 1..120 days
     int tlsPort = 41771;                             // the peer server; 0 = any free port
@@ -92,7 +92,7 @@ public:
     Status setProxyUsage(const QUuid &id, ProxyUsage usage, const QString &list, const QString &bypass);
     Status setSecurityFlags(const QUuid &id, quint32 flags);  // security::; CRL checking is E_NOTIMPL
 
-    // Credentials (spec §3). The secret goes to the OS keychain only; the job records which
+    // Credentials (docs/jobs.md §10). The secret goes to the OS keychain only; the job records which
     // (target, scheme) pairs it holds. Asynchronous (the keychain may take its time): done runs on
     // the engine thread with the result. A running job restarts its transfer with the new set.
     // The caller checks access first (JobAccess::checkCanChange), as for every setter.
@@ -104,7 +104,7 @@ public:
     // Who decides whether a transfer may use peers, and which (PeerCache, set by Engine).
     using PeerPlanner = std::function<peercache::PeerPlan(const Job &job)>;
     void setPeerPlanner(PeerPlanner planner) { m_peerPlanner = std::move(planner); }
-    // SetValidationState (spec §7.3) for a transferred file.
+    // SetValidationState (docs/jobs.md §7.3) for a transferred file.
     Status setValidationState(const QUuid &id, int fileIndex, bool valid);
 
     EngineSettings settings() const { return m_settings; }

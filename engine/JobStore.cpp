@@ -20,7 +20,7 @@ Q_LOGGING_CATEGORY(lcStore, "ferry.store")
 
 namespace {
 
-// Each file's peer-cache facts (peer-caching.md §9), by file position.
+// Each file's peer-cache facts (docs/peer-caching.md §9), by file position.
 QJsonArray filePeerJson(const QList<JobFile> &files)
 {
     QJsonArray a;

@@ -1,4 +1,4 @@
-// The BITS enumerations a job is made of, with their wire names (spec §1, §2, §5).
+// The BITS enumerations a job is made of, with their wire names (docs/jobs.md).
 #pragma once
 
 #include <QString>
@@ -47,7 +47,7 @@ struct CredentialKey
     friend bool operator==(const CredentialKey &, const CredentialKey &) = default;
 };
 
-// SetSecurityFlags (spec §10): redirect policy and TLS checks.
+// SetSecurityFlags (docs/jobs.md §9): redirect policy and TLS checks.
 namespace security {
 constexpr quint32 EnableCrlCheck = 0x1;           // not available: Qt has no CRL checking
 constexpr quint32 IgnoreCertCnInvalid = 0x2;

@@ -1,4 +1,4 @@
-// A job's notification program (SetNotifyCmdLine, spec §3): started without a shell when the
+// A job's notification program (SetNotifyCmdLine, docs/jobs.md §11): started without a shell when the
 // job reaches TRANSFERRED or ERROR. PARAMETERS is a command line whose first word is the
 // program's own name (argv[0], as in bitsadmin); the rest are its arguments, split on blanks
 // with "double quotes" grouping, never expanded. The program learns the job from its

@@ -1,5 +1,5 @@
 // Who created (or took ownership of) a job, read from the kernel, never from what a client claims
-// (spec §2.5, §5.3).
+// (docs/jobs.md §12).
 #pragma once
 
 #include "JobTypes.h"
@@ -36,7 +36,7 @@ struct Owner
     bool elevated = false;
     IntegrityLevel integrity = IntegrityLevel::Untrusted;
 
-    // The spec §5.3 mapping: LOW for sandboxes, HIGH for euid 0 or an admin capability inside a
+    // The mapping of docs/jobs.md §12: LOW for sandboxes, HIGH for euid 0 or an admin capability inside a
     // login session, SYSTEM for euid 0 outside any session, MEDIUM otherwise.
     static Owner fromFacts(const ProcessFacts &facts);
     static Owner ofProcess(pid_t pid) { return fromFacts(ProcessFacts::ofProcess(pid)); }

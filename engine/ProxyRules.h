@@ -1,4 +1,4 @@
-// Which proxy a job's requests take (spec §2.7, BG_JOB_PROXY_USAGE): the parsed OVERRIDE lists,
+// Which proxy a job's requests take (docs/jobs.md §8, BG_JOB_PROXY_USAGE): the parsed OVERRIDE lists,
 // and the QNetworkProxyFactory a job's connection manager asks.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Which jobs run (spec §2.2): every FOREGROUND job, plus a bounded number of background jobs
+// Which jobs run (docs/jobs.md §2): every FOREGROUND job, plus a bounded number of background jobs
 // chosen by priority, then round-robin by time slice among equal priorities. Pure: JobManager
 // feeds it the candidates and carries out the decision.
 #pragma once

@@ -40,8 +40,8 @@ int retryAfterSeconds(const QNetworkReply *reply)
     return when.isValid() ? int(qMax<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(when))) : 0;
 }
 
-// The security flag that lets a job accept a certificate despite this problem (spec §10); 0 for
-// problems no flag excuses (revoked, bad signature, ...).
+// The security flag that lets a job accept a certificate despite this problem (docs/jobs.md
+// §9.2); 0 for problems no flag excuses (revoked, bad signature, ...).
 quint32 ignoreFlagFor(QSslError::SslError error)
 {
     switch (error) {
@@ -181,8 +181,8 @@ void Transfer::start()
     sendRequest();
 }
 
-// Peers first (peer-caching.md §6): the PeerSource hands over verified blocks in order; the origin
-// is asked for whatever is left once it is done.
+// Peers first (docs/peer-caching.md §8): the PeerSource hands over verified blocks in order; the
+// origin is asked for whatever is left once it is done.
 void Transfer::startFromPeers()
 {
     m_peerSource = new peercache::PeerSource(m_req.peerPlan, m_req.url, m_req.headers, m_nam, m_peerNam, this);
@@ -340,10 +340,11 @@ void Transfer::accepted()
     emit responded(m_req.ticket);
 }
 
-// Redirects are followed here, not by Qt, so that every hop obeys the job's security flags (spec
-// §10): none when disallowed (the 3xx answer itself ends the job), from HTTPS down to plain HTTP
-// only with ALLOW_HTTPS_TO_HTTP, at most MaxRedirects. (Qt 6.4's UserVerified policy reports a
-// second hop as a "HTTP 100" success, so it cannot be used for this.)
+// Redirects are followed here, not by Qt, so that every hop obeys the job's security flags
+// (docs/jobs.md §9.1): none when disallowed (the 3xx answer itself ends the job), from HTTPS
+// down to plain HTTP only with ALLOW_HTTPS_TO_HTTP, at most MaxRedirects. (Qt 6.4's
+// UserVerified policy reports a second hop as a "HTTP 100" success, so it cannot be used for
+// this.)
 bool Transfer::followRedirect(QNetworkReply *reply, int status)
 {
     const QUrl location = reply->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl();
@@ -683,8 +684,9 @@ void Transfer::onFinished()
     completeFile();
 }
 
-// The last check before a file counts as transferred (peer-caching.md §7): with peer bytes in it,
-// its SHA-256 must be the manifest's; whenever the origin gave a SHA-256, that must match too.
+// The last check before a file counts as transferred (docs/peer-caching.md §8): with peer bytes
+// in it, its SHA-256 must be the manifest's; whenever the origin gave a SHA-256, that must match
+// too.
 // A file that came together from peers and fails is fetched again from the origin alone.
 void Transfer::completeFile()
 {

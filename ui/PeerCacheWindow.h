@@ -1,4 +1,4 @@
-// The peer cache window (peer-caching.md §9, admin): whether peer caching runs and why not, the
+// The peer cache window (docs/peer-caching.md §9): whether peer caching runs and why not, the
 // group and ports, the cached files and the known peers, with the administration verbs of
 // IBitsPeerCacheAdministration (delete a record, delete by URL, clear the cache, clear the
 // peers, rediscover). Non-modal. Everything is read and done on the engine thread through

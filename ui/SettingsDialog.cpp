@@ -33,7 +33,7 @@ namespace ferry {
 
 namespace {
 
-// The peer cache's settings (peer-caching.md §2), in JobManager::setSetting's ranges.
+// The peer cache's settings (docs/peer-caching.md §2), in JobManager::setSetting's ranges.
 constexpr int CacheSizeMinPercent = 1;
 constexpr int CacheSizeMaxPercent = 80;
 constexpr int CacheAgeMinDays = 1;

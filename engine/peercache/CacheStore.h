@@ -1,4 +1,4 @@
-// The serving side's peer cache (peer-caching.md §9): validated copies of finished files in a
+// The serving side's peer cache (docs/peer-caching.md §9): validated copies of finished files in a
 // private 0700 directory, one `<id>.data` each, indexed in SQLite (pc_records) under the lookup
 // ids of their CK-V and CK-D, plus the peers table (pc_peers) with strikes and bans.
 // Lives on the engine thread and owns its own connection to the database file.

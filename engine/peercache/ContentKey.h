@@ -1,4 +1,4 @@
-// What identifies a file's content to the peer group (peer-caching.md §4): the facts of the
+// What identifies a file's content to the peer group (docs/peer-caching.md §4): the facts of the
 // origin probe, whether they make a file peer-eligible, the content keys CK-V and CK-D, and the
 // lookup id that is the only identifier on the wire.
 #pragma once

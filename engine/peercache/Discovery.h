@@ -1,4 +1,4 @@
-// LAN discovery of peer-cache nodes over UDP (peer-caching.md §5): HELLO/BYE announce a node
+// LAN discovery of peer-cache nodes over UDP (docs/peer-caching.md §5): HELLO/BYE announce a node
 // and its TLS port, PROBE asks who is there or who holds given lookup ids, MATCH answers a PROBE
 // by unicast. Datagrams go to the multicast group (optional) and to every static peer, so tests
 // and multicast-less networks work with static peers alone.

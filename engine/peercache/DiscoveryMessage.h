@@ -1,4 +1,4 @@
-// The discovery datagram (peer-caching.md §5), as a pure codec: no sockets, no clock.
+// The discovery datagram (docs/peer-caching.md §5), as a pure codec: no sockets, no clock.
 //
 //   magic "BPC1"(4) | type(1) | flags(1, bit0 serving) | bodyLen(2) | groupTag(8) |
 //   senderId(16) | timestamp ms(8) | nonce(8) | body (CBOR, bodyLen) | tag(16)

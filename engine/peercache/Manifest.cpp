@@ -23,7 +23,7 @@ namespace {
 constexpr int MacSize = 32;
 constexpr int HashSize = 32;
 
-// Key names on the wire (peer-caching.md §7); changing one breaks every peer.
+// Key names on the wire (docs/peer-caching.md §7); changing one breaks every peer.
 const QString KeyVersion = QStringLiteral("v");
 const QString KeyCkV = QStringLiteral("ck_v");
 const QString KeyCkD = QStringLiteral("ck_d");
@@ -209,7 +209,8 @@ std::optional<Manifest> Manifest::decode(const QByteArray &bytes, const QByteArr
         fail(error, QStringLiteral("fileSha256 is not 32 bytes"));
         return std::nullopt;
     }
-    // ck_d names the file's own bytes (§4); a manifest claiming another hash is inconsistent.
+    // ck_d names the file's own bytes (docs/peer-caching.md §4); a manifest claiming another
+    // hash is inconsistent.
     if (!m.contentKeyD.isEmpty() && m.contentKeyD != QLatin1String("sha256:") + QString::fromLatin1(m.fileSha256.toHex())) {
         fail(error, QStringLiteral("ck_d does not match fileSha256"));
         return std::nullopt;

@@ -1,4 +1,4 @@
-// A cache record's manifest (peer-caching.md §7): CBOR with the block hashes and the file's
+// A cache record's manifest (docs/peer-caching.md §7): CBOR with the block hashes and the file's
 // SHA-256, followed by an HMAC-SHA256 under the group's manifest key. Built by the serving node,
 // checked by the client before it trusts any block.
 #pragma once

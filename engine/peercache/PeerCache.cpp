@@ -81,7 +81,7 @@ void PeerCache::start()
 {
     if (Status s = m_store->open(); !s)
         m_storeError = s.message; // open() also recovers from a crash mid-insert
-    // Age and size caps hold between inserts too (spec §9: on insert and hourly).
+    // Age and size caps hold between inserts too (docs/peer-caching.md §9: on insert and hourly).
     auto *hourly = new QTimer(this);
     hourly->setInterval(3600 * 1000);
     connect(hourly, &QTimer::timeout, this, [this] {

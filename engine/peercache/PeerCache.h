@@ -1,4 +1,4 @@
-// The peer cache of one engine (peer-caching.md): the group key, the cache store, the TLS-PSK
+// The peer cache of one engine (docs/peer-caching.md): the group key, the cache store, the TLS-PSK
 // peer server and discovery, switched on and off by the computer-level settings and the key.
 // It decides which transfers may use peers (the PeerPlan JobManager asks for), caches validated
 // files of SERVER jobs, and records strikes and bans. Owned by Engine on the engine thread;
@@ -47,7 +47,7 @@ public:
     QJsonArray recordsJson() const;
     QJsonArray peersJson() const;
 
-    // `cache set KEY VALUE`: the spec's keys, mapped onto the engine settings.
+    // `cache set KEY VALUE`: the keys of docs/peer-caching.md §2, mapped onto the engine settings.
     Status set(const QString &key, const QString &value);
     static QString settingFor(const QString &cacheKey);
 

@@ -1,4 +1,4 @@
-// The peer group's keys and the primitives built on them (peer-caching.md §3, §7): HMAC-SHA256
+// The peer group's keys and the primitives built on them (docs/peer-caching.md §3): HMAC-SHA256
 // and HKDF-SHA256 through OpenSSL's libcrypto (about 11x faster here than Qt's), the group id,
 // the four subkeys, base32 for showing a key to a person, and constant-time comparison.
 #pragma once

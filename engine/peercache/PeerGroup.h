@@ -1,4 +1,4 @@
-// The peer group this computer belongs to (peer-caching.md §3): its current and previous group
+// The peer group this computer belongs to (docs/peer-caching.md §3): its current and previous group
 // key, kept only in the OS keychain (service "ferry.peercache", key "group/<groupId>", no
 // insecure fallback). The database holds only the group ids, which are not secret. Without a
 // readable key peer caching stays off, and reason() says why.

@@ -1,4 +1,4 @@
-// The administrator's peer-cache policy (peer-caching.md §2): `ferry/peercache.conf` in the
+// The administrator's peer-cache policy (docs/peer-caching.md §2): `ferry/peercache.conf` in the
 // system configuration folders (XDG_CONFIG_DIRS, /etc/xdg by default; never the user's own),
 // whose keys fix the computer-level peer-cache settings: users' setters then answer
 // BG_S_OVERRIDDEN_BY_POLICY and change nothing.

@@ -1,4 +1,4 @@
-// The peer server's request grammar (peer-caching.md §6): a strict, minimal HTTP/1.1 request
+// The peer server's request grammar (docs/peer-caching.md §6.2): a strict, minimal HTTP/1.1 request
 // head (RFC 9112) and a single byte range, written for the four read-only routes. Anything this
 // does not understand is refused, never guessed at. Header-only: pure functions, no state.
 #pragma once

@@ -1,4 +1,4 @@
-// The read-only peer HTTPS server (peer-caching.md §6): TLS 1.2 with pre-shared-key suites only,
+// The read-only peer HTTPS server (docs/peer-caching.md §6): TLS 1.2 with pre-shared-key suites only,
 // so nobody without the group's PSK completes a handshake, and a deliberately tiny HTTP/1.1 that
 // serves cache records by lookup id, never by name. Lives on the engine thread.
 #pragma once

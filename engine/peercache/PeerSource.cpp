@@ -72,8 +72,8 @@ void PeerSource::dropReply()
     abandonReply(m_reply, this);
 }
 
-// Before any peer is asked, the origin answers for itself (spec §4): its validators and digests
-// are what the peers' bytes must match. No answer, no peers.
+// Before any peer is asked, the origin answers for itself (docs/peer-caching.md §4): its
+// validators and digests are what the peers' bytes must match. No answer, no peers.
 void PeerSource::probe(bool ranged)
 {
     QNetworkRequest request(m_url);
@@ -336,7 +336,7 @@ void PeerSource::onBlocksFinished()
 }
 
 // A peer that sent a bad block, stalled or stopped: the next peer that holds the file is asked
-// for the rest (spec §7: refetch elsewhere); with none left, the origin supplies it.
+// for the rest (docs/peer-caching.md §8); with none left, the origin supplies it.
 void PeerSource::nextPeerForTheRest()
 {
     dropReply();

@@ -1,4 +1,4 @@
-// Where a file's bytes can come from peers (peer-caching.md §4, §6, §7): probes the origin,
+// Where a file's bytes can come from peers (docs/peer-caching.md §4, §8): probes the origin,
 // derives the content keys, asks the known peers for the lookup id, checks the manifest, and
 // streams the file's blocks from one peer, handing on only blocks whose SHA-256 matches the
 // manifest. Whatever peers cannot supply is left to the origin (the Transfer that owns this).
