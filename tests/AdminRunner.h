@@ -66,7 +66,7 @@ QByteArray readAll(const QString &path);
 QStringList partFiles(const QString &dir);                               // ".*.part" left in dir
 
 // This test process's own kernel facts, read independently of the engine's code, to work out
-// which owner the engine should record for a client this process starts (spec §5.3).
+// which owner the engine should record for a client this process starts (docs/jobs.md §12).
 QByteArray statusField(const QByteArray &status, const QByteArray &key);   // "Uid" -> "0 0 0 0"
 struct SelfFacts
 {

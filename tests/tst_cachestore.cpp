@@ -1,4 +1,4 @@
-// CacheStore (peer-caching.md §9, test T9): records become findable only once validated, expire
+// CacheStore (docs/peer-caching.md §9, test T9): records become findable only once validated, expire
 // by age, are evicted by size in LRU order with in-use records kept, oversize files are refused,
 // an interrupted insert leaves nothing servable, and peers collect strikes and bans.
 // Clock and disk size are injected: nothing here waits for real time.

@@ -1,6 +1,6 @@
 // How a job connects, through the whole engine in-process: its security flags (redirect policy,
 // HTTPS-to-HTTP, certificate problems it may ignore), its custom headers and its proxy usage
-// (spec §2.7, §10). Real servers on loopback (FaultServer over HTTP, TlsOrigin over HTTPS);
+// (docs/jobs.md §8, §9). Real servers on loopback (FaultServer over HTTP, TlsOrigin over HTTPS);
 // asserted is what a user of Ferry would notice: states, error codes and descriptions, warnings,
 // the bytes on disk against the origin's SHA-256, and what the servers received.
 #include "EngineFixture.h"

@@ -72,7 +72,7 @@ qint64 sizeOf(const QString &path)
     return info.exists() ? info.size() : -1;
 }
 
-// The name the spec gives a file's bytes until Complete: .<name>.ferry-<jobid>.part beside it.
+// The name docs/jobs.md §6.2 gives a file's bytes until Complete: .<name>.ferry-<jobid>.part beside it.
 QString partName(const QString &target, const QUuid &id)
 {
     const QFileInfo t(target);
@@ -138,7 +138,7 @@ private slots:
     // Complete
     void existingTargetIsNeverOverwritten();
 
-    // Scheduling (spec §2.2)
+    // Scheduling (docs/jobs.md §2)
     void oneBackgroundJobAtATime();
     void foregroundRunsAlongsideBackground();
     void highPreemptsNormal();
@@ -682,7 +682,7 @@ void tst_Download::trickledBodyArrives()
     QCOMPARE(sha(m_f->downloadPath(QStringLiteral("trickle.bin"))), TestContent::sha256Hex(55, size));
 }
 
-// Turning CLIENT on while the job transfers (peer-caching.md §1.3) stops it and starts it again
+// Turning CLIENT on while the job transfers (docs/peer-caching.md §2) stops it and starts it again
 // under the new rule, from the bytes it has: the next request is a Range from the checkpoint.
 void tst_Download::peerClientChangeMidTransferResumesAtTheOffset()
 {

@@ -1,5 +1,5 @@
-// The pure parts: a job's defaults and state machine (spec §1.2, §2.1), the scheduler (§2.2),
-// AddFile's rules (§2.8), error naming (§12), the owner mapping and access rules (§5.3).
+// The pure parts: a job's defaults and state machine (docs/jobs.md §1, §3), the scheduler (§2),
+// AddFile's rules (§6.1), error naming (§5), the owner mapping and access rules (§12, §13).
 #include "BitsError.h"
 #include "FileRules.h"
 #include "JobAccess.h"
@@ -290,7 +290,7 @@ private slots:
         QTest::addColumn<bool>("elevated");
         QTest::addColumn<QString>("level");
         const quint64 dacOverride = quint64(1) << 1, sysAdmin = quint64(1) << 21, netAdmin = quint64(1) << 12;
-        // Spec §5.3's table, row by row.
+        // The mapping of docs/jobs.md §12, case by case.
         QTest::newRow("ordinary user") << 1000u << quint64(0) << false << false << false << false << true << false << "MEDIUM";
         QTest::newRow("no_new_privs alone") << 1000u << quint64(0) << true << false << false << false << true << false << "MEDIUM";
         QTest::newRow("no_new_privs + seccomp") << 1000u << quint64(0) << true << true << false << false << true << false << "LOW";

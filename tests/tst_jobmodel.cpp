@@ -1,4 +1,4 @@
-// The job list model as a window sees it: only the jobs its viewer may see (spec §2.5), kept up
+// The job list model as a window sees it: only the jobs its viewer may see (docs/jobs.md §13), kept up
 // to date by the engine's change and removal signals, with coalesced repaints, a measured speed,
 // the files of one job, and the search/state filter. Every model runs under
 // QAbstractItemModelTester while it changes.

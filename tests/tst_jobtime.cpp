@@ -39,7 +39,7 @@ private slots:
     void init();
     void cleanup();
 
-    // Maximum download time (spec §5.2)
+    // Maximum download time (docs/jobs.md §4.3)
     void expiryIsErrorAndStopsTheTransfer();
     void queuedAndSuspendedTimeIsFree();
     void resumeResetsTheClock();

@@ -1,4 +1,4 @@
-// Multicast discovery between two network namespaces (issue 6, peer-caching.md §5, §10 T12):
+// Multicast discovery between two network namespaces (issue 6, docs/peer-caching.md §5, §10 T12):
 // root only. Two namespaces joined by a veth pair; engine A runs in one, B and C in the other,
 // each a real `ferry --headless` that ferry-admin starts inside its namespace (`ip netns exec`).
 // No static peers: A and B (one group key) find each other through 239.255.77.12 alone, at their

@@ -1,4 +1,4 @@
-// SetNotifyCmdLine (spec §3), in-process against the real FaultServer: the program runs when a
+// SetNotifyCmdLine (docs/jobs.md §11), in-process against the real FaultServer: the program runs when a
 // job reaches TRANSFERRED or ERROR, without a shell, with the job in its environment; a non-zero
 // exit runs it again after MinimumRetryDelay while the job stays open, and a notification not
 // yet delivered survives an engine restart. The programs are small shell scripts that log what

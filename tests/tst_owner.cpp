@@ -1,6 +1,6 @@
 // End to end: job ownership in a root engine (the computer's system instance), seen by real
-// clients of different users and privileges (spec §2.5, §5.3). The test runs as root, starts the
-// engine as root, and runs copies of ferry-admin and ferry-rawclient as uid 65534 (nobody)
+// clients of different users and privileges (docs/jobs.md §12, §13). The test runs as root,
+// starts the engine as root, and runs copies of ferry-admin and ferry-rawclient as uid 65534 (nobody)
 // through setpriv, with and without an ambient admin capability. It checks what each of them
 // gets: who owns the jobs they create, which jobs they see and may change, that a client's claims
 // about itself are ignored, and that the engine touches a user's files as that user.
@@ -84,7 +84,7 @@ InheritedFacts inheritedFacts()
 }
 
 // What the engine should record as the owner of a job created by a client of the given kind:
-// the spec §5.3 mapping, worked out from the facts the client has.
+// the mapping of docs/jobs.md §12, worked out from the facts the client has.
 struct ExpectedOwner
 {
     uint uid = 0;
@@ -479,8 +479,8 @@ void TestOwner::userClientOwnsMediumJob()
 }
 
 // Elevation without root (an admin capability): the job is the user's but elevated and HIGH; the
-// same user without the capability may read it but not change it (spec §5.3: bitsadmin gets
-// read-only), the capable client may.
+// same user without the capability may read it but not change it (docs/jobs.md §13: reading
+// stays allowed), the capable client may.
 void TestOwner::capableUserOwnsElevatedJobOnlyElevatedMayChange()
 {
     if (!m_capsWork)
@@ -649,7 +649,7 @@ void TestOwner::spoofedClaimsAreIgnored()
     QVERIFY(!idsOf(listJson(As::User)).contains(downId));
 }
 
-// In a root engine a user's job cannot write where that user could not (spec §2.8: the folder
+// In a root engine a user's job cannot write where that user could not (docs/jobs.md §6.1: the folder
 // must be writable by the owner, E_ACCESSDENIED otherwise).
 void TestOwner::execAfterConnectGainsNothing()
 {
@@ -817,8 +817,8 @@ void TestOwner::onlyRootOrTheEngineUserConfiguresAndShutsDown()
     QTRY_VERIFY_WITH_TIMEOUT(!isAlive(m_enginePid), 20000);
 }
 
-// No caller changes a job whose owner runs at a higher integrity level (spec §5.3: "LocalSystem
-// jobs resist an elevated admin"), elevated or not, the owner's own uid or not. Sandboxed clients
+// No caller changes a job whose owner runs at a higher integrity level (docs/jobs.md §13: a SYSTEM
+// job resists an elevated caller), elevated or not, the owner's own uid or not. Sandboxed clients
 // are LOW: root in a sandbox is elevated and sees every job, yet changes none above LOW.
 void TestOwner::lowerIntegrityChangesNoHigherJob()
 {

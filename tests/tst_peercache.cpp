@@ -1,4 +1,4 @@
-// Peer caching through the whole engine, in-process (peer-caching.md §10: T1-T3, T7, T8, T11).
+// Peer caching through the whole engine, in-process (docs/peer-caching.md §10: T1-T3, T7, T8, T11).
 // Every node is an EngineFixture (JobManager + JobStore + transfer thread on a private profile)
 // with its own PeerCache, TLS port and discovery port, and the others as static peers on
 // 127.0.0.1. An "evil node" is a bare CacheStore + PeerServer + Discovery holding the group key,
@@ -686,7 +686,8 @@ void TestPeerCache::flagMatrixServer()
 }
 
 // A record cached while SERVER was allowed stays, but is not served while the machine's server
-// switch is off (spec §6: "no longer SERVER-allowed" is a 404), and is served again once it is on.
+// switch is off (docs/peer-caching.md §6.2: the same 404 as an unknown id), and is served again
+// once it is on.
 void TestPeerCache::machineServerOffStopsServing()
 {
     Node server{QStringLiteral("server")}, client{QStringLiteral("client")};
@@ -1005,8 +1006,8 @@ void TestPeerCache::sha512OnlyOriginCatchesForgeryAtTheEnd()
     WAIT_NODE_STATE(client, id, JobState::Transferred);
     const JobFile file = client.file(id);
     QVERIFY2(evil.served().contentResponses >= 1, "the peer was never used: nothing to catch at the end");
-    // Spec §7.4: every origin digest must match the finished file; the peer bytes are redone
-    // from the origin.
+    // docs/peer-caching.md §8, step 7: every origin digest must match the finished file; the
+    // peer bytes are redone from the origin.
     const QString assembled = fileSha(file.tempName);
     QVERIFY2(assembled == contentSha(m_seed, kSize),
              qPrintable(QStringLiteral("the transferred file is not the origin's (SHA-256 %1, origin %2): %3")
@@ -1079,7 +1080,7 @@ void TestPeerCache::headRefusedProbesWithOneByte()
 }
 
 // With an honest peer beside the evil one, whatever the evil one spoiled comes from the honest
-// one, not the origin (spec §7: refetch elsewhere). Which peer is asked first is up to discovery.
+// one, not the origin (docs/peer-caching.md §8, step 5). Which peer is asked first is up to discovery.
 void TestPeerCache::badBlockRestComesFromAnotherPeer()
 {
     Node client{QStringLiteral("client")}, server{QStringLiteral("server")};

@@ -1,4 +1,4 @@
-// Peer cache primitives (peer-caching.md §3, §4, §7): HMAC/HKDF against the RFC vectors, base32,
+// Peer cache primitives (docs/peer-caching.md §3, §4, §7): HMAC/HKDF against the RFC vectors, base32,
 // the group key and its subkeys, origin digests, peer eligibility, content keys and lookup ids,
 // and the MAC'd manifest. No network.
 #include "ContentKey.h"

@@ -1,4 +1,4 @@
-// PeerServer (peer-caching.md §6, tests T5, T6, T8): TLS 1.2 with the group's PSK only, the four
+// PeerServer (docs/peer-caching.md §6, tests T5, T6, T8): TLS 1.2 with the group's PSK only, the four
 // read-only routes, the request grammar that keeps paths out of reach, file access only to the
 // record's own file in the cache directory, and the connection limits. Real clients on
 // 127.0.0.1: QNetworkAccessManager for ordinary requests, a raw QSslSocket where the bytes on the

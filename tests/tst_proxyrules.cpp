@@ -1,4 +1,4 @@
-// ProxyRules (spec §2.7, BG_JOB_PROXY_USAGE OVERRIDE): how a job's proxy list and bypass list
+// ProxyRules (docs/jobs.md §8, BG_JOB_PROXY_USAGE OVERRIDE): how a job's proxy list and bypass list
 // are read, and which proxies a URL is sent through. No network: only the parsed rules and the
 // QNetworkProxy lists a job's connection manager would be given.
 #include "BitsError.h"

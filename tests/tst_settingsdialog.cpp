@@ -379,7 +379,7 @@ void tst_SettingsDialog::cacheCapsFollowTheEngine()
     auto *size = find<QSpinBox>(d.get(), "cacheSize");
     auto *age = find<QSpinBox>(d.get(), "cacheAge");
     QVERIFY(size && age);
-    // peer-caching.md §2: 1–80 % (default 1), 1–120 days (default 90); editable now.
+    // docs/peer-caching.md §2: 1–80 % (default 1), 1–120 days (default 90); editable now.
     QVERIFY(size->isEnabled());
     QVERIFY(age->isEnabled());
     QCOMPARE(size->value(), 1);
