@@ -141,7 +141,7 @@ QString TestMulticast::peersText(const Node &node)
 void TestMulticast::discoveryAcrossNamespaces()
 {
     if (::geteuid() != 0)
-        QSKIP("needs root: the test creates network namespaces and a veth pair (peer-caching.md §10 T12)");
+        QSKIP("needs root: the test creates network namespaces and a veth pair (docs/peer-caching.md §10 T12)");
     m_ip = QStandardPaths::findExecutable(QStringLiteral("ip"));
     if (m_ip.isEmpty())
         QSKIP("iproute2's `ip` is not installed (FERRY_TEST_PACKAGES has it)");
