@@ -131,6 +131,7 @@ private slots:
 
     // Service
     void helloAddsPeer();
+    void newcomerLearnsEarlierPeersAtOnce();
     void probeAnsweredOnlyInGroup();
     void rotatedNodeAcceptsPreviousKey();
     void multicastOnThisHost();
@@ -409,6 +410,24 @@ void TestDiscovery::helloAddsPeer()
     QTRY_COMPARE(gone.count(), 1);
     QCOMPARE(gone.first().at(0).toString(), b->peerId());
     QVERIFY(a->peers().isEmpty());
+}
+
+// A node that joins later (or gets the key later) learns the ones already there from their answer
+// to its HELLO, not at their next HELLO five minutes on. A knows nobody to send to: what B learns
+// of A can only be that answer.
+void TestDiscovery::newcomerLearnsEarlierPeersAtOnce()
+{
+    auto a = startNode(m_key, 41011);
+    QVERIFY(a);
+    auto b = startNode(m_key, 41012);
+    QVERIFY(b);
+    QSignalSpy bSaw(b.get(), &Discovery::peerSeen);
+    b->setStaticPeers({hostPort(*a)});   // before B's first HELLO (0-1 s after its start) leaves
+    QTRY_VERIFY(a->peer(b->peerId()).has_value());
+    QTRY_VERIFY(b->peer(a->peerId()).has_value());
+    QCOMPARE(b->peer(a->peerId())->tlsPort, quint16(41011));
+    QCOMPARE(b->peer(a->peerId())->address, QHostAddress(QHostAddress::LocalHost));
+    QCOMPARE(bSaw.count(), 1);
 }
 
 void TestDiscovery::probeAnsweredOnlyInGroup()

@@ -266,6 +266,16 @@ void Discovery::sendHello(DiscoveryType type)
     sendToAll(message.encode(m_key));
 }
 
+void Discovery::sendHelloTo(const QHostAddress &address, int port)
+{
+    if (!isRunning() || !m_key.isValid() || port <= 0)
+        return;
+    DiscoveryMessage message = newMessage(DiscoveryType::Hello);
+    message.port = m_tlsPort;
+    message.seq = ++m_helloSeq;
+    send(message.encode(m_key), address, quint16(port));
+}
+
 void Discovery::scheduleHello()
 {
     const int jitter = int(HelloIntervalMs / 10);
@@ -356,9 +366,17 @@ void Discovery::handleDatagram(const QNetworkDatagram &datagram)
     const auto via = datagram.destinationAddress().isMulticast() ? DiscoveredPeer::Via::Multicast
                                                                  : DiscoveredPeer::Via::Static;
     switch (message.type) {
-    case DiscoveryType::Hello:
+    case DiscoveryType::Hello: {
+        // A peer we did not know hears our HELLO now rather than at our next one (up to five
+        // minutes away): a machine that joins the group, or gets the key after us, learns the
+        // others in a moment. Only ever to a key holder, once per newcomer, within the answer
+        // budget; a peer that knows us already does not answer, so two nodes stop after one each.
+        const bool newcomer = !m_peers.contains(hexId(message.senderId));
         updatePeer(message, from, via);
+        if (newcomer && takeAnswerToken(from))
+            sendHelloTo(from, datagram.senderPort());
         break;
+    }
     case DiscoveryType::Bye:
         removePeer(hexId(message.senderId));
         break;

@@ -138,6 +138,7 @@ private:
     void send(const QByteArray &datagram, const QHostAddress &to, quint16 port);
     void sendToAll(const QByteArray &datagram);
     void sendHello(DiscoveryType type);
+    void sendHelloTo(const QHostAddress &address, int port);   // one peer, unicast
     void scheduleHello();
     void sendPendingProbe();
     void readDatagrams();
