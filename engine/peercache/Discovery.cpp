@@ -369,12 +369,18 @@ void Discovery::handleDatagram(const QNetworkDatagram &datagram)
     case DiscoveryType::Hello: {
         // A peer we did not know hears our HELLO now rather than at our next one (up to five
         // minutes away): a machine that joins the group, or gets the key after us, learns the
-        // others in a moment. Only ever to a key holder, once per newcomer, within the answer
-        // budget; a peer that knows us already does not answer, so two nodes stop after one each.
+        // others in a moment. The answer goes the way the HELLO came (to the group, or back to
+        // its sender), so each side still sees how the other reaches it; only ever to a key
+        // holder, once per newcomer, within the answer budget; a peer that knows us already does
+        // not answer, so two nodes stop after one each.
         const bool newcomer = !m_peers.contains(hexId(message.senderId));
         updatePeer(message, from, via);
-        if (newcomer && takeAnswerToken(from))
-            sendHelloTo(from, datagram.senderPort());
+        if (newcomer && takeAnswerToken(from)) {
+            if (via == DiscoveredPeer::Via::Multicast)
+                sendHello(DiscoveryType::Hello);
+            else
+                sendHelloTo(from, datagram.senderPort());
+        }
         break;
     }
     case DiscoveryType::Bye:
