@@ -1,8 +1,8 @@
 #include "ConnectionPage.h"
 
-#include "CredentialStore.h"
 #include "FileRules.h"
-#include "JobManager.h"
+#include "JobCredentialsBox.h"
+#include "PropertyWidgets.h"
 #include "ProxyRules.h"
 
 #include <QCheckBox>
@@ -17,170 +17,30 @@
 #include <QPushButton>
 #include <QSignalBlocker>
 #include <QStyle>
-#include <QTreeWidget>
 #include <QVBoxLayout>
-
-#include <optional>
 
 namespace ferry {
 
 namespace {
 
 constexpr int MaxProxyListLength = defaults::MaxProxyList;   // what the engine accepts
-constexpr int KeyRole = Qt::UserRole;      // a credentials row's target and scheme
-
-QString targetText(AuthTarget t)
-{
-    switch (t) {
-    case AuthTarget::Server: return ConnectionPage::tr("Server");
-    case AuthTarget::Proxy: return ConnectionPage::tr("Proxy");
-    }
-    return authTargetName(t);
-}
-
-QString schemeText(AuthScheme s)
-{
-    switch (s) {
-    case AuthScheme::Basic: return ConnectionPage::tr("Basic");
-    case AuthScheme::Digest: return ConnectionPage::tr("Digest");
-    case AuthScheme::Ntlm: return ConnectionPage::tr("NTLM");
-    case AuthScheme::Negotiate: return ConnectionPage::tr("Negotiate");
-    }
-    return authSchemeName(s);
-}
-
-int keyData(const CredentialKey &key) { return int(key.target) << 8 | int(key.scheme); }
-CredentialKey keyFromData(int data) { return {AuthTarget(data >> 8), AuthScheme(data & 0xff)}; }
-
-// An empty user name means the session's own login, which only NTLM and Negotiate can use.
-bool allowsEmptyUser(AuthScheme s) { return s == AuthScheme::Ntlm || s == AuthScheme::Negotiate; }
-
-QLabel *noteLabel(const QString &accessibleName, const QString &objectName, QWidget *parent)
-{
-    auto *label = new QLabel(parent);
-    label->setObjectName(objectName);
-    label->setAccessibleName(accessibleName);
-    label->setTextFormat(Qt::PlainText);
-    label->setWordWrap(true);
-    label->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
-    QFont small = label->font();
-    small.setPointSizeF(small.pointSizeF() * 0.9);
-    label->setFont(small);
-    return label;
-}
-
-QHBoxLayout *buttonRow(QPushButton *button)
-{
-    auto *row = new QHBoxLayout;
-    row->addStretch(1);
-    row->addWidget(button);
-    return row;
-}
 
 } // namespace
 
-ConnectionPage::ConnectionPage(Sender sender, QWidget *parent)
+ConnectionPage::ConnectionPage(QWidget *parent)
     : QWidget(parent)
-    , m_send(std::move(sender))
 {
     setObjectName(QStringLiteral("connectionPage"));
     auto *layout = new QVBoxLayout(this);
-    layout->addWidget(buildCredentials());
+    m_credentials = new JobCredentialsBox(this);
+    layout->addWidget(m_credentials);
     layout->addWidget(buildProxy());
     layout->addWidget(buildHeaders());
     layout->addWidget(buildSecurity());
     layout->addStretch(1);
-    updateCredentialButtons();
     updateProxyState();
     updateHeadersState();
     updateSecurityState();
-}
-
-QWidget *ConnectionPage::buildCredentials()
-{
-    auto *box = new QGroupBox(tr("Credentials"), this);
-    box->setObjectName(QStringLiteral("credentialsGroup"));
-    box->setAccessibleName(tr("Credentials"));
-    auto *layout = new QVBoxLayout(box);
-
-    m_credentialList = new QTreeWidget(box);
-    m_credentialList->setObjectName(QStringLiteral("credentials"));
-    m_credentialList->setAccessibleName(tr("Stored credentials"));
-    m_credentialList->setAccessibleDescription(tr("What the job holds credentials for: the server or the proxy, and "
-                                                  "the authentication scheme. The passwords are not shown."));
-    m_credentialList->setColumnCount(1);
-    m_credentialList->setHeaderHidden(true);
-    m_credentialList->setRootIsDecorated(false);
-    m_credentialList->setUniformRowHeights(true);
-    m_credentialList->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_credentialList->setMaximumHeight(m_credentialList->fontMetrics().height() * 5);
-    m_noCredentials = noteLabel(tr("No credentials"), QStringLiteral("noCredentials"), box);
-    m_noCredentials->setText(tr("The job holds no credentials."));
-    m_remove = new QPushButton(tr("&Remove"), box);
-    m_remove->setObjectName(QStringLiteral("removeCredentials"));
-    m_remove->setAccessibleName(tr("Remove the selected credentials"));
-    m_remove->setAutoDefault(false);
-    auto *listRow = new QHBoxLayout;
-    auto *listColumn = new QVBoxLayout;
-    listColumn->addWidget(m_credentialList);
-    listColumn->addWidget(m_noCredentials);
-    listRow->addLayout(listColumn, 1);
-    listRow->addWidget(m_remove, 0, Qt::AlignTop);
-    layout->addLayout(listRow);
-
-    auto *form = new QFormLayout;
-    m_target = new QComboBox(box);
-    m_target->setObjectName(QStringLiteral("credentialTarget"));
-    m_target->setAccessibleName(tr("Credentials used for"));
-    m_target->addItem(targetText(AuthTarget::Server), int(AuthTarget::Server));
-    m_target->addItem(targetText(AuthTarget::Proxy), int(AuthTarget::Proxy));
-    form->addRow(tr("Use&d for:"), m_target);
-    m_scheme = new QComboBox(box);
-    m_scheme->setObjectName(QStringLiteral("credentialScheme"));
-    m_scheme->setAccessibleName(tr("Authentication scheme"));
-    for (AuthScheme s : {AuthScheme::Basic, AuthScheme::Digest, AuthScheme::Ntlm, AuthScheme::Negotiate})
-        m_scheme->addItem(schemeText(s), int(s));
-    form->addRow(tr("Sche&me:"), m_scheme);
-    m_user = new QLineEdit(box);
-    m_user->setObjectName(QStringLiteral("userName"));
-    m_user->setAccessibleName(tr("User name"));
-    m_user->setMaxLength(limits::MaxUserName);
-    m_user->setToolTip(tr("Leave it empty with NTLM or Negotiate to sign in as yourself."));
-    form->addRow(tr("&User name:"), m_user);
-    m_password = new QLineEdit(box);
-    m_password->setObjectName(QStringLiteral("password"));
-    m_password->setAccessibleName(tr("Password"));
-    m_password->setEchoMode(QLineEdit::Password);
-    m_password->setMaxLength(limits::MaxPassword);
-    m_password->setInputMethodHints(Qt::ImhHiddenText | Qt::ImhSensitiveData | Qt::ImhNoPredictiveText);
-    form->addRow(tr("&Password:"), m_password);
-    layout->addLayout(form);
-
-    m_save = new QPushButton(tr("&Save credentials"), box);
-    m_save->setObjectName(QStringLiteral("saveCredentials"));
-    m_save->setAccessibleName(tr("Save credentials"));
-    m_save->setAutoDefault(false);
-    QLabel *note = noteLabel(tr("Where the credentials are kept"), QStringLiteral("credentialsNote"), box);
-    note->setText(tr("Stored in your keychain, never in Ferry's files. Saving again for the same use and scheme "
-                     "replaces them; a saved password is never shown again."));
-    layout->addWidget(note);
-    layout->addLayout(buttonRow(m_save));
-
-    connect(m_credentialList, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
-        // Picking a row sets the form to its use and scheme, to replace those credentials.
-        if (item) {
-            const CredentialKey key = keyFromData(item->data(0, KeyRole).toInt());
-            m_target->setCurrentIndex(m_target->findData(int(key.target)));
-            m_scheme->setCurrentIndex(m_scheme->findData(int(key.scheme)));
-        }
-        updateCredentialButtons();
-    });
-    connect(m_remove, &QPushButton::clicked, this, &ConnectionPage::removeCredentials);
-    connect(m_save, &QPushButton::clicked, this, &ConnectionPage::saveCredentials);
-    connect(m_password, &QLineEdit::returnPressed, this, &ConnectionPage::saveCredentials);
-    connect(m_user, &QLineEdit::textChanged, this, &ConnectionPage::updateCredentialButtons);
-    connect(m_scheme, &QComboBox::currentIndexChanged, this, &ConnectionPage::updateCredentialButtons);
-    return box;
 }
 
 QWidget *ConnectionPage::buildProxy()
@@ -216,7 +76,7 @@ QWidget *ConnectionPage::buildProxy()
     m_proxyBypass->setToolTip(tr("Hosts reached directly, separated by spaces or semicolons: names with * "
                                  "wildcards, optionally with :port, and <local> for names without a dot."));
     form->addRow(tr("&Bypass list:"), m_proxyBypass);
-    m_proxyStatus = noteLabel(tr("Proxy list problem"), QStringLiteral("proxyStatus"), box);
+    m_proxyStatus = helpLabel(tr("Proxy list problem"), QStringLiteral("proxyStatus"), box);
     m_proxyStatus->hide();
     form->addRow(m_proxyStatus);
 
@@ -261,11 +121,11 @@ QWidget *ConnectionPage::buildHeaders()
     label->setBuddy(m_headers);
     layout->addWidget(label);
     layout->addWidget(m_headers);
-    m_headersStatus = noteLabel(tr("Header problem"), QStringLiteral("headersStatus"), box);
+    m_headersStatus = helpLabel(tr("Header problem"), QStringLiteral("headersStatus"), box);
     m_headersStatus->hide();
     layout->addWidget(m_headersStatus);
 
-    QLabel *note = noteLabel(tr("About custom headers"), QStringLiteral("headersNote"), box);
+    QLabel *note = helpLabel(tr("About custom headers"), QStringLiteral("headersNote"), box);
     note->setText(tr("Custom headers are kept in Ferry's files with the job: put passwords in the credentials "
                      "above, not here."));
     m_applyHeaders = new QPushButton(tr("Apply &headers"), box);
@@ -350,12 +210,12 @@ QWidget *ConnectionPage::buildSecurity()
         const quint32 policy = m_redirect->currentData().toUInt();
         updateSecurityState();
         if (policy != (m_job.securityFlags & security::RedirectMask))
-            changeSecurity(security::RedirectMask, policy);
+            emit securityFlagsChangeRequested(security::RedirectMask, policy);
     });
     const auto flagBox = [this](QCheckBox *check, quint32 bit) {
         connect(check, &QCheckBox::toggled, this, [this, bit](bool on) {
             updateSecurityState();
-            changeSecurity(bit, on ? bit : 0u);
+            emit securityFlagsChangeRequested(bit, on ? bit : 0u);
         });
     };
     flagBox(m_httpsToHttp, security::AllowHttpsToHttp);
@@ -369,107 +229,30 @@ QWidget *ConnectionPage::buildSecurity()
 void ConnectionPage::setJob(const Job &job)
 {
     m_job = job;
+    m_credentials->setJob(job);
 }
 
-void ConnectionPage::refresh(Part part, bool force)
+void ConnectionPage::refresh(JobField field, bool force)
 {
-    switch (part) {
-    case Part::Credentials: refreshCredentials(); break;
-    case Part::Proxy: refreshProxy(force); break;
-    case Part::Headers: refreshHeaders(force); break;
-    case Part::Security: refreshSecurity(); break;
+    switch (field) {
+    case JobField::Credentials: m_credentials->refresh(); break;
+    case JobField::Proxy: refreshProxy(force); break;
+    case JobField::Headers: refreshHeaders(force); break;
+    case JobField::Security: refreshSecurity(); break;
+    default: break; // on another tab
     }
 }
 
 void ConnectionPage::setEditable(bool editable)
 {
     m_editable = editable;
-    if (!editable)
-        m_password->clear(); // can no longer be saved: not kept
-    for (QWidget *w : std::initializer_list<QWidget *>{m_target, m_scheme, m_user, m_password, m_proxyUsage, m_headers,
-                                                       m_redirect, m_ignoreName, m_ignoreDate, m_ignoreCa, m_ignoreUsage})
+    m_credentials->setEditable(editable);
+    for (QWidget *w : std::initializer_list<QWidget *>{m_proxyUsage, m_headers, m_redirect, m_ignoreName, m_ignoreDate,
+                                                       m_ignoreCa, m_ignoreUsage})
         w->setEnabled(editable);
-    updateCredentialButtons();
     updateProxyState();
     updateHeadersState();
     updateSecurityState();
-}
-
-void ConnectionPage::send(Part part, std::function<Status(JobManager *, const Job &)> change)
-{
-    m_send(part, [change = std::move(change)](JobManager *jobs, const Job &job, Done done) { done(change(jobs, job)); }, {});
-}
-
-// Credentials
-
-void ConnectionPage::saveCredentials()
-{
-    if (!m_save->isEnabled())
-        return;
-    const auto target = AuthTarget(m_target->currentData().toInt());
-    const auto scheme = AuthScheme(m_scheme->currentData().toInt());
-    const Credentials credentials{m_user->text(), m_password->text()};
-    ++m_credentialCalls;
-    updateCredentialButtons();
-    m_send(
-        Part::Credentials,
-        [target, scheme, credentials](JobManager *jobs, const Job &job, Done done) {
-            jobs->setCredentials(job.id, target, scheme, credentials, std::move(done));
-        },
-        [this](const Status &s) {
-            m_credentialCalls = qMax(0, m_credentialCalls - 1);
-            if (s)
-                m_password->clear(); // in the keychain now: not kept here any longer
-            updateCredentialButtons();
-        });
-}
-
-void ConnectionPage::removeCredentials()
-{
-    QTreeWidgetItem *item = m_credentialList->currentItem();
-    if (!item || !m_remove->isEnabled())
-        return;
-    const CredentialKey key = keyFromData(item->data(0, KeyRole).toInt());
-    ++m_credentialCalls;
-    updateCredentialButtons();
-    m_send(
-        Part::Credentials,
-        [key](JobManager *jobs, const Job &job, Done done) { jobs->removeCredentials(job.id, key.target, key.scheme, std::move(done)); },
-        [this](const Status &) {
-            m_credentialCalls = qMax(0, m_credentialCalls - 1);
-            updateCredentialButtons();
-        });
-}
-
-void ConnectionPage::refreshCredentials()
-{
-    std::optional<int> selected;
-    if (QTreeWidgetItem *item = m_credentialList->currentItem())
-        selected = item->data(0, KeyRole).toInt();
-    {
-        const QSignalBlocker block(m_credentialList); // no form changes from rebuilding the list
-        m_credentialList->clear();
-        for (const CredentialKey &key : m_job.credentials) {
-            auto *item = new QTreeWidgetItem(m_credentialList);
-            item->setText(0, tr("%1 — %2").arg(targetText(key.target), schemeText(key.scheme)));
-            item->setData(0, KeyRole, keyData(key));
-            if (selected && *selected == keyData(key))
-                m_credentialList->setCurrentItem(item);
-        }
-    }
-    const bool none = m_job.credentials.isEmpty();
-    m_credentialList->setVisible(!none);
-    m_noCredentials->setVisible(none);
-    updateCredentialButtons();
-}
-
-void ConnectionPage::updateCredentialButtons()
-{
-    const bool idle = m_editable && m_credentialCalls == 0;
-    const auto scheme = AuthScheme(m_scheme->currentData().toInt());
-    m_save->setEnabled(idle && (!m_user->text().isEmpty() || allowsEmptyUser(scheme)));
-    m_remove->setEnabled(idle && m_credentialList->currentItem() != nullptr);
-    m_remove->setVisible(!m_job.credentials.isEmpty());
 }
 
 // Proxy
@@ -503,9 +286,7 @@ void ConnectionPage::applyProxy()
         return;
     }
     m_proxyEdited = false; // what the engine answers is shown next, unless edited again meanwhile
-    send(Part::Proxy, [usage, list, bypass](JobManager *jobs, const Job &job) {
-        return jobs->setProxyUsage(job.id, usage, list, bypass);
-    });
+    emit proxyChangeRequested(usage, list, bypass);
     updateProxyState();
 }
 
@@ -564,7 +345,7 @@ void ConnectionPage::applyHeaders()
         return;
     m_headersEdited = false;
     if (lines != m_job.customHeaders)
-        send(Part::Headers, [lines](JobManager *jobs, const Job &job) { return jobs->setCustomHeaders(job.id, lines); });
+        emit headersChangeRequested(lines);
     updateHeadersState();
 }
 
@@ -593,14 +374,6 @@ void ConnectionPage::updateHeadersState()
 }
 
 // Security
-
-void ConnectionPage::changeSecurity(quint32 mask, quint32 value)
-{
-    // Only what the user touched: another flag changed elsewhere meanwhile stays.
-    send(Part::Security, [mask, value](JobManager *jobs, const Job &job) {
-        return jobs->setSecurityFlags(job.id, (job.securityFlags & ~mask) | value);
-    });
-}
 
 void ConnectionPage::refreshSecurity()
 {

@@ -1,11 +1,12 @@
-// The properties of one job: what it is (General), its files, its transfer options, its
-// credentials and connection (ConnectionPage) and who owns it. Every change goes to the engine at
-// once through a queued call, under the same owner rules as ferry-admin
+// The properties of one job: what it is (JobGeneralTab), its files (JobFilesTab), its transfer
+// options (JobTransferTab), its credentials and connection (ConnectionPage) and who owns it
+// (JobOwnerTab). The tabs are views; this dialog is what talks to the engine. Every change goes
+// to the engine at once through a queued call, under the same owner rules as ferry-admin
 // (JobAccess::checkCanChange, checked on the engine thread); the dialog then follows the engine's
 // signals, so what it shows is always the engine's view of the job.
 #pragma once
 
-#include "ConnectionPage.h"
+#include "JobField.h"
 #include "JobManager.h"
 
 #include <QDialog>
@@ -14,20 +15,17 @@
 
 #include <functional>
 
-class QCheckBox;
-class QComboBox;
-class QFormLayout;
 class QLabel;
-class QLineEdit;
-class QSortFilterProxyModel;
 class QTabWidget;
-class QTableView;
 class QTimer;
 
 namespace ferry {
 
-class DurationField;
-class JobFilesModel;
+class ConnectionPage;
+class JobFilesTab;
+class JobGeneralTab;
+class JobOwnerTab;
+class JobTransferTab;
 
 class JobPropertiesDialog : public QDialog
 {
@@ -52,20 +50,14 @@ public:
     bool isJobGone() const { return m_gone; }
 
 private:
-    enum class Field {
-        Name, Description, Priority, PeerClient, PeerServer, MaxTime, NoProgress, RetryDelay,
-        Credentials, Proxy, Headers, Security, // ConnectionPage's parts
-    };
+    using Field = JobField;
+    using Answer = std::function<void(const Status &)>;
+    // One change to the job, run on the engine thread once the viewer may make it.
     using Change = std::function<Status(JobManager *, const Job &)>;
-    using AsyncChange = ConnectionPage::Change;     // answers through its done callback, maybe later
-    using Answer = ConnectionPage::Done;
+    // The same for a change that reports the engine's answer later (the keychain), on that thread.
+    using AsyncChange = std::function<void(JobManager *, const Job &, Answer done)>;
 
-    QWidget *buildGeneralTab();
-    QWidget *buildFilesTab();
-    QWidget *buildTransferTab();
-    QWidget *buildConnectionTab();
-    QWidget *buildOwnerTab();
-
+    void connectTabs();
     void onJobChanged(const Job &job);
     void onJobRemoved(const QUuid &id);
     void onSettingsChanged(const EngineSettings &settings);
@@ -84,9 +76,6 @@ private:
 
     void refreshAll();
     void refreshField(Field field, bool force);
-    void refreshGeneral();
-    void refreshFiles();
-    void refreshTimeUsed();
     void refreshOwner();
     void refreshPeerNote();
     void updateEditable();
@@ -107,47 +96,13 @@ private:
     QLabel *m_message = nullptr;                    // the last refusal
     QTabWidget *m_tabs = nullptr;
 
-    // General
-    QLineEdit *m_name = nullptr;
-    QLineEdit *m_description = nullptr;
-    QComboBox *m_priority = nullptr;
-    QLabel *m_state = nullptr;
-    QLabel *m_progress = nullptr;
-    QFormLayout *m_generalForm = nullptr;
-    QLabel *m_error = nullptr;
-    QLabel *m_errorContext = nullptr;
-    QLabel *m_errorDescription = nullptr;
-    QLabel *m_created = nullptr;
-    QLabel *m_modified = nullptr;
-    QLabel *m_completed = nullptr;
-
-    // Files: the job's files as JobFilesModel shows them, sortable by a click on a column's header
-    // (the job's own order until then, and again when the sort is cleared).
-    JobFilesModel *m_filesModel = nullptr;
-    QSortFilterProxyModel *m_filesProxy = nullptr;
-    QTableView *m_files = nullptr;
-
-    // Transfer options
-    QCheckBox *m_peerClient = nullptr;
-    QCheckBox *m_peerServer = nullptr;
-    QLabel *m_peerNote = nullptr;
-    DurationField *m_maxTime = nullptr;
-    QLabel *m_timeUsed = nullptr;
-    DurationField *m_noProgress = nullptr;
-    DurationField *m_retryDelay = nullptr;
+    JobGeneralTab *m_general = nullptr;
+    JobFilesTab *m_files = nullptr;
+    JobTransferTab *m_transfer = nullptr;
+    ConnectionPage *m_connection = nullptr;
+    JobOwnerTab *m_owner = nullptr;
     QTimer *m_usedTimer = nullptr;                  // live time used while the job transfers
     bool m_usedPollPending = false;
-
-    // Credentials and connection
-    ConnectionPage *m_connection = nullptr;
-
-    // Owner
-    QLabel *m_ownerName = nullptr;
-    QLabel *m_elevation = nullptr;
-    QLabel *m_elevationHelp = nullptr;
-    QLabel *m_integrity = nullptr;
-    QLabel *m_integrityHelp = nullptr;
-    QLabel *m_viewerLabel = nullptr;
 };
 
 } // namespace ferry

@@ -19,14 +19,8 @@
 #include <QPointer>
 #include <QSet>
 
-class QButtonGroup;
-class QCheckBox;
 class QDialogButtonBox;
 class QLabel;
-class QLineEdit;
-class QPushButton;
-class QRadioButton;
-class QSpinBox;
 class QTabWidget;
 
 namespace ferry {
@@ -36,6 +30,11 @@ class PeerCache;
 }
 
 class DesktopSettings;
+class ImportGroupKeyDialog;
+class NewGroupKeyDialog;
+class SettingsPeerCachingPage;
+class SettingsGeneralPage;
+struct SettingChange;
 
 class SettingsDialog : public QDialog
 {
@@ -70,12 +69,7 @@ signals:
     void desktopSettingsSaved();
 
 private:
-    struct EngineChange
-    {
-        QString key;
-        QString value;
-        QString label;   // for a refusal message
-    };
+    using EngineChange = SettingChange;
     struct EngineFailure
     {
         QString key;
@@ -83,36 +77,22 @@ private:
         Status status;
     };
 
-    QWidget *buildGeneralPage();
-    QWidget *buildPeerPage();
-    QWidget *buildDownloads();
-    QWidget *buildEngine();
-    QWidget *buildPeerCaching();
-    QWidget *buildGroupKey();
-    QWidget *buildCache();
-    QWidget *buildNetwork();
-    QWidget *buildDesktop();
-
-    void loadDesktop();
     void showEngine(const EngineSettings &shown, const EngineSettings &previous, bool force);
     void onSettingsChanged(const EngineSettings &settings);
     void resync();
-    void updatePeerBoxes();
-    void browse();
 
     // The group key and the peer cache's state.
     void refreshPeerState();
     void showPeerState(const QJsonObject &info);
     void updateKeyButtons();
-    void confirmCreateKey();
     void createKey();
     void keyCreated(const Status &status, const QString &base32);
-    void confirmRevokeKey();
     void revokeKey();
     void keyRevoked(const Status &status);
     void showNewKey(const QString &base32);
     void forgetNewKey();
     void openImportDialog();
+    void importKey(const QString &key);
 
     QList<EngineChange> engineChanges() const;
     void apply(bool close);
@@ -130,41 +110,14 @@ private:
     bool m_abandoned = false;           // closed while applying
     QSet<QString> m_retry;              // keys the engine refused last time: sent again on OK
 
-    QLineEdit *m_folder = nullptr;
-    QPushButton *m_browse = nullptr;
-    QButtonGroup *m_dropGroup = nullptr;
-    QRadioButton *m_dropDirect = nullptr;
-    QRadioButton *m_dropAsk = nullptr;
-
-    QSpinBox *m_maxBackgroundJobs = nullptr;
-
-    QCheckBox *m_peerEnabled = nullptr;
-    QCheckBox *m_peerClient = nullptr;
-    QCheckBox *m_peerServer = nullptr;
-    QSpinBox *m_cacheSize = nullptr;
-    QSpinBox *m_cacheAge = nullptr;
-    QSpinBox *m_tlsPort = nullptr;
-    QSpinBox *m_discoveryPort = nullptr;
-    QCheckBox *m_multicast = nullptr;
-    QLineEdit *m_staticPeers = nullptr;
-    QCheckBox *m_requireDigest = nullptr;
-
     peercache::PeerCache *m_cache = nullptr;   // on the engine thread
     QJsonObject m_peerInfo;
     bool m_keyBusy = false;                    // a create, import or revoke is on its way
-    QLabel *m_peerState = nullptr;
-    QLabel *m_policyNote = nullptr;            // which settings the administrator's policy fixes
-    QLabel *m_groupState = nullptr;
-    QPushButton *m_createKey = nullptr;
-    QPushButton *m_revokeKey = nullptr;        // only while a previous key is accepted
-    QPushButton *m_importKey = nullptr;
-    QPointer<QDialog> m_newKeyDialog;          // the new key, shown once
-    QPointer<QDialog> m_importDialog;
+    QPointer<NewGroupKeyDialog> m_newKeyDialog; // the new key, shown once
+    QPointer<ImportGroupKeyDialog> m_importDialog;
 
-    QCheckBox *m_startMinimized = nullptr;
-    QCheckBox *m_startAtLogin = nullptr;
-    QCheckBox *m_watchClipboard = nullptr;
-
+    SettingsGeneralPage *m_general = nullptr;
+    SettingsPeerCachingPage *m_peer = nullptr;
     QTabWidget *m_pages = nullptr;
     QLabel *m_message = nullptr;
     QDialogButtonBox *m_buttons = nullptr;

@@ -1,6 +1,16 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="en">
   <context>
+    <name>ferry::JobGeneralTab</name>
+    <message numerus="yes">
+      <source>%1 of %2; %3 of %n file(s)</source>
+      <translation>
+        <numerusform>%1 of %2; %3 of %n file</numerusform>
+        <numerusform>%1 of %2; %3 of %n files</numerusform>
+      </translation>
+    </message>
+  </context>
+  <context>
     <name>ferry::JobListModel</name>
     <message numerus="yes">
       <source>%n s</source>
@@ -36,7 +46,7 @@
     </message>
   </context>
   <context>
-    <name>ferry::JobPropertiesDialog</name>
+    <name>ferry::JobTransferTab</name>
     <message numerus="yes">
       <source>%n second(s)</source>
       <translation>
@@ -63,13 +73,6 @@
       <translation>
         <numerusform>%n minute</numerusform>
         <numerusform>%n minutes</numerusform>
-      </translation>
-    </message>
-    <message numerus="yes">
-      <source>%1 of %2; %3 of %n file(s)</source>
-      <translation>
-        <numerusform>%1 of %2; %3 of %n file</numerusform>
-        <numerusform>%1 of %2; %3 of %n files</numerusform>
       </translation>
     </message>
   </context>
