@@ -10,6 +10,9 @@
 // (and why not), the group this computer belongs to, and creates or imports the group key. A
 // new key is shown once, in a dialog of its own, and never stored by the window: the engine
 // keeps it in the OS keychain.
+//
+// The pages (SettingsGeneralPage, SettingsPeerCachingPage) and the group key's dialogs
+// (NewGroupKeyDialog, ImportGroupKeyDialog) are views; this dialog is what talks to the engine.
 #pragma once
 
 #include "JobManager.h"
