@@ -31,7 +31,7 @@ signals:
     void checkpointed(quint64 ticket, const ferry::TransferCheckpoint &checkpoint);
     void warned(quint64 ticket, const QString &message);
     void redirected(quint64 ticket, const QUrl &finalUrl);
-    void sourced(quint64 ticket, qint64 bytesFromPeers, const QString &integrityLevel, const QString &peerId,
+    void sourced(quint64 ticket, qint64 bytesFromPeers, ferry::PeerVerification verification, const QString &peerId,
                  const QString &sha256);
     void identified(quint64 ticket, const QStringList &contentKeys, const QString &notServable);
     void peerVerdicts(quint64 ticket, const QList<ferry::peercache::PeerVerdict> &verdicts);

@@ -27,8 +27,8 @@ struct JobFile
     bool downloadedFromPeer = false;  // any committed byte came from a peer (IsDownloadedFromPeer)
     qint64 bytesFromPeers = 0;
     QString peerId;                  // who supplied them
-    QString integrityLevel;          // "origin-strong", "group" or "origin-only" once transferred
-    QString validationState = QStringLiteral("unset"); // SetValidationState: unset, valid, invalid
+    PeerVerification peerVerification = PeerVerification::None; // how the bytes were verified, once transferred
+    ValidationState validationState = ValidationState::Unset;    // SetValidationState
     QStringList contentKeys;         // CK-V / CK-D the origin's answer gave (docs/peer-caching.md §4)
     QString notServable;             // why the origin's answer forbids caching it, if it does
     QString sha256;                  // lower-case hex of the bytes as the transfer wrote them, if hashed

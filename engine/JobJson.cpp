@@ -32,8 +32,9 @@ QJsonObject jobToJson(const Job &job)
             {QStringLiteral("downloadedFromPeer"), f.downloadedFromPeer},
             {QStringLiteral("bytesFromPeers"), double(f.bytesFromPeers)},
             {QStringLiteral("bytesFromOrigin"), double(qMax<qint64>(0, f.bytesTransferred - f.bytesFromPeers))},
-            {QStringLiteral("integrityLevel"), f.integrityLevel},
-            {QStringLiteral("validationState"), f.validationState},
+            // The key predates the name PeerVerification: kept for the clients that read it.
+            {QStringLiteral("integrityLevel"), peerVerificationName(f.peerVerification)},
+            {QStringLiteral("validationState"), validationStateName(f.validationState)},
             {QStringLiteral("peerId"), f.peerId},
         });
     }

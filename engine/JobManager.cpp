@@ -489,8 +489,8 @@ Status JobManager::complete(const QUuid &id)
         if (renameNoReplace(f.tempName, f.localName, &error)) {
             setModificationTime(f.localName, f.lastModified);
             f.completed = true;
-            if (f.validationState == QLatin1String("unset")) {
-                f.validationState = QStringLiteral("valid"); // Complete validates implicitly (docs/jobs.md §7.3)
+            if (f.validationState == ValidationState::Unset) {
+                f.validationState = ValidationState::Valid; // Complete validates implicitly (docs/jobs.md §7.3)
                 validatedNow << int(&f - job->files.data());
             }
         } else {
@@ -1224,7 +1224,7 @@ void JobManager::onRedirected(quint64 ticket, const QUrl &finalUrl)
     commit(*job);
 }
 
-void JobManager::onSourced(quint64 ticket, qint64 bytesFromPeers, const QString &level, const QString &peerId,
+void JobManager::onSourced(quint64 ticket, qint64 bytesFromPeers, PeerVerification verification, const QString &peerId,
                            const QString &sha256)
 {
     Job *job = jobForTicket(ticket);
@@ -1234,7 +1234,7 @@ void JobManager::onSourced(quint64 ticket, qint64 bytesFromPeers, const QString 
     JobFile &file = job->files[index];
     file.bytesFromPeers = bytesFromPeers;
     file.downloadedFromPeer = bytesFromPeers > 0;
-    file.integrityLevel = level;
+    file.peerVerification = verification;
     file.peerId = peerId; // persisted with the finished file by onFinished's commit
     file.sha256 = sha256;
 }
@@ -1265,13 +1265,13 @@ Status JobManager::setValidationState(const QUuid &id, int fileIndex, bool valid
         return {hr::E_PENDING, QStringLiteral("the file is not transferred (or already completed): nothing to validate")};
     stopTransfer(id);
     if (valid) {
-        file.validationState = QStringLiteral("valid");
+        file.validationState = ValidationState::Valid;
         job->modificationTime = m_clock->now();
         commit(*job);
         emit fileValidated(*job, fileIndex);
         return {};
     }
-    file.validationState = QStringLiteral("invalid");
+    file.validationState = ValidationState::Invalid;
     emit fileInvalidated(*job, fileIndex);
     const bool fromPeer = file.downloadedFromPeer;
     {
@@ -1282,13 +1282,13 @@ Status JobManager::setValidationState(const QUuid &id, int fileIndex, bool valid
     file.bytesTransferred = 0;
     file.bytesFromPeers = 0;
     file.downloadedFromPeer = false;
-    file.integrityLevel.clear();
+    file.peerVerification = PeerVerification::None;
     file.etag.clear();
     file.lastModified.clear();
     job->modificationTime = m_clock->now();
     if (fromPeer) {
         m_runtime[id].originOnly.insert(fileIndex); // this time from the origin alone
-        file.validationState = QStringLiteral("unset"); // the new bytes are still to be judged
+        file.validationState = ValidationState::Unset; // the new bytes are still to be judged
         requeue(*job);
         scheduleSoon();
         return {};

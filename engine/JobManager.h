@@ -182,7 +182,7 @@ private:
     void onProgressed(quint64 ticket, qint64 bytes, qint64 total);
     void onWarned(quint64 ticket, const QString &message);
     void onRedirected(quint64 ticket, const QUrl &finalUrl);
-    void onSourced(quint64 ticket, qint64 bytesFromPeers, const QString &level, const QString &peerId, const QString &sha256);
+    void onSourced(quint64 ticket, qint64 bytesFromPeers, PeerVerification verification, const QString &peerId, const QString &sha256);
     void onIdentified(quint64 ticket, const QStringList &keys, const QString &notServable);
     void onCheckpointed(quint64 ticket, const TransferCheckpoint &checkpoint);
     void applyCheckpoint(Job &job, const TransferCheckpoint &checkpoint);

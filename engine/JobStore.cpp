@@ -20,44 +20,19 @@ Q_LOGGING_CATEGORY(lcStore, "ferry.store")
 
 namespace {
 
-// Each file's peer-cache facts (docs/peer-caching.md §9), by file position.
-QJsonArray filePeerJson(const QList<JobFile> &files)
-{
-    QJsonArray a;
-    for (const JobFile &f : files)
-        a << QJsonObject{{QStringLiteral("fromPeers"), double(f.bytesFromPeers)},
-                         {QStringLiteral("peerId"), f.peerId},
-                         {QStringLiteral("level"), f.integrityLevel},
-                         {QStringLiteral("validation"), f.validationState},
-                         {QStringLiteral("keys"), QJsonArray::fromStringList(f.contentKeys)},
-                         {QStringLiteral("notServable"), f.notServable},
-                         {QStringLiteral("sha256"), f.sha256}};
-    return a;
-}
-
-void applyFilePeer(QList<JobFile> &files, const QJsonArray &a)
-{
-    for (int i = 0; i < files.size() && i < a.size(); ++i) {
-        const QJsonObject o = a[i].toObject();
-        JobFile &f = files[i];
-        f.bytesFromPeers = qint64(o.value(QLatin1String("fromPeers")).toDouble());
-        f.peerId = o.value(QLatin1String("peerId")).toString();
-        f.integrityLevel = o.value(QLatin1String("level")).toString();
-        f.validationState = o.value(QLatin1String("validation")).toString(QStringLiteral("unset"));
-        f.contentKeys.clear();
-        for (const QJsonValue &k : o.value(QLatin1String("keys")).toArray())
-            f.contentKeys << k.toString();
-        f.notServable = o.value(QLatin1String("notServable")).toString();
-        f.sha256 = o.value(QLatin1String("sha256")).toString();
-    }
-}
-
 QJsonArray credentialsJson(const QList<CredentialKey> &keys)
 {
     QJsonArray a;
     for (const CredentialKey &k : keys)
         a << QJsonObject{{QStringLiteral("target"), authTargetName(k.target)}, {QStringLiteral("scheme"), authSchemeName(k.scheme)}};
     return a;
+}
+
+// A stored enumeration's number (JobTypes.h), its first value if the number is unknown.
+template <typename E>
+E storedEnum(int number, E first, E last)
+{
+    return (number >= int(first) && number <= int(last)) ? E(number) : first;
 }
 
 QString uniqueConnectionName(const char *prefix)
@@ -109,13 +84,11 @@ QByteArray jobProperties(const Job &j)
         {QStringLiteral("customHeaders"), QJsonArray::fromStringList(j.customHeaders)},
         {QStringLiteral("credentials"), credentialsJson(j.credentials)}, // which pairs, never a secret
         {QStringLiteral("securityFlags"), double(j.securityFlags)},
-        {QStringLiteral("filePeer"), filePeerJson(j.files)},
     };
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
-// Returns the per-file part ("filePeer"), which applies once the files are read.
-QJsonArray applyProperties(Job &j, const QByteArray &json)
+void applyProperties(Job &j, const QByteArray &json)
 {
     const QJsonObject o = QJsonDocument::fromJson(json).object();
     j.description = o.value(QLatin1String("description")).toString();
@@ -153,7 +126,6 @@ QJsonArray applyProperties(Job &j, const QByteArray &json)
             j.credentials << CredentialKey{*target, *scheme};
     }
     j.securityFlags = quint32(o.value(QLatin1String("securityFlags")).toDouble()) & security::ValidMask;
-    return o.value(QLatin1String("filePeer")).toArray();
 }
 
 } // namespace
@@ -231,12 +203,41 @@ bool JobStore::open(QString *error)
             return false;
         }
     }
-    if (!createSchema()) {
-        if (error)
-            *error = QStringLiteral("cannot create the schema in %1").arg(m_path);
-        return false;
+    return prepareSchema(error);
+}
+
+// The ladder (docs/engine.md, "Stored state"): a new database gets the current schema, an older
+// one is upgraded in one transaction, a newer one is refused without a single write.
+bool JobStore::prepareSchema(QString *error)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_connectionName);
+    const int found = schema::version(db);
+    QString why;
+    bool ok = false;
+    if (found < 0) {
+        why = QStringLiteral("cannot read its schema version: %1").arg(db.lastError().text());
+    } else if (found > SchemaVersion) {
+        why = QStringLiteral("it has schema version %1, newer than this build of Ferry knows (%2). It was left untouched: "
+                             "run the newer Ferry that wrote it")
+                  .arg(found)
+                  .arg(SchemaVersion);
+    } else if (found == 0) {
+        ok = schema::create(db, ApplicationId, &why);
+    } else if (found < SchemaVersion) {
+        ok = schema::upgrade(db, found, &why);
+        if (ok)
+            qCInfo(lcStore).noquote() << "upgraded the job database" << m_path << "from schema version" << found << "to" << SchemaVersion;
+    } else {
+        ok = true;
     }
-    return true;
+    if (ok)
+        return true;
+    db.close(); // nothing more goes near the file
+    const QString message = QStringLiteral("cannot open the job database %1: %2").arg(m_path, why);
+    qCCritical(lcStore).noquote() << message;
+    if (error)
+        *error = message;
+    return false;
 }
 
 void JobStore::scrub()
@@ -287,32 +288,11 @@ void JobStore::moveAside(const QString &why)
     qCCritical(lcStore).noquote() << m_recoveryMessage;
 }
 
-bool JobStore::createSchema()
-{
-    QSqlDatabase db = QSqlDatabase::database(m_connectionName);
-    QSqlQuery q(db);
-    return exec(q, QStringLiteral("PRAGMA application_id=%1").arg(ApplicationId))
-           && exec(q, QStringLiteral("PRAGMA user_version=%1").arg(SchemaVersion))
-           && exec(q, QStringLiteral("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT)"))
-           && exec(q, QStringLiteral("CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, name TEXT NOT NULL, "
-                                     "state INTEGER NOT NULL, priority INTEGER NOT NULL, queue_seq INTEGER NOT NULL, "
-                                     "props TEXT NOT NULL)"))
-           && exec(q, QStringLiteral("CREATE TABLE IF NOT EXISTS files (job_id TEXT NOT NULL REFERENCES jobs(id) "
-                                     "ON DELETE CASCADE, idx INTEGER NOT NULL, remote_url TEXT NOT NULL, "
-                                     "local_name TEXT NOT NULL, temp_name TEXT NOT NULL, bytes_total INTEGER, "
-                                     "bytes_transferred INTEGER, transferred INTEGER, completed INTEGER, "
-                                     "from_peer INTEGER, etag TEXT, last_modified TEXT, PRIMARY KEY (job_id, idx))"))
-           && exec(q, QStringLiteral("CREATE TABLE IF NOT EXISTS checkpoints (job_id TEXT NOT NULL, idx INTEGER NOT "
-                                     "NULL, offset INTEGER NOT NULL, bytes_total INTEGER, etag TEXT, last_modified "
-                                     "TEXT, PRIMARY KEY (job_id, idx))"));
-}
-
 QList<Job> JobStore::loadJobs()
 {
     QSqlDatabase db = QSqlDatabase::database(m_connectionName);
     QHash<QString, int> row;
     QList<Job> jobs;
-    QList<QJsonArray> filePeer; // by job position: the per-file facts apply once the files are read
     QSqlQuery q(db);
     q.setForwardOnly(true);
     exec(q, QStringLiteral("SELECT id, name, state, priority, queue_seq, props FROM jobs ORDER BY queue_seq"));
@@ -323,12 +303,14 @@ QList<Job> JobStore::loadJobs()
         j.state = JobState(q.value(2).toInt());
         j.priority = JobPriority(q.value(3).toInt());
         j.queueSequence = q.value(4).toULongLong();
-        filePeer.append(applyProperties(j, q.value(5).toByteArray()));
+        applyProperties(j, q.value(5).toByteArray());
         row.insert(q.value(0).toString(), int(jobs.size()));
         jobs.append(std::move(j));
     }
     exec(q, QStringLiteral("SELECT job_id, idx, remote_url, local_name, temp_name, bytes_total, bytes_transferred, "
-                           "transferred, completed, from_peer, etag, last_modified FROM files ORDER BY job_id, idx"));
+                           "checkpointed, transferred, completed, etag, last_modified, from_peer, bytes_from_peers, "
+                           "peer_id, peer_verification, validation, content_keys, not_servable, sha256 "
+                           "FROM files ORDER BY job_id, idx"));
     while (q.next()) {
         auto it = row.constFind(q.value(0).toString());
         if (it == row.constEnd())
@@ -338,31 +320,23 @@ QList<Job> JobStore::loadJobs()
         f.localName = q.value(3).toString();
         f.tempName = q.value(4).toString();
         f.bytesTotal = q.value(5).toLongLong();
-        f.transferred = q.value(7).toBool();
-        // Only a checkpoint vouches for the bytes of an unfinished file (applied below).
-        f.bytesTransferred = f.transferred ? q.value(6).toLongLong() : 0;
-        f.completed = q.value(8).toBool();
-        f.downloadedFromPeer = q.value(9).toBool();
+        f.transferred = q.value(8).toBool();
+        // Only a checkpoint vouches for the bytes of an unfinished file.
+        f.bytesTransferred = (f.transferred || q.value(7).toBool()) ? q.value(6).toLongLong() : 0;
+        f.completed = q.value(9).toBool();
         f.etag = q.value(10).toString();
         f.lastModified = q.value(11).toString();
+        f.downloadedFromPeer = q.value(12).toBool();
+        f.bytesFromPeers = q.value(13).toLongLong();
+        f.peerId = q.value(14).toString();
+        f.peerVerification = storedEnum(q.value(15).toInt(), PeerVerification::None, PeerVerification::OriginStrong);
+        f.validationState = storedEnum(q.value(16).toInt(), ValidationState::Unset, ValidationState::Invalid);
+        for (const QJsonValue &k : QJsonDocument::fromJson(q.value(17).toByteArray()).array())
+            f.contentKeys << k.toString();
+        f.notServable = q.value(18).toString();
+        f.sha256 = q.value(19).toString();
         jobs[*it].files.append(f);
     }
-    exec(q, QStringLiteral("SELECT job_id, idx, offset, bytes_total, etag, last_modified FROM checkpoints"));
-    while (q.next()) {
-        auto it = row.constFind(q.value(0).toString());
-        const int idx = q.value(1).toInt();
-        if (it == row.constEnd() || idx < 0 || idx >= jobs[*it].files.size())
-            continue;
-        JobFile &f = jobs[*it].files[idx];
-        if (f.transferred)
-            continue;
-        f.bytesTransferred = q.value(2).toLongLong();
-        f.bytesTotal = q.value(3).toLongLong();
-        f.etag = q.value(4).toString();
-        f.lastModified = q.value(5).toString();
-    }
-    for (int i = 0; i < jobs.size(); ++i)
-        applyFilePeer(jobs[i].files, filePeer[i]);
     return jobs;
 }
 
@@ -396,9 +370,22 @@ bool JobStore::saveJob(const Job &job)
     q.addBindValue(QString::fromUtf8(jobProperties(job)));
     bool ok = q.exec();
     QSqlQuery f(db);
-    f.prepare(QStringLiteral("INSERT OR REPLACE INTO files (job_id, idx, remote_url, local_name, temp_name, "
-                             "bytes_total, bytes_transferred, transferred, completed, from_peer, etag, last_modified) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    // The checkpoint log owns an unfinished file's durable bytes and, once it has written them,
+    // the size and validators that go with them (docs/engine.md, "Stored state"); this engine-thread
+    // copy may lag behind it. Once the file is transferred, the job's values are final.
+    f.prepare(QStringLiteral(
+        "INSERT INTO files (job_id, idx, remote_url, local_name, temp_name, bytes_total, bytes_transferred, "
+        "transferred, completed, etag, last_modified, from_peer, bytes_from_peers, peer_id, peer_verification, "
+        "validation, content_keys, not_servable, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(job_id, idx) DO UPDATE SET remote_url = excluded.remote_url, local_name = excluded.local_name, "
+        "temp_name = excluded.temp_name, transferred = excluded.transferred, completed = excluded.completed, "
+        "bytes_transferred = CASE WHEN excluded.transferred THEN excluded.bytes_transferred ELSE bytes_transferred END, "
+        "bytes_total = CASE WHEN excluded.transferred OR NOT checkpointed THEN excluded.bytes_total ELSE bytes_total END, "
+        "etag = CASE WHEN excluded.transferred OR NOT checkpointed THEN excluded.etag ELSE etag END, "
+        "last_modified = CASE WHEN excluded.transferred OR NOT checkpointed THEN excluded.last_modified "
+        "ELSE last_modified END, from_peer = excluded.from_peer, bytes_from_peers = excluded.bytes_from_peers, "
+        "peer_id = excluded.peer_id, peer_verification = excluded.peer_verification, validation = excluded.validation, "
+        "content_keys = excluded.content_keys, not_servable = excluded.not_servable, sha256 = excluded.sha256"));
     for (int i = 0; ok && i < job.files.size(); ++i) {
         const JobFile &jf = job.files[i];
         f.addBindValue(id);
@@ -407,12 +394,19 @@ bool JobStore::saveJob(const Job &job)
         f.addBindValue(jf.localName);
         f.addBindValue(jf.tempName);
         f.addBindValue(jf.bytesTotal);
-        f.addBindValue(jf.bytesTransferred);
+        f.addBindValue(jf.transferred ? jf.bytesTransferred : 0);
         f.addBindValue(jf.transferred);
         f.addBindValue(jf.completed);
-        f.addBindValue(jf.downloadedFromPeer);
         f.addBindValue(jf.etag);
         f.addBindValue(jf.lastModified);
+        f.addBindValue(jf.downloadedFromPeer);
+        f.addBindValue(jf.bytesFromPeers);
+        f.addBindValue(jf.peerId);
+        f.addBindValue(int(jf.peerVerification));
+        f.addBindValue(int(jf.validationState));
+        f.addBindValue(QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(jf.contentKeys)).toJson(QJsonDocument::Compact)));
+        f.addBindValue(jf.notServable);
+        f.addBindValue(jf.sha256);
         ok = f.exec();
     }
     if (!ok) {
@@ -430,7 +424,7 @@ bool JobStore::removeJob(const QUuid &id)
     db.transaction();
     QSqlQuery q(db);
     bool ok = true;
-    for (const char *table : {"checkpoints", "files", "jobs"}) {
+    for (const char *table : {"files", "jobs"}) {
         q.prepare(QStringLiteral("DELETE FROM %1 WHERE %2 = ?")
                       .arg(QLatin1String(table), QLatin1String(qstrcmp(table, "jobs") == 0 ? "id" : "job_id")));
         q.addBindValue(key);
@@ -442,7 +436,8 @@ bool JobStore::removeJob(const QUuid &id)
 bool JobStore::clearCheckpoint(const QUuid &id, int fileIndex)
 {
     QSqlQuery q(QSqlDatabase::database(m_connectionName));
-    q.prepare(QStringLiteral("DELETE FROM checkpoints WHERE job_id = ? AND idx = ?"));
+    q.prepare(QStringLiteral("UPDATE files SET checkpointed = 0, bytes_transferred = CASE WHEN transferred THEN "
+                             "bytes_transferred ELSE 0 END WHERE job_id = ? AND idx = ?"));
     q.addBindValue(id.toString(QUuid::WithoutBraces));
     q.addBindValue(fileIndex);
     return q.exec();
@@ -487,14 +482,16 @@ bool CheckpointLog::record(const QUuid &jobId, int fileIndex, qint64 offset, qin
                            const QString &lastModified)
 {
     QSqlQuery q(QSqlDatabase::database(m_connectionName));
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO checkpoints (job_id, idx, offset, bytes_total, etag, "
-                             "last_modified) VALUES (?, ?, ?, ?, ?, ?)"));
-    q.addBindValue(jobId.toString(QUuid::WithoutBraces));
-    q.addBindValue(fileIndex);
+    // The file's row is its one home (docs/engine.md, "Stored state"); a transferred file's final
+    // values are not overwritten.
+    q.prepare(QStringLiteral("UPDATE files SET bytes_transferred = ?, bytes_total = ?, etag = ?, last_modified = ?, "
+                             "checkpointed = 1 WHERE job_id = ? AND idx = ? AND NOT transferred"));
     q.addBindValue(offset);
     q.addBindValue(bytesTotal);
     q.addBindValue(etag);
     q.addBindValue(lastModified);
+    q.addBindValue(jobId.toString(QUuid::WithoutBraces));
+    q.addBindValue(fileIndex);
     if (q.exec())
         return true;
     qCWarning(lcStore) << "checkpoint failed:" << q.lastError().text();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "Job.h"
+#include "JobSchema.h"
 
 #include <QSqlDatabase>
 #include <QString>
@@ -18,8 +19,9 @@ public:
     JobStore(const JobStore &) = delete;
     JobStore &operator=(const JobStore &) = delete;
 
-    // Opens (creating if needed). A corrupt or foreign file is moved aside, never wiped;
-    // recoveryMessage() then says where it went.
+    // Opens (creating if needed) and upgrades an older schema (JobSchema.h). A corrupt or foreign
+    // file is moved aside, never wiped; recoveryMessage() then says where it went. A file of a
+    // newer schema than this build knows, or whose upgrade fails, is refused and left untouched.
     bool open(QString *error = nullptr);
     QString recoveryMessage() const { return m_recoveryMessage; }
     QString path() const { return m_path; }
@@ -38,7 +40,7 @@ public:
     bool setSetting(const QString &key, const QString &value);
 
     static constexpr int ApplicationId = 0x46455259; // "FERY"
-    static constexpr int SchemaVersion = 1;
+    static constexpr int SchemaVersion = schema::Current;
 
     // Shared by CheckpointLog: opens a WAL connection with the project's pragmas.
     static QSqlDatabase openConnection(const QString &connectionName, const QString &path, QString *error);
@@ -46,7 +48,7 @@ public:
 private:
     void restrictFiles() const;
     bool verify(QString *why);
-    bool createSchema();
+    bool prepareSchema(QString *error);
     void moveAside(const QString &why);
 
     QString m_path;

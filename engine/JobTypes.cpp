@@ -80,6 +80,29 @@ constexpr std::array<std::pair<AuthScheme, const char *>, 4> kSchemes{{
     {AuthScheme::Negotiate, "NEGOTIATE"},
 }};
 
+// Lower-case wire names (info --json, docs/peer-caching.md), matched exactly.
+constexpr std::array<std::pair<PeerVerification, const char *>, 4> kVerifications{{
+    {PeerVerification::None, ""},
+    {PeerVerification::OriginOnly, "origin-only"},
+    {PeerVerification::Group, "group"},
+    {PeerVerification::OriginStrong, "origin-strong"},
+}};
+
+constexpr std::array<std::pair<ValidationState, const char *>, 3> kValidations{{
+    {ValidationState::Unset, "unset"},
+    {ValidationState::Valid, "valid"},
+    {ValidationState::Invalid, "invalid"},
+}};
+
+template <typename E, std::size_t N>
+std::optional<E> parseExact(const std::array<std::pair<E, const char *>, N> &table, const QString &name)
+{
+    for (const auto &[v, n] : table)
+        if (name == QLatin1String(n))
+            return v;
+    return std::nullopt;
+}
+
 } // namespace
 
 bool isFinal(JobState s) { return s == JobState::Acknowledged || s == JobState::Cancelled; }
@@ -89,6 +112,10 @@ QString stateName(JobState s) { return nameOf(kStates, s); }
 QString priorityName(JobPriority p) { return nameOf(kPriorities, p); }
 QString integrityName(IntegrityLevel l) { return nameOf(kLevels, l); }
 QString proxyUsageName(ProxyUsage p) { return nameOf(kProxy, p); }
+QString peerVerificationName(PeerVerification v) { return nameOf(kVerifications, v); }
+QString validationStateName(ValidationState v) { return nameOf(kValidations, v); }
+std::optional<PeerVerification> parsePeerVerification(const QString &n) { return parseExact(kVerifications, n); }
+std::optional<ValidationState> parseValidationState(const QString &n) { return parseExact(kValidations, n); }
 QString authTargetName(AuthTarget t) { return nameOf(kTargets, t); }
 QString authSchemeName(AuthScheme s) { return nameOf(kSchemes, s); }
 std::optional<AuthTarget> parseAuthTarget(const QString &n) { return parse(kTargets, n); }

@@ -33,6 +33,18 @@ enum class IntegrityLevel : int {
     System = 0x4000,
 };
 
+// How a finished file's bytes were verified (docs/peer-caching.md, "Peer verification"). Not the
+// owner's IntegrityLevel above. The values are stored (docs/engine.md, "Stored state"): never renumber.
+enum class PeerVerification : int {
+    None = 0,         // not transferred yet
+    OriginOnly = 1,   // "origin-only": every byte came from the origin
+    Group = 2,        // "group": peer bytes matched the manifest a group member signed
+    OriginStrong = 3, // "origin-strong": the bytes match a strong digest the origin published
+};
+
+// SetValidationState (docs/jobs.md §7.3). Stored: never renumber.
+enum class ValidationState : int { Unset = 0, Valid = 1, Invalid = 2 };
+
 enum class ProxyUsage : int { Preconfig = 0, NoProxy = 1, Override = 2, AutoDetect = 3 };
 
 enum class AuthTarget : int { Server = 1, Proxy = 2 };                          // BG_AUTH_TARGET_*
@@ -91,6 +103,8 @@ QString stateName(JobState s);
 QString priorityName(JobPriority p);
 QString integrityName(IntegrityLevel l);
 QString proxyUsageName(ProxyUsage p);
+QString peerVerificationName(PeerVerification v);   // "", "origin-only", "group", "origin-strong"
+QString validationStateName(ValidationState v);     // "unset", "valid", "invalid"
 QString authTargetName(AuthTarget t);               // "SERVER", "PROXY"
 QString authSchemeName(AuthScheme s);               // "BASIC", "DIGEST", "NTLM", "NEGOTIATE"
 QString securityFlagsText(quint32 flags);           // "REDIRECT_ALLOW_REPORT|IGNORE_UNKNOWN_CA", "DEFAULT"
@@ -98,6 +112,8 @@ std::optional<JobState> parseState(const QString &name);
 std::optional<JobPriority> parsePriority(const QString &name);
 std::optional<IntegrityLevel> parseIntegrity(const QString &name);
 std::optional<ProxyUsage> parseProxyUsage(const QString &name);
+std::optional<PeerVerification> parsePeerVerification(const QString &name);
+std::optional<ValidationState> parseValidationState(const QString &name);
 std::optional<AuthTarget> parseAuthTarget(const QString &name);
 std::optional<AuthScheme> parseAuthScheme(const QString &name);
 

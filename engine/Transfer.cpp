@@ -693,7 +693,7 @@ void Transfer::completeFile()
     m_req.bytesTotal = m_part.offset();
     if (!checkpoint())
         return failLocal();
-    QString level = QStringLiteral("origin-only");
+    PeerVerification verification = PeerVerification::OriginOnly;
     bool strongDigest = false;
     for (const peercache::OriginDigest &d : std::as_const(m_facts.digests))
         strongDigest = strongDigest || d.strong;
@@ -728,13 +728,13 @@ void Transfer::completeFile()
         if (!wrong.isEmpty())
             return finishWith({{ErrorContext::RemoteFile, hr::BG_E_VALIDATION_FAILED, wrong, m_req.fileIndex}, false, 0});
         if (m_peerBytes > 0)
-            level = strongDigest ? QStringLiteral("origin-strong") : QStringLiteral("group");
+            verification = strongDigest ? PeerVerification::OriginStrong : PeerVerification::Group;
         else if (strongDigest)
-            level = QStringLiteral("origin-strong");
+            verification = PeerVerification::OriginStrong;
     }
     m_done = true;
     m_part.close();
-    emit sourced(m_req.ticket, m_peerBytes, level, m_peerId, QString::fromLatin1(actual.toHex()));
+    emit sourced(m_req.ticket, m_peerBytes, verification, m_peerId, QString::fromLatin1(actual.toHex()));
     emit finished(m_req.ticket, m_req.bytesTotal, m_req.etag, m_req.lastModified);
 }
 

@@ -101,7 +101,7 @@ signals:
     void redirected(quint64 ticket, const QUrl &finalUrl);
     // Where the file's bytes came from and how well they are proven (before finished).
     // sha256: lower-case hex of the bytes as written, when they were hashed (else empty).
-    void sourced(quint64 ticket, qint64 bytesFromPeers, const QString &integrityLevel, const QString &peerId,
+    void sourced(quint64 ticket, qint64 bytesFromPeers, ferry::PeerVerification verification, const QString &peerId,
                  const QString &sha256);
     // What the origin's answer makes of the file for the peer cache: its content keys, or why not.
     void identified(quint64 ticket, const QStringList &contentKeys, const QString &notServable);

@@ -5,7 +5,7 @@
 // whose records the test forges or tampers with. The origin is the FaultServer (strong ETag,
 // Last-Modified, optional Repr-Digest and Cache-Control). Assertions are what a user sees: the
 // job's state, the bytes on disk against the origin's SHA-256, the file's bytesFromPeers /
-// downloadedFromPeer / integrityLevel, the records a node caches and the strikes and bans it keeps.
+// downloadedFromPeer / peerVerification, the records a node caches and the strikes and bans it keeps.
 //
 // Needs a Secret Service (the group key lives in the keychain): tests/run.sh starts one; without
 // it the suite skips, or fails under FERRY_REQUIRE_KEYCHAIN=1.
@@ -390,10 +390,10 @@ bool credentialsForgotten(const QUuid &job, AuthTarget target, AuthScheme scheme
 
 QString describeFile(const JobFile &f)
 {
-    return QStringLiteral("bytesFromPeers %1, downloadedFromPeer %2, integrityLevel '%3', peerId %4, %5 of %6 bytes")
+    return QStringLiteral("bytesFromPeers %1, downloadedFromPeer %2, peerVerification '%3', peerId %4, %5 of %6 bytes")
         .arg(f.bytesFromPeers)
         .arg(f.downloadedFromPeer)
-        .arg(f.integrityLevel, f.peerId)
+        .arg(peerVerificationName(f.peerVerification), f.peerId)
         .arg(f.bytesTransferred)
         .arg(f.bytesTotal);
 }
@@ -889,7 +889,7 @@ void TestPeerCache::badBlockIsRefetchedFromOrigin()
     QVERIFY2(file.downloadedFromPeer, qPrintable(describeFile(file)));
     QCOMPARE(file.bytesFromPeers, 3 * MiB);   // blocks 0-2; nothing of block 3 was kept
     QCOMPARE(file.peerId, evil.peerId);
-    QCOMPARE(file.integrityLevel, QStringLiteral("group"));
+    QCOMPARE(file.peerVerification, PeerVerification::Group);
     // The rest came from the origin by range, starting at block 3.
     bool ranged = false;
     for (const FaultServer::Request &r : m_origin->requests())
@@ -1040,7 +1040,7 @@ void TestPeerCache::noDigestAcceptedAsGroupAndNotReserved()
     const JobFile file = client.file(id);
     QVERIFY2(file.downloadedFromPeer, qPrintable(describeFile(file)));
     QCOMPARE(file.bytesFromPeers, kSize);
-    QCOMPARE(file.integrityLevel, QStringLiteral("group"));
+    QCOMPARE(file.peerVerification, PeerVerification::Group);
     QCOMPARE(file.peerId, server.peerId());
     QCOMPARE(countRequests(*m_origin, url, "GET"), 0);
     QCOMPARE(countRequests(*m_origin, url, "HEAD"), 1);   // the probe: the origin is still asked
@@ -1383,7 +1383,7 @@ void TestPeerCache::oneDigestTwoUrlsShareARecord()
     const JobFile file = client.file(id);
     QVERIFY2(file.downloadedFromPeer, qPrintable(describeFile(file)));
     QCOMPARE(file.bytesFromPeers, kSize);
-    QCOMPARE(file.integrityLevel, QStringLiteral("origin-strong"));
+    QCOMPARE(file.peerVerification, PeerVerification::OriginStrong);
     QCOMPARE(countRequests(*m_origin, second, "GET"), 0);
     QCOMPARE(countRequests(*m_origin, first, "GET"), 0);
     QVERIFY(client.f->jobs()->complete(id));

@@ -201,7 +201,7 @@ void PeerCache::onFileValidated(const Job &job, int fileIndex)
         qCInfo(lcPeerCache).noquote() << url << "is not cached:" << (file.notServable.isEmpty() ? QStringLiteral("no content key") : file.notServable);
         return;
     }
-    if (file.downloadedFromPeer && file.integrityLevel != QLatin1String("origin-strong")) {
+    if (file.downloadedFromPeer && file.peerVerification != PeerVerification::OriginStrong) {
         qCInfo(lcPeerCache).noquote() << url << "came from peers without an origin digest: not served again";
         return;
     }
