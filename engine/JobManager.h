@@ -4,6 +4,7 @@
 #pragma once
 
 #include "CredentialStore.h"
+#include "EngineSettings.h"
 #include "Job.h"
 #include "PeerSource.h"
 #include "Scheduler.h"
@@ -24,35 +25,6 @@ class JobStore;
 class NotifyCommand;
 struct TransferCheckpoint;
 struct TransferFailure;
-
-struct EngineSettings
-{
-    int maxBackgroundJobs = 1;
-    int timeSliceSeconds = 60;
-    qint64 checkpointBytes = 64 << 20;
-    int checkpointMs = 1000;
-    bool syncCheckpoints = false;
-    bool http2 = false;                              // offer HTTP/2 to HTTPS origins (docs/engine.md, "HTTP/2")
-    // Computer-level peer caching (docs/peer-caching.md §2): a job's CLIENT/SERVER flag takes effect
-    // only when enabled and the matching switch are on too.
-    bool peerCachingEnabled = false;
-    bool peerCachingClient = true;
-    bool peerCachingServer = true;
-    // The peer cache (docs/peer-caching.md §2).
-    int maxCacheSizePercent = 1;                     // of the cache filesystem, 1..80
-    qint64 maxContentAgeSec = 90 * 86400;            // since last access, 1..120 days
-    int tlsPort = 41771;                             // the peer server; 0 = any free port
-    int discoveryPort = 41770;                       // UDP; several nodes on one host each use their own
-    bool multicast = true;                           // false: static peers only
-    QStringList staticPeers;                         // host:udpPort
-    bool requireOriginDigest = false;                // no peers without a strong origin digest
-
-    QStringList policySettings;                      // fixed by the administrator's policy file
-    QString policyFile;
-
-    bool peerClientAllowed() const { return peerCachingEnabled && peerCachingClient; }
-    bool peerServerAllowed() const { return peerCachingEnabled && peerCachingServer; }
-};
 
 class JobManager : public QObject
 {
@@ -109,10 +81,12 @@ public:
 
     EngineSettings settings() const { return m_settings; }
     Status setSetting(const QString &key, const QString &value);
-    // Parses one setting into next (the value to store in stored); E_INVALIDARG names the ranges.
-    static Status parseSetting(const QString &key, const QString &value, EngineSettings *next, QString *stored);
-    // staticPeers: "host:port host:port", each port 1..65535; an empty text is an empty list.
-    static bool parseStaticPeers(const QString &text, QStringList *out = nullptr);
+    // The parsers live with EngineSettings (EngineSettings.h); these names stay for their callers.
+    static Status parseSetting(const QString &key, const QString &value, EngineSettings *next, QString *stored)
+    {
+        return ferry::parseSetting(key, value, next, stored);
+    }
+    static bool parseStaticPeers(const QString &text, QStringList *out = nullptr) { return ferry::parseStaticPeers(text, out); }
 
     void tick();                                     // retry delays, timeouts and scheduling
 
@@ -213,4 +187,3 @@ private:
 
 } // namespace ferry
 
-Q_DECLARE_METATYPE(ferry::EngineSettings)
