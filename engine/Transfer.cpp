@@ -5,6 +5,7 @@
 #include "JobStore.h"
 #include "OwnedFile.h"
 #include "Sha256.h"
+#include "TransferPolicy.h"
 
 #include <QAuthenticator>
 #include <QCryptographicHash>
@@ -27,43 +28,6 @@ constexpr int ProgressIntervalMs = 250;
 
 bool isStrongEtag(const QString &etag) { return !etag.isEmpty() && !etag.startsWith(QLatin1String("W/")); }
 
-int retryAfterSeconds(const QNetworkReply *reply)
-{
-    const QByteArray value = reply->rawHeader("Retry-After").trimmed();
-    if (value.isEmpty())
-        return 0;
-    bool ok = false;
-    const int seconds = value.toInt(&ok);
-    if (ok)
-        return qMax(0, seconds);
-    const QDateTime when = parseHttpDate(QString::fromLatin1(value));
-    return when.isValid() ? int(qMax<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(when))) : 0;
-}
-
-// The security flag that lets a job accept a certificate despite this problem (docs/jobs.md
-// §9.2); 0 for problems no flag excuses (revoked, bad signature, ...).
-quint32 ignoreFlagFor(QSslError::SslError error)
-{
-    switch (error) {
-    case QSslError::HostNameMismatch:
-        return security::IgnoreCertCnInvalid;
-    case QSslError::CertificateExpired:
-    case QSslError::CertificateNotYetValid:
-        return security::IgnoreCertDateInvalid;
-    case QSslError::SelfSignedCertificate:
-    case QSslError::SelfSignedCertificateInChain:
-    case QSslError::UnableToGetLocalIssuerCertificate:
-    case QSslError::UnableToGetIssuerCertificate:
-    case QSslError::UnableToVerifyFirstCertificate:
-    case QSslError::CertificateUntrusted:
-        return security::IgnoreUnknownCa;
-    case QSslError::InvalidPurpose:
-        return security::IgnoreCertWrongUsage;
-    default:
-        return 0;
-    }
-}
-
 // SHA-512 or MD5 of the first SIZE bytes of an open file, raw; empty for another algorithm or
 // an unreadable file.
 QByteArray otherDigest(int fd, qint64 size, const QString &algorithm)
@@ -76,64 +40,6 @@ QByteArray otherDigest(int fd, qint64 size, const QString &algorithm)
     QCryptographicHash hash(*kind);
     const Status s = readAllOf(fd, size, QString(), [&hash](const char *data, qint64 n) { hash.addData(QByteArrayView(data, n)); });
     return s ? hash.result() : QByteArray();
-}
-
-bool transientHttpStatus(int status) { return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504; }
-
-TransferFailure classifyNetworkError(QNetworkReply::NetworkError e, const QString &text)
-{
-    TransferFailure f;
-    f.error.context = ErrorContext::GeneralTransport;
-    f.error.description = text;
-    f.transient = true;
-    switch (e) {
-    case QNetworkReply::HostNotFoundError:
-        f.error.code = hr::E_HTTP_NAME_NOT_RESOLVED;
-        break;
-    case QNetworkReply::ConnectionRefusedError:
-        f.error.code = hr::E_HTTP_CANNOT_CONNECT;
-        break;
-    case QNetworkReply::TimeoutError:
-    case QNetworkReply::OperationCanceledError: // the stall timeout aborts this way
-        f.error.code = hr::E_HTTP_TIMEOUT;
-        f.error.description = QStringLiteral("no data received for %1 s").arg(Transfer::StallTimeoutMs / 1000);
-        break;
-    case QNetworkReply::InsecureRedirectError:
-        f.error.description = QStringLiteral("refused a redirect from HTTPS to plain HTTP; the security flag "
-                                             "ALLOW_HTTPS_TO_HTTP (0x800) permits it");
-        Q_FALLTHROUGH();
-    case QNetworkReply::TooManyRedirectsError:
-        f.error.context = ErrorContext::RemoteFile;
-        f.error.code = hr::E_HTTP_REDIRECT_FAILED;
-        f.transient = false;
-        break;
-    case QNetworkReply::ProxyNotFoundError:
-        f.error.code = hr::E_HTTP_NAME_NOT_RESOLVED;
-        f.error.description = QStringLiteral("the proxy's name cannot be resolved (%1)").arg(text);
-        break;
-    case QNetworkReply::ProxyConnectionRefusedError:
-        f.error.code = hr::E_HTTP_CANNOT_CONNECT;
-        f.error.description = QStringLiteral("the proxy refused the connection (%1)").arg(text);
-        break;
-    case QNetworkReply::ProxyTimeoutError:
-        f.error.code = hr::E_HTTP_TIMEOUT;
-        f.error.description = QStringLiteral("the proxy did not answer in time (%1)").arg(text);
-        break;
-    case QNetworkReply::SslHandshakeFailedError:
-        f.error.code = hr::E_HTTP_SECURE_FAILURE;
-        f.transient = false;
-        break;
-    case QNetworkReply::ProtocolUnknownError:
-    case QNetworkReply::ProtocolInvalidOperationError:
-        f.error.context = ErrorContext::RemoteFile;
-        f.error.code = hr::E_INVALIDARG;
-        f.transient = false;
-        break;
-    default:
-        f.error.code = hr::E_HTTP_CONNECTION_ERROR;
-        break;
-    }
-    return f;
 }
 
 } // namespace
@@ -388,7 +294,7 @@ void Transfer::onSslErrors(const QList<QSslError> &errors)
         return;
     QStringList refused, excused;
     for (const QSslError &e : errors) {
-        const quint32 flag = ignoreFlagFor(e.error());
+        const quint32 flag = transferpolicy::ignoreFlagFor(e.error());
         (flag && (m_req.securityFlags & flag) ? excused : refused) << e.errorString();
     }
     if (!refused.isEmpty()) {
@@ -505,8 +411,8 @@ bool Transfer::acceptResponse(int status)
         text += holdsCredentials(AuthTarget::Server) ? QStringLiteral(": the server refused the job's credentials")
                                                      : QStringLiteral(": the server wants credentials (ferry-admin setcredentials JOB SERVER ...)");
     f.error = {ErrorContext::RemoteFile, httpError(status), text, m_req.fileIndex};
-    f.transient = transientHttpStatus(status);
-    f.retryAfterSeconds = retryAfterSeconds(m_reply);
+    f.transient = transferpolicy::transientHttpStatus(status);
+    f.retryAfterSeconds = transferpolicy::retryAfterSeconds(m_reply->rawHeader("Retry-After"));
     finishWith(f);
     return false;
 }
@@ -647,7 +553,7 @@ void Transfer::onFinished()
                                     : QStringLiteral("HTTP 407: the proxy wants credentials (ferry-admin setcredentials JOB PROXY ...)"),
                                 m_req.fileIndex},
                                false, 0});
-        TransferFailure f = classifyNetworkError(reply->error(), reply->errorString());
+        TransferFailure f = transferpolicy::classifyNetworkError(reply->error(), reply->errorString());
         if (reply->error() == QNetworkReply::SslHandshakeFailedError && !m_certificateProblem.isEmpty())
             f.error.description = QStringLiteral("the server's certificate is not accepted: %1").arg(m_certificateProblem);
         f.error.fileIndex = m_req.fileIndex;

@@ -8,6 +8,7 @@
 #include "PartFile.h"
 #include "PeerSource.h"
 #include "Sha256.h"
+#include "TransferPolicy.h"
 
 #include <QElapsedTimer>
 #include <QNetworkRequest>
@@ -67,13 +68,6 @@ struct TransferCheckpoint
     QString lastModified;
 };
 
-struct TransferFailure
-{
-    JobError error;
-    bool transient = false;
-    int retryAfterSeconds = 0;   // from Retry-After, 0 if none
-};
-
 class Transfer : public QObject
 {
     Q_OBJECT
@@ -90,7 +84,7 @@ public:
     QString connectionKey() const { return m_req.connectionKey; }
 
     static constexpr qint64 ReadBufferSize = 1 << 20;
-    static constexpr int StallTimeoutMs = 60000;
+    static constexpr int StallTimeoutMs = transferpolicy::StallTimeoutMs;
 
 signals:
     void responded(quint64 ticket);
@@ -164,5 +158,4 @@ private:
 } // namespace ferry
 
 Q_DECLARE_METATYPE(ferry::TransferRequest)
-Q_DECLARE_METATYPE(ferry::TransferFailure)
 Q_DECLARE_METATYPE(ferry::TransferCheckpoint)
