@@ -2,8 +2,8 @@
 
 #include "Clock.h"
 #include "Downloader.h"
+#include "FileCompletion.h"
 #include "FileRules.h"
-#include "HttpDate.h"
 #include "JobAccess.h"
 #include "JobStore.h"
 #include "NotifyCommand.h"
@@ -15,12 +15,6 @@
 #include <QFileInfo>
 #include <QLoggingCategory>
 #include <QThread>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
 
 namespace ferry {
 
@@ -34,32 +28,6 @@ constexpr quint32 KeychainRetrySeconds = 30;
 
 
 QString keyText(const CredentialKey &key) { return authTargetName(key.target) + QLatin1Char('/') + authSchemeName(key.scheme); }
-
-// Moves a finished temporary file to its real name without ever replacing an existing file.
-bool renameNoReplace(const QString &from, const QString &to, QString *error)
-{
-    if (::renameat2(AT_FDCWD, QFile::encodeName(from).constData(), AT_FDCWD, QFile::encodeName(to).constData(),
-                    RENAME_NOREPLACE)
-        == 0)
-        return true;
-    *error = errno == EEXIST ? QStringLiteral("'%1' already exists and is never overwritten").arg(to)
-                             : QStringLiteral("cannot rename '%1' to '%2': %3")
-                                   .arg(from, to, QString::fromLocal8Bit(std::strerror(errno)));
-    return false;
-}
-
-void setModificationTime(const QString &path, const QString &lastModified)
-{
-    const QDateTime t = parseHttpDate(lastModified);
-    if (!t.isValid())
-        return;
-    timespec times[2];
-    times[0].tv_sec = 0;
-    times[0].tv_nsec = UTIME_OMIT;
-    times[1].tv_sec = t.toSecsSinceEpoch();
-    times[1].tv_nsec = 0;
-    ::utimensat(AT_FDCWD, QFile::encodeName(path).constData(), times, 0);
-}
 
 } // namespace
 
@@ -169,30 +137,6 @@ std::optional<Credentials> JobManager::takeUserInfo(Job &job)
         qCWarning(lcJobs).noquote() << job.displayName << ": its URL carried a user name or password; it now lives in the keychain";
     }
     return taken;
-}
-
-// A file counts as transferred only while its temporary file still holds all its bytes: after a
-// power loss (Ferry does not fdatasync unless syncCheckpoints is on) or a user's meddling, the
-// missing tail is fetched again instead of Complete presenting a short file.
-bool JobManager::checkTransferredFiles(Job &job)
-{
-    bool changed = false;
-    for (JobFile &f : job.files) {
-        if (!f.transferred || f.completed)
-            continue;
-        const QFileInfo temp(f.tempName);
-        const qint64 held = temp.exists() ? temp.size() : 0;
-        if (f.bytesTotal >= 0 && held == f.bytesTotal)
-            continue;
-        qCWarning(lcJobs).noquote() << job.displayName << ":" << f.tempName << "holds" << held << "of" << f.bytesTotal
-                                    << "bytes; fetching the rest again";
-        f.transferred = false;
-        f.bytesTransferred = qMin(held, qMax<qint64>(0, f.bytesTotal));
-        changed = true;
-    }
-    if (changed && job.state == JobState::Transferred)
-        job.state = JobState::Queued;
-    return changed;
 }
 
 QList<Job> JobManager::jobs() const
@@ -415,13 +359,7 @@ Status JobManager::cancel(const QUuid &id)
         return s;
     stopTransfer(id);
     job->cancel();
-    bool leftovers = false;
-    {
-        const OwnerIdentity identity(job->owner);
-        for (const JobFile &f : std::as_const(job->files))
-            if (QFile::exists(f.tempName) && !QFile::remove(f.tempName))
-                leftovers = true;
-    }
+    const bool leftovers = !removeTemporaryFiles(*job);
     removeFinal(*job);
     scheduleSoon();
     if (leftovers)
@@ -437,31 +375,11 @@ Status JobManager::complete(const QUuid &id)
         return s;
     stopTransfer(id);
 
-    QStringList problems;
-    QList<int> validatedNow;
-    bool partial = false;
     const OwnerIdentity identity(job->owner); // the files are the owner's: rename them as the owner
     if (!identity.ok())
         return {hr::E_ACCESSDENIED, QStringLiteral("cannot act as the job's owner to move its files")};
-    for (JobFile &f : job->files) {
-        if (f.completed)
-            continue;
-        if (!f.transferred) {
-            partial = true;
-            continue;
-        }
-        QString error;
-        if (renameNoReplace(f.tempName, f.localName, &error)) {
-            setModificationTime(f.localName, f.lastModified);
-            f.completed = true;
-            if (f.validationState == QLatin1String("unset")) {
-                f.validationState = QStringLiteral("valid"); // Complete validates implicitly (docs/jobs.md §7.3)
-                validatedNow << int(&f - job->files.data());
-            }
-        } else {
-            problems << error;
-        }
-    }
+    const CompletedFiles done = completeFiles(*job);
+    const QStringList &problems = done.problems;
     if (!problems.isEmpty()) {
         // Renamed files stay visible; the job stays so the rest can be completed later.
         if (isActive(job->state) || job->state == JobState::Queued)
@@ -471,15 +389,13 @@ Status JobManager::complete(const QUuid &id)
         scheduleSoon();
         return {hr::E_FILE_EXISTS, problems.join(QLatin1String("; "))};
     }
-    for (const JobFile &f : std::as_const(job->files))
-        if (!f.completed && QFile::exists(f.tempName))
-            QFile::remove(f.tempName);
+    removeUntransferred(*job);
     job->markAcknowledged();
-    for (int i : std::as_const(validatedNow)) // files validated earlier were offered then
+    for (int i : done.validatedNow) // files validated earlier were offered then
         emit fileValidated(*job, i);
     removeFinal(*job);
     scheduleSoon();
-    if (partial)
+    if (done.partial)
         return {hr::BG_S_PARTIAL_COMPLETE, QStringLiteral("only the files transferred so far were kept")};
     return {};
 }

@@ -142,7 +142,6 @@ private:
     void forgetCredentials(const QUuid &id, const QList<CredentialKey> &keys);
     void stopTransfer(const QUuid &id);
     void requeue(Job &job);
-    bool checkTransferredFiles(Job &job);
     std::optional<Credentials> takeUserInfo(Job &job);
     void trackDownloadClock(Job &job);
     void checkDownloadTime(Job &job);
