@@ -4,6 +4,7 @@
 #include "Downloader.h"
 #include "FileCompletion.h"
 #include "FileRules.h"
+#include "JobClock.h"
 #include "JobAccess.h"
 #include "JobStore.h"
 #include "NotifyCommand.h"
@@ -36,6 +37,7 @@ JobManager::JobManager(JobStore *store, Downloader *downloader, Clock *clock, QO
     , m_store(store)
     , m_downloader(downloader)
     , m_clock(clock)
+    , m_times(new JobClock(clock, this))
     , m_notify(new NotifyCommand(this))
     , m_credentials(new CredentialStore(QStringLiteral("ferry"), this))
 {
@@ -56,12 +58,7 @@ JobManager::JobManager(JobStore *store, Downloader *downloader, Clock *clock, QO
     connect(downloader, &Downloader::checkpointed, this, &JobManager::onCheckpointed);
     connect(downloader, &Downloader::finished, this, &JobManager::onFinished);
     connect(downloader, &Downloader::failed, this, &JobManager::onFailed);
-    m_timer.setInterval(1000);
-    connect(&m_timer, &QTimer::timeout, this, &JobManager::tick);
-    m_timer.start();
-    m_deadline.setSingleShot(true);
-    m_deadline.setTimerType(Qt::PreciseTimer);
-    connect(&m_deadline, &QTimer::timeout, this, &JobManager::tick);
+    connect(m_times, &JobClock::due, this, &JobManager::tick);
     connect(m_notify, &NotifyCommand::finished, this, &JobManager::onNotifyFinished);
 }
 
@@ -71,8 +68,8 @@ JobManager::~JobManager()
     for (const QUuid &id : ids) {
         stopTransfer(id);
         auto job = m_jobs.find(id);
-        if (job != m_jobs.end() && m_runtime[id].counting) {
-            trackDownloadClock(*job); // the time up to this stop survives the restart
+        if (job != m_jobs.end() && m_times->counting(id)) {
+            m_times->track(*job); // the time up to this stop survives the restart
             m_store->saveDownloadTime(id, job->downloadTimeUsedMs);
         }
     }
@@ -94,10 +91,8 @@ void JobManager::load()
         const std::optional<Credentials> fromUrl = takeUserInfo(job);
         Runtime &rt = m_runtime[job.id];
         rt.committedState = job.state;
-        if (job.state == JobState::TransientError) {
-            rt.retryAtMs = now; // retry soon after a restart
-            rt.noProgressSinceMs = now;
-        }
+        if (job.state == JobState::TransientError)
+            m_times->waitToRetry(job.id, now, now); // retry soon after a restart
         m_order << job.id;
         m_jobs.insert(job.id, job);
         if (lostBytes || fromUrl)
@@ -157,9 +152,7 @@ const Job *JobManager::job(const QUuid &id) const
 Job JobManager::snapshot(const QUuid &id) const
 {
     Job job = m_jobs.value(id);
-    const Runtime rt = m_runtime.value(id);
-    if (rt.counting)
-        job.downloadTimeUsedMs += qMax<qint64>(0, m_clock->monotonicMs() - rt.accountedUntilMs);
+    job.downloadTimeUsedMs = m_times->usedMs(job);
     return job;
 }
 
@@ -222,14 +215,14 @@ Status JobManager::change(const QUuid &id, F &&apply)
 
 bool JobManager::commit(Job &job)
 {
-    trackDownloadClock(job);
+    m_times->track(job);
     Runtime &rt = m_runtime[job.id];
     const bool notifiable = job.state == JobState::Transferred || job.state == JobState::Error;
     if (!notifiable) {
         job.notifyPending = false;
     } else if (rt.committedState != job.state && !job.notifyProgram.isEmpty()) {
         job.notifyPending = true; // docs/jobs.md §11: the program runs on TRANSFERRED or ERROR
-        rt.notifyAtMs = m_clock->monotonicMs();
+        m_times->notifyAt(job.id, m_clock->monotonicMs());
         scheduleSoon();
     }
     if (!m_store->saveJob(job))
@@ -245,6 +238,7 @@ void JobManager::removeFinal(Job &job)
     forgetCredentials(id, job.credentials); // a job that ends takes its secrets with it
     m_store->removeJob(id);
     m_runtime.remove(id);
+    m_times->forget(id);
     m_order.removeOne(id);
     m_jobs.remove(id);
     emit jobRemoved(id);
@@ -252,10 +246,7 @@ void JobManager::removeFinal(Job &job)
 
 void JobManager::scheduleSoon()
 {
-    if (m_tickPending)
-        return;
-    m_tickPending = true;
-    QMetaObject::invokeMethod(this, &JobManager::tick, Qt::QueuedConnection);
+    m_times->soon();
 }
 
 Status JobManager::createJob(const QString &displayName, const Owner &owner, QUuid *id)
@@ -331,10 +322,10 @@ Status JobManager::resume(const QUuid &id)
         Status r = job.resume();
         if (r && job.state == JobState::Queued && before != JobState::Queued) {
             job.queueSequence = m_nextSequence++;
-            m_runtime[id].noProgressSinceMs = -1;
+            m_times->progressed(id);
         }
         if (r)
-            m_runtime[id].accountedUntilMs = m_clock->monotonicMs(); // Resume starts a new clock
+            m_times->restartCount(id); // Resume starts a new clock
         return r;
     });
     if (s)
@@ -645,20 +636,19 @@ Status JobManager::setSetting(const QString &key, const QString &value)
 
 void JobManager::tick()
 {
-    m_tickPending = false;
+    m_times->ticking();
     const qint64 now = m_clock->monotonicMs();
 
     for (const QUuid &id : std::as_const(m_order)) {
         Job &job = m_jobs[id];
         if (job.state != JobState::TransientError)
             continue;
-        Runtime &rt = m_runtime[id];
-        if (rt.noProgressSinceMs >= 0 && now - rt.noProgressSinceMs >= qint64(job.noProgressTimeout) * 1000) {
+        if (m_times->noProgressExpired(job, now)) {
             job.toError(job.error);
             job.modificationTime = m_clock->now();
             commit(job);
             emit jobFailed(id);
-        } else if (now >= rt.retryAtMs && (m_online || !waitsForNetwork(job))) {
+        } else if (m_times->retryDue(id, now) && (m_online || !waitsForNetwork(job))) {
             requeue(job); // offline, a network failure waits for the network instead of the delay
         }
     }
@@ -667,7 +657,7 @@ void JobManager::tick()
         Job &job = m_jobs[id];
         if (!isActive(job.state))
             continue;
-        trackDownloadClock(job);
+        m_times->track(job);
         m_store->saveDownloadTime(id, job.downloadTimeUsedMs); // a crash loses at most one tick
         checkDownloadTime(job);
     }
@@ -690,19 +680,7 @@ void JobManager::tick()
     }
     for (const QUuid &id : decision.start)
         startJob(m_jobs[id]);
-    armDeadline(m_clock->monotonicMs());
-}
-
-// The maximum-download-time clock runs exactly while the job is CONNECTING or TRANSFERRING, on
-// CLOCK_BOOTTIME so that a suspend-to-RAM mid-transfer counts too (docs/jobs.md §4.3).
-void JobManager::trackDownloadClock(Job &job)
-{
-    Runtime &rt = m_runtime[job.id];
-    const qint64 now = m_clock->monotonicMs();
-    if (rt.counting)
-        job.downloadTimeUsedMs += qMax<qint64>(0, now - rt.accountedUntilMs);
-    rt.accountedUntilMs = now;
-    rt.counting = isActive(job.state);
+    m_times->armDeadline(m_jobs);
 }
 
 // Expiry stops the transfer at once and fails the job. 0 means no limit.
@@ -718,26 +696,6 @@ void JobManager::checkDownloadTime(Job &job)
     job.modificationTime = m_clock->now();
     commit(job);
     emit jobFailed(job.id);
-}
-
-// Between ticks a precise timer fires at the nearest expiry, so a job ends within milliseconds
-// of its limit rather than up to a tick late.
-void JobManager::armDeadline(qint64 now)
-{
-    qint64 soonest = -1;
-    for (auto it = m_runtime.cbegin(); it != m_runtime.cend(); ++it) {
-        if (!it->counting)
-            continue;
-        const auto job = m_jobs.constFind(it.key());
-        if (job == m_jobs.cend() || job->maximumDownloadTime == 0)
-            continue;
-        const qint64 left = qint64(job->maximumDownloadTime) * 1000 - job->downloadTimeUsedMs - (now - it->accountedUntilMs);
-        soonest = soonest < 0 ? qMax<qint64>(0, left) : qMin(soonest, qMax<qint64>(0, left));
-    }
-    if (soonest >= 0 && soonest <= m_timer.interval())
-        m_deadline.start(int(soonest));
-    else
-        m_deadline.stop();
 }
 
 // What the network watch says (docs/security.md, "Network awareness"). Offline only pauses the
@@ -768,7 +726,7 @@ void JobManager::runNotifications(qint64 now)
 {
     for (const QUuid &id : std::as_const(m_order)) {
         const Job &job = m_jobs[id];
-        if (job.notifyPending && !m_notify->isRunning(id) && now >= m_runtime[id].notifyAtMs)
+        if (job.notifyPending && !m_notify->isRunning(id) && m_times->notifyDue(id, now))
             m_notify->run(job);
     }
 }
@@ -784,7 +742,7 @@ void JobManager::onNotifyFinished(const QUuid &id, bool succeeded, const QString
         commit(*it);
         return;
     }
-    m_runtime[id].notifyAtMs = m_clock->monotonicMs() + qint64(it->minimumRetryDelay) * 1000;
+    m_times->notifyAt(id, m_clock->monotonicMs() + qint64(it->minimumRetryDelay) * 1000);
     const QString message = QStringLiteral("%1; it runs again in %2 s").arg(detail).arg(it->minimumRetryDelay);
     qCWarning(lcJobs).noquote() << it->displayName << ":" << message;
     emit warning(id, message);
@@ -865,9 +823,7 @@ void JobManager::onCredentialsRead(const QUuid &id, quint64 token, const Status 
             emit jobFailed(id);
         } else {
             // Locked or absent: never a transfer without them, never a fallback; wait and retry.
-            if (rt.noProgressSinceMs < 0)
-                rt.noProgressSinceMs = now;
-            rt.retryAtMs = now + qint64(qMin(job.minimumRetryDelay, KeychainRetrySeconds)) * 1000;
+            m_times->waitToRetry(id, now, now + qint64(qMin(job.minimumRetryDelay, KeychainRetrySeconds)) * 1000);
             job.toTransientError({ErrorContext::GeneralQueueManager, hr::E_KEYCHAIN_UNAVAILABLE,
                                   QStringLiteral("%1; the job waits until its credentials can be read").arg(status.message), -1});
             commit(job);
@@ -1002,10 +958,9 @@ void JobManager::onProgressed(quint64 ticket, qint64 bytes, qint64 total)
     const int index = job->currentFileIndex(); // files go in order: the first unfinished one moves
     if (index < 0)
         return;
-    Runtime &rt = m_runtime[job->id];
     JobFile &file = job->files[index];
     if (bytes != file.bytesTransferred)
-        rt.noProgressSinceMs = -1;
+        m_times->progressed(job->id);
     file.bytesTransferred = bytes;
     file.bytesTotal = total;
     job->modificationTime = m_clock->now();
@@ -1116,7 +1071,7 @@ void JobManager::onFinished(quint64 ticket, qint64 size, const QString &etag, co
         return;
     m_tickets.remove(ticket);
     m_runtime[job->id].ticket = 0;
-    m_runtime[job->id].noProgressSinceMs = -1;
+    m_times->progressed(job->id);
     const int index = job->currentFileIndex();
     JobFile &file = job->files[index];
     file.bytesTotal = file.bytesTransferred = size;
@@ -1157,9 +1112,7 @@ void JobManager::onFailed(quint64 ticket, const TransferFailure &failure)
             error.code = hr::BG_E_NETWORK_DISCONNECTED;
             error.description = QStringLiteral("the network is disconnected (%1); the job continues when it returns").arg(failure.error.description);
         }
-        if (rt.noProgressSinceMs < 0)
-            rt.noProgressSinceMs = now;
-        rt.retryAtMs = now + qint64(qMax<quint32>(job->minimumRetryDelay, quint32(failure.retryAfterSeconds))) * 1000;
+        m_times->waitToRetry(job->id, now, now + qint64(qMax<quint32>(job->minimumRetryDelay, quint32(failure.retryAfterSeconds))) * 1000);
         job->toTransientError(error);
         commit(*job);
     } else {

@@ -20,6 +20,7 @@
 namespace ferry {
 
 class Clock;
+class JobClock;
 class Downloader;
 class JobStore;
 class NotifyCommand;
@@ -115,11 +116,6 @@ private:
     {
         quint64 ticket = 0;                          // 0: nothing running
         qint64 runningSinceMs = 0;
-        qint64 accountedUntilMs = 0;                 // download time counted up to here
-        qint64 retryAtMs = 0;
-        qint64 noProgressSinceMs = -1;               // -1: progress since the last error
-        bool counting = false;                       // the download-time clock runs
-        qint64 notifyAtMs = 0;                       // next run of the notification program
         JobState committedState = JobState(-1);      // state at the last commit
         quint64 credentialsRead = 0;                 // a start waiting for the keychain (its token)
         std::optional<QList<StoredCredential>> secrets; // read for the current run, memory only
@@ -143,9 +139,7 @@ private:
     void stopTransfer(const QUuid &id);
     void requeue(Job &job);
     std::optional<Credentials> takeUserInfo(Job &job);
-    void trackDownloadClock(Job &job);
     void checkDownloadTime(Job &job);
-    void armDeadline(qint64 now);
     bool waitsForNetwork(const Job &job) const;
     void runNotifications(qint64 now);
     void onNotifyFinished(const QUuid &id, bool succeeded, const QString &detail);
@@ -174,12 +168,10 @@ private:
     quint64 m_nextTicket = 1;
     quint64 m_nextSequence = 1;
     quint64 m_nextGeneration = 1;
-    QTimer m_timer;
-    QTimer m_deadline;                               // the nearest maximum-download-time expiry
+    JobClock *m_times;                               // ticks, download time, retry and notify times
     NotifyCommand *m_notify;
     CredentialStore *m_credentials;
     PeerPlanner m_peerPlanner;
-    bool m_tickPending = false;
     bool m_scrubAfterLoad = false;
     bool m_online = true;
 };
