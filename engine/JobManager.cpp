@@ -1,41 +1,29 @@
 #include "JobManager.h"
 
 #include "Clock.h"
-#include "Downloader.h"
 #include "FileCompletion.h"
 #include "FileRules.h"
-#include "JobClock.h"
 #include "JobAccess.h"
+#include "JobClock.h"
 #include "JobStore.h"
 #include "NotifyCommand.h"
 #include "OwnerIdentity.h"
+#include "TransferDispatch.h"
 
 #include <QDir>
-#include <QSet>
 #include <QFile>
 #include <QFileInfo>
 #include <QLoggingCategory>
-#include <QThread>
+#include <QSet>
 
 namespace ferry {
 
 Q_LOGGING_CATEGORY(lcJobs, "ferry.jobs")
 
-namespace {
-
-// A locked or absent keychain is retried this often (or at the job's retry delay if shorter):
-// unlocking it should not leave a job waiting for ten minutes.
-constexpr quint32 KeychainRetrySeconds = 30;
-
-
-QString keyText(const CredentialKey &key) { return authTargetName(key.target) + QLatin1Char('/') + authSchemeName(key.scheme); }
-
-} // namespace
-
 JobManager::JobManager(JobStore *store, Downloader *downloader, Clock *clock, QObject *parent)
     : QObject(parent)
     , m_store(store)
-    , m_downloader(downloader)
+    , m_dispatch(new TransferDispatch(downloader, this))
     , m_clock(clock)
     , m_times(new JobClock(clock, this))
     , m_notify(new NotifyCommand(this))
@@ -43,21 +31,11 @@ JobManager::JobManager(JobStore *store, Downloader *downloader, Clock *clock, QO
 {
     qRegisterMetaType<Job>();
     qRegisterMetaType<EngineSettings>();
-    qRegisterMetaType<TransferRequest>();
     qRegisterMetaType<TransferFailure>();
     qRegisterMetaType<TransferCheckpoint>();
-    connect(downloader, &Downloader::responded, this, &JobManager::onResponded);
-    connect(downloader, &Downloader::progressed, this, &JobManager::onProgressed);
-    connect(downloader, &Downloader::warned, this, &JobManager::onWarned);
-    connect(downloader, &Downloader::redirected, this, &JobManager::onRedirected);
-    connect(downloader, &Downloader::sourced, this, &JobManager::onSourced);
-    connect(downloader, &Downloader::identified, this, &JobManager::onIdentified);
-    connect(downloader, &Downloader::peerVerdicts, this, [this](quint64, const QList<peercache::PeerVerdict> &v) { emit peerVerdicts(v); });
+    connect(m_dispatch, &TransferDispatch::arrived, this, &JobManager::onTransferEvent);
     qRegisterMetaType<peercache::PeerPlan>();
     qRegisterMetaType<QList<peercache::PeerVerdict>>();
-    connect(downloader, &Downloader::checkpointed, this, &JobManager::onCheckpointed);
-    connect(downloader, &Downloader::finished, this, &JobManager::onFinished);
-    connect(downloader, &Downloader::failed, this, &JobManager::onFailed);
     connect(m_times, &JobClock::due, this, &JobManager::tick);
     connect(m_notify, &NotifyCommand::finished, this, &JobManager::onNotifyFinished);
 }
@@ -112,26 +90,6 @@ void JobManager::load()
     }
     qCInfo(lcJobs) << "loaded" << m_jobs.size() << "jobs";
     scheduleSoon();
-}
-
-// URLs with a user name or password come only from databases of versions that accepted them: the
-// URL is kept without them, and they move to the keychain as the job's SERVER BASIC credentials
-// (docs/security.md). Returns them, once, when there were any.
-std::optional<Credentials> JobManager::takeUserInfo(Job &job)
-{
-    std::optional<Credentials> taken;
-    for (JobFile &f : job.files) {
-        if (f.remoteUrl.userInfo().isEmpty())
-            continue;
-        if (!taken)
-            taken = Credentials{f.remoteUrl.userName(), f.remoteUrl.password()};
-        f.remoteUrl = f.remoteUrl.adjusted(QUrl::RemoveUserInfo);
-    }
-    if (taken) {
-        m_scrubAfterLoad = true;
-        qCWarning(lcJobs).noquote() << job.displayName << ": its URL carried a user name or password; it now lives in the keychain";
-    }
-    return taken;
 }
 
 QList<Job> JobManager::jobs() const
@@ -190,27 +148,6 @@ Job *JobManager::mutableJob(const QUuid &id, Status *status)
     }
     *status = it->checkMutable();
     return status->ok() ? &*it : nullptr;
-}
-
-template <typename F>
-Status JobManager::change(const QUuid &id, F &&apply)
-{
-    Status s;
-    Job *job = mutableJob(id, &s);
-    if (!job)
-        return s;
-    Job before = *job;
-    s = apply(*job);
-    if (!s) {
-        *job = before;
-        return s;
-    }
-    job->modificationTime = m_clock->now();
-    if (!commit(*job)) {
-        *job = before;
-        return {hr::E_FAIL, QStringLiteral("the change could not be saved")};
-    }
-    return s;
 }
 
 bool JobManager::commit(Job &job)
@@ -391,225 +328,6 @@ Status JobManager::complete(const QUuid &id)
     return {};
 }
 
-Status JobManager::takeOwnership(const QUuid &id, const Owner &owner)
-{
-    QList<CredentialKey> dropped;
-    const Status s = change(id, [&](Job &job) {
-        job.owner = owner;
-        // As BITS: a new owner does not inherit the old owner's secrets or commands.
-        job.customHeaders.clear();
-        job.notifyProgram.clear();
-        job.notifyParameters.clear();
-        dropped = job.credentials;
-        job.credentials.clear();
-        return Status();
-    });
-    if (s) {
-        forgetCredentials(id, dropped);
-        connectionChanged(m_jobs[id]);
-    }
-    return s;
-}
-
-Status JobManager::setDisplayName(const QUuid &id, const QString &name)
-{
-    if (name.size() > defaults::MaxDisplayName)
-        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the display name is longer than %1 characters").arg(defaults::MaxDisplayName)};
-    if (Status s = checkPlainText(name, QStringLiteral("the display name")); !s)
-        return s;
-    return change(id, [&](Job &job) { job.displayName = name; return Status(); });
-}
-
-Status JobManager::setDescription(const QUuid &id, const QString &text)
-{
-    if (text.size() > defaults::MaxDescription)
-        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the description is longer than %1 characters").arg(defaults::MaxDescription)};
-    if (Status s = checkPlainText(text, QStringLiteral("the description")); !s)
-        return s;
-    return change(id, [&](Job &job) { job.description = text; return Status(); });
-}
-
-Status JobManager::setPriority(const QUuid &id, JobPriority priority)
-{
-    const Status s = change(id, [&](Job &job) { job.priority = priority; return Status(); });
-    if (s)
-        scheduleSoon();
-    return s;
-}
-
-Status JobManager::setPeerCachingFlags(const QUuid &id, quint32 flags)
-{
-    if (flags & ~peercaching::ValidMask)
-        return {hr::E_NOTIMPL, QStringLiteral("peer-caching flags 0x%1 hold undefined bits; only CLIENT (0x1) and SERVER (0x2) exist")
-                                   .arg(flags, 0, 16)};
-    quint32 before = 0;
-    const Status s = change(id, [&](Job &job) {
-        before = job.peerCachingFlags;
-        job.peerCachingFlags = flags;
-        return Status();
-    });
-    // A change of CLIENT mid-transfer: stop, and resume at the same offset under the new rule.
-    if (s && ((before ^ flags) & peercaching::Client))
-        connectionChanged(m_jobs[id]);
-    return s;
-}
-
-Status JobManager::setMaximumDownloadTime(const QUuid &id, quint32 seconds)
-{
-    return change(id, [&](Job &job) { job.maximumDownloadTime = seconds; return Status(); });
-}
-
-Status JobManager::setNoProgressTimeout(const QUuid &id, quint32 seconds)
-{
-    return change(id, [&](Job &job) { job.noProgressTimeout = seconds; return Status(); });
-}
-
-Status JobManager::setMinimumRetryDelay(const QUuid &id, quint32 seconds)
-{
-    return change(id, [&](Job &job) {
-        job.minimumRetryDelay = qMax(seconds, defaults::MinimumRetryDelayFloor);
-        return Status();
-    });
-}
-
-Status JobManager::setNotifyCmdLine(const QUuid &id, const QString &program, const QString &parameters)
-{
-    if (!program.isEmpty() && !QDir::isAbsolutePath(program))
-        return {hr::E_INVALIDARG, QStringLiteral("the notification program must be an absolute path (no PATH search)")};
-    if (parameters.size() > defaults::MaxNotifyParameters)
-        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the parameters are longer than %1 characters").arg(defaults::MaxNotifyParameters)};
-    return change(id, [&](Job &job) {
-        job.notifyProgram = program;
-        job.notifyParameters = program.isEmpty() ? QString() : parameters;
-        return Status();
-    });
-}
-
-Status JobManager::setCustomHeaders(const QUuid &id, const QStringList &headers)
-{
-    for (const QString &h : headers)
-        if (Status s = checkHeaderLine(h); !s)
-            return s;
-    return change(id, [&](Job &job) { job.customHeaders = headers; return Status(); });
-}
-
-Status JobManager::setProxyUsage(const QUuid &id, ProxyUsage usage, const QString &list, const QString &bypass)
-{
-    if (usage == ProxyUsage::Override && list.trimmed().isEmpty())
-        return {hr::E_INVALIDARG, QStringLiteral("OVERRIDE needs a proxy list")};
-    if (list.size() > defaults::MaxProxyList || bypass.size() > defaults::MaxProxyList)
-        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("proxy lists hold at most %1 characters").arg(defaults::MaxProxyList)};
-    const Status s = change(id, [&](Job &job) {
-        job.proxyUsage = usage;
-        job.proxyList = usage == ProxyUsage::Override ? list : QString();
-        job.proxyBypassList = usage == ProxyUsage::Override ? bypass : QString();
-        return Status();
-    });
-    if (s)
-        connectionChanged(m_jobs[id]);
-    return s;
-}
-
-Status JobManager::setSecurityFlags(const QUuid &id, quint32 flags)
-{
-    const quint32 policy = flags & security::RedirectMask;
-    if ((flags & ~security::ValidMask)
-        || (policy != security::RedirectAllowSilent && policy != security::RedirectAllowReport && policy != security::RedirectDisallow))
-        return {hr::E_INVALIDARG, QStringLiteral("security flags 0x%1 hold undefined bits or an unknown redirect policy").arg(flags, 0, 16)};
-    if (flags & security::EnableCrlCheck)
-        return {hr::E_NOTIMPL, QStringLiteral("certificate revocation (CRL) checking is not available: Qt's TLS does not fetch CRLs")};
-    const Status s = change(id, [&](Job &job) { job.securityFlags = flags; return Status(); });
-    if (s)
-        connectionChanged(m_jobs[id]);
-    return s;
-}
-
-void JobManager::setCredentials(const QUuid &id, AuthTarget target, AuthScheme scheme, const Credentials &credentials,
-                                std::function<void(const Status &)> done)
-{
-    if (credentials.user.size() > limits::MaxUserName)
-        return done({hr::BG_E_USERNAME_TOO_LARGE, QStringLiteral("the user name is longer than %1 characters").arg(limits::MaxUserName)});
-    if (credentials.password.size() > limits::MaxPassword)
-        return done({hr::BG_E_PASSWORD_TOO_LARGE, QStringLiteral("the password is longer than %1 characters").arg(limits::MaxPassword)});
-    // An empty user name means the session's own logon (Kerberos ticket) and exists only for
-    // NTLM and Negotiate (docs/jobs.md §10).
-    if (credentials.user.isEmpty() && (scheme == AuthScheme::Basic || scheme == AuthScheme::Digest))
-        return done({hr::E_INVALIDARG, QStringLiteral("%1 needs a user name").arg(authSchemeName(scheme))});
-    Status s;
-    if (!mutableJob(id, &s))
-        return done(s);
-    const CredentialKey key{target, scheme};
-    m_credentials->write(id, target, scheme, credentials, [this, id, key, done](const Status &written) {
-        if (!written)
-            return done(written);
-        Status gone;
-        Job *job = mutableJob(id, &gone);
-        if (!job) { // the job ended while the keychain worked: take the secret back out
-            forgetCredentials(id, {key});
-            return done(gone);
-        }
-        const bool added = !job->credentials.contains(key);
-        if (added)
-            job->credentials << key;
-        job->modificationTime = m_clock->now();
-        if (!commit(*job)) {
-            if (added)
-                job->credentials.removeAll(key);
-            forgetCredentials(id, {key});
-            return done({hr::E_FAIL, QStringLiteral("the change could not be saved")});
-        }
-        connectionChanged(*job);
-        done({});
-    });
-}
-
-void JobManager::removeCredentials(const QUuid &id, AuthTarget target, AuthScheme scheme, std::function<void(const Status &)> done)
-{
-    Status s;
-    if (!mutableJob(id, &s))
-        return done(s);
-    const CredentialKey key{target, scheme};
-    m_credentials->remove(id, target, scheme, [this, id, key, done](const Status &removed) {
-        if (!removed)
-            return done(removed); // still listed: nothing is hidden while the keychain is away
-        Status gone;
-        Job *job = mutableJob(id, &gone);
-        if (!job)
-            return done({});
-        if (job->credentials.removeAll(key) == 0)
-            return done({hr::S_FALSE, QStringLiteral("the job held no %1 credentials").arg(keyText(key))});
-        job->modificationTime = m_clock->now();
-        commit(*job);
-        connectionChanged(*job);
-        done({});
-    });
-}
-
-// What a connection is made with changed: the next request uses a fresh connection manager with
-// the new settings, and a running transfer starts over with them now.
-void JobManager::connectionChanged(Job &job)
-{
-    Runtime &rt = m_runtime[job.id];
-    rt.connectionGeneration = m_nextGeneration++;
-    rt.secrets.reset();
-    if (isActive(job.state)) {
-        stopTransfer(job.id);
-        requeue(job);
-        scheduleSoon();
-    }
-}
-
-void JobManager::forgetCredentials(const QUuid &id, const QList<CredentialKey> &keys)
-{
-    for (const CredentialKey &key : keys) {
-        m_credentials->remove(id, key.target, key.scheme, [id, key](const Status &s) {
-            if (!s)
-                qCWarning(lcJobs).noquote() << "the" << keyText(key) << "credentials of job" << id.toString(QUuid::WithoutBraces)
-                                            << "stay in the keychain:" << s.message;
-        });
-    }
-}
-
 Status JobManager::setSetting(const QString &key, const QString &value)
 {
     EngineSettings next;
@@ -779,239 +497,6 @@ void JobManager::startJob(Job &job)
     sendTransfer(job);
 }
 
-// The job's credentials come from the keychain before its first request, every run: after a
-// restart too. The job is CONNECTING meanwhile.
-void JobManager::readCredentials(Job &job)
-{
-    const quint64 token = m_nextTicket++;
-    m_runtime[job.id].credentialsRead = token;
-    auto read = std::make_shared<QList<StoredCredential>>();
-    auto failure = std::make_shared<Status>();
-    auto left = std::make_shared<qsizetype>(job.credentials.size());
-    const QUuid id = job.id;
-    for (const CredentialKey &key : std::as_const(job.credentials)) {
-        m_credentials->read(id, key.target, key.scheme, [=, this](const Status &s, const Credentials &c) {
-            if (s)
-                read->append({key, c});
-            else if (failure->ok())
-                *failure = s.code == hr::BG_E_NOT_FOUND
-                               ? Status(s.code, QStringLiteral("the %1 credentials are no longer in the keychain; set them again "
-                                                               "and resume the job").arg(keyText(key)))
-                               : s;
-            if (--*left == 0)
-                onCredentialsRead(id, token, *failure, *read);
-        });
-    }
-}
-
-void JobManager::onCredentialsRead(const QUuid &id, quint64 token, const Status &status, const QList<StoredCredential> &read)
-{
-    auto it = m_jobs.find(id);
-    if (it == m_jobs.end())
-        return;
-    Runtime &rt = m_runtime[id];
-    if (rt.credentialsRead != token || !isActive(it->state))
-        return; // stopped, preempted or changed meanwhile
-    rt.credentialsRead = 0;
-    Job &job = *it;
-    if (!status) {
-        const qint64 now = m_clock->monotonicMs();
-        job.modificationTime = m_clock->now();
-        if (status.code == hr::BG_E_NOT_FOUND) {
-            job.toError({ErrorContext::GeneralQueueManager, status.code, status.message, -1});
-            commit(job);
-            emit jobFailed(id);
-        } else {
-            // Locked or absent: never a transfer without them, never a fallback; wait and retry.
-            m_times->waitToRetry(id, now, now + qint64(qMin(job.minimumRetryDelay, KeychainRetrySeconds)) * 1000);
-            job.toTransientError({ErrorContext::GeneralQueueManager, hr::E_KEYCHAIN_UNAVAILABLE,
-                                  QStringLiteral("%1; the job waits until its credentials can be read").arg(status.message), -1});
-            commit(job);
-        }
-        scheduleSoon();
-        return;
-    }
-    rt.secrets = read;
-    sendTransfer(job);
-}
-
-// Which network manager a transfer may use (ConnectionPool): a job with credentials has its own,
-// renewed with each generation, so nothing authenticated for it serves another request; the
-// others share one per owner, proxy settings and TLS flags (docs/engine.md, "Connections").
-QString JobManager::connectionKeyOf(const Job &job, quint64 generation)
-{
-    if (job.credentialed())
-        return QStringLiteral("job:%1/%2").arg(job.id.toString(QUuid::WithoutBraces)).arg(generation);
-    // The lists last and with their lengths, so no two settings spell the same key.
-    return QStringLiteral("owner:%1/flags:%2/proxy:%3/%4/").arg(job.owner.uid).arg(job.securityFlags).arg(int(job.proxyUsage)).arg(job.proxyList.size())
-           + job.proxyList + QLatin1Char('/') + job.proxyBypassList;
-}
-
-void JobManager::sendTransfer(Job &job)
-{
-    const int index = job.currentFileIndex();
-    const JobFile &file = job.files[index];
-    Runtime &rt = m_runtime[job.id];
-    TransferRequest request;
-    request.ticket = m_nextTicket++;
-    request.jobId = job.id;
-    request.fileIndex = index;
-    request.url = file.remoteUrl;
-    request.tempName = file.tempName;
-    request.offset = file.bytesTransferred;
-    request.bytesTotal = file.bytesTotal;
-    request.etag = file.etag;
-    request.lastModified = file.lastModified;
-    request.headers = job.customHeaders;
-    request.credentials = rt.secrets.value_or(QList<StoredCredential>());
-    request.securityFlags = job.securityFlags;
-    request.proxyUsage = job.proxyUsage;
-    request.proxyList = job.proxyList;
-    request.proxyBypassList = job.proxyBypassList;
-    request.connectionKey = connectionKeyOf(job, rt.connectionGeneration);
-    request.checkpointBytes = m_settings.checkpointBytes;
-    request.checkpointMs = m_settings.checkpointMs;
-    request.syncCheckpoints = m_settings.syncCheckpoints;
-    request.http2 = m_settings.http2;
-    request.owner = job.owner;
-    if (m_peerPlanner && !rt.originOnly.contains(index))
-        request.peerPlan = m_peerPlanner(job);
-    // A file that may be cached for peers is hashed as it is written: the cache later takes only
-    // bytes that still hash to that (docs/security.md).
-    request.hashForCache = m_settings.peerServerAllowed() && (job.peerCachingFlags & peercaching::Server) && !job.credentialed();
-
-    rt.ticket = request.ticket;
-    m_tickets.insert(request.ticket, job.id);
-    QMetaObject::invokeMethod(m_downloader, [d = m_downloader, request] { d->start(request); }, Qt::QueuedConnection);
-}
-
-void JobManager::stopTransfer(const QUuid &id)
-{
-    auto it = m_runtime.find(id);
-    if (it == m_runtime.end())
-        return;
-    it->credentialsRead = 0;   // a keychain answer still on its way starts nothing now
-    it->secrets.reset();       // read again at the next run: secrets live no longer than needed
-    if (it->ticket == 0)
-        return;
-    const quint64 ticket = it->ticket;
-    it->ticket = 0;
-    m_tickets.remove(ticket);
-    // Wait for the transfer thread to close and checkpoint the file before anyone touches it.
-    const auto type = m_downloader->thread() == QThread::currentThread() ? Qt::DirectConnection
-                                                                          : Qt::BlockingQueuedConnection;
-    TransferCheckpoint last;
-    bool stopped = false;
-    QMetaObject::invokeMethod(m_downloader, [&] { stopped = m_downloader->stop(ticket, &last); }, type);
-    auto job = m_jobs.find(id);
-    if (stopped && job != m_jobs.end())
-        applyCheckpoint(*job, last);
-}
-
-// The next attempt resumes from what the checkpoint vouches for, with its validator.
-void JobManager::applyCheckpoint(Job &job, const TransferCheckpoint &checkpoint)
-{
-    const int index = job.currentFileIndex();
-    if (index < 0)
-        return;
-    JobFile &file = job.files[index];
-    file.bytesTransferred = checkpoint.offset;
-    file.bytesTotal = checkpoint.bytesTotal;
-    file.etag = checkpoint.etag;
-    file.lastModified = checkpoint.lastModified;
-}
-
-void JobManager::onCheckpointed(quint64 ticket, const TransferCheckpoint &checkpoint)
-{
-    if (Job *job = jobForTicket(ticket))
-        applyCheckpoint(*job, checkpoint);
-}
-
-Job *JobManager::jobForTicket(quint64 ticket)
-{
-    auto it = m_tickets.constFind(ticket);
-    if (it == m_tickets.constEnd())
-        return nullptr; // a stopped attempt's late news
-    auto job = m_jobs.find(*it);
-    return job == m_jobs.end() ? nullptr : &*job;
-}
-
-void JobManager::onResponded(quint64 ticket)
-{
-    Job *job = jobForTicket(ticket);
-    if (job && !m_online) {
-        qCInfo(lcJobs) << "a server answered: the network is there whatever the network watch says";
-        setNetworkOnline(true);
-    }
-    if (!job || job->state == JobState::Transferring)
-        return;
-    job->toTransferring();
-    job->modificationTime = m_clock->now();
-    commit(*job);
-}
-
-void JobManager::onProgressed(quint64 ticket, qint64 bytes, qint64 total)
-{
-    Job *job = jobForTicket(ticket);
-    if (!job)
-        return;
-    const int index = job->currentFileIndex(); // files go in order: the first unfinished one moves
-    if (index < 0)
-        return;
-    JobFile &file = job->files[index];
-    if (bytes != file.bytesTransferred)
-        m_times->progressed(job->id);
-    file.bytesTransferred = bytes;
-    file.bytesTotal = total;
-    job->modificationTime = m_clock->now();
-    emit jobChanged(*job); // progress is made durable by checkpoints, not by this
-}
-
-void JobManager::onWarned(quint64 ticket, const QString &message)
-{
-    if (Job *job = jobForTicket(ticket)) {
-        qCWarning(lcJobs).noquote() << job->displayName << ":" << message;
-        emit warning(job->id, message);
-    }
-}
-
-// REDIRECT_POLICY_ALLOW_REPORT: the file's remote name becomes the URL that answered (docs/jobs.md §9.1).
-void JobManager::onRedirected(quint64 ticket, const QUrl &finalUrl)
-{
-    Job *job = jobForTicket(ticket);
-    const int index = job ? job->currentFileIndex() : -1;
-    if (index < 0)
-        return;
-    job->files[index].remoteUrl = finalUrl.adjusted(QUrl::RemoveUserInfo); // never stored with a password
-    job->modificationTime = m_clock->now();
-    commit(*job);
-}
-
-void JobManager::onSourced(quint64 ticket, qint64 bytesFromPeers, const QString &level, const QString &peerId,
-                           const QString &sha256)
-{
-    Job *job = jobForTicket(ticket);
-    const int index = job ? job->currentFileIndex() : -1;
-    if (index < 0)
-        return;
-    JobFile &file = job->files[index];
-    file.bytesFromPeers = bytesFromPeers;
-    file.downloadedFromPeer = bytesFromPeers > 0;
-    file.integrityLevel = level;
-    file.peerId = peerId; // persisted with the finished file by onFinished's commit
-    file.sha256 = sha256;
-}
-
-void JobManager::onIdentified(quint64 ticket, const QStringList &keys, const QString &notServable)
-{
-    Job *job = jobForTicket(ticket);
-    const int index = job ? job->currentFileIndex() : -1;
-    if (index < 0)
-        return;
-    job->files[index].contentKeys = keys;
-    job->files[index].notServable = notServable;
-}
-
 // SetValidationState (docs/jobs.md §7.3): only for a transferred file. TRUE lets its content be served;
 // FALSE on a file with peer bytes drops the cached copies and fetches it from the origin alone;
 // FALSE on an origin-only file fails the job with VALIDATION_FAILED. Either way progress is 0.
@@ -1062,65 +547,6 @@ Status JobManager::setValidationState(const QUuid &id, int fileIndex, bool valid
     commit(*job);
     emit jobFailed(id);
     return {};
-}
-
-void JobManager::onFinished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified)
-{
-    Job *job = jobForTicket(ticket);
-    if (!job)
-        return;
-    m_tickets.remove(ticket);
-    m_runtime[job->id].ticket = 0;
-    m_times->progressed(job->id);
-    const int index = job->currentFileIndex();
-    JobFile &file = job->files[index];
-    file.bytesTotal = file.bytesTransferred = size;
-    file.etag = etag;
-    file.lastModified = lastModified;
-    file.transferred = true;
-    job->modificationTime = m_clock->now();
-    if (job->hasPendingFiles()) {
-        commit(*job);
-        startJob(*job); // files of one job go strictly in order
-        return;
-    }
-    job->toTransferred(m_clock->now());
-    commit(*job);
-    emit jobTransferred(job->id);
-    scheduleSoon();
-}
-
-void JobManager::onFailed(quint64 ticket, const TransferFailure &failure)
-{
-    Job *job = jobForTicket(ticket);
-    if (!job)
-        return;
-    m_tickets.remove(ticket);
-    Runtime &rt = m_runtime[job->id];
-    rt.ticket = 0;
-    const qint64 now = m_clock->monotonicMs();
-    ++job->errorCount;
-    job->modificationTime = m_clock->now();
-    const bool retryable = failure.transient && job->noProgressTimeout > 0
-                           && job->minimumRetryDelay <= job->noProgressTimeout;
-    const bool serverAnswered = failure.error.code >= hr::BG_E_HTTP_BASE && failure.error.code < hr::BG_E_HTTP_BASE + 1000;
-    if (serverAnswered && !m_online)
-        setNetworkOnline(true);
-    if (retryable) {
-        JobError error = failure.error;
-        if (!m_online && error.context == ErrorContext::GeneralTransport) {
-            error.code = hr::BG_E_NETWORK_DISCONNECTED;
-            error.description = QStringLiteral("the network is disconnected (%1); the job continues when it returns").arg(failure.error.description);
-        }
-        m_times->waitToRetry(job->id, now, now + qint64(qMax<quint32>(job->minimumRetryDelay, quint32(failure.retryAfterSeconds))) * 1000);
-        job->toTransientError(error);
-        commit(*job);
-    } else {
-        job->toError(failure.error);
-        commit(*job);
-        emit jobFailed(job->id);
-    }
-    scheduleSoon();
 }
 
 } // namespace ferry

@@ -3,6 +3,7 @@
 // hands files to the Downloader on the transfer thread.
 #pragma once
 
+#include "Clock.h"
 #include "CredentialStore.h"
 #include "EngineSettings.h"
 #include "Job.h"
@@ -24,7 +25,9 @@ class JobClock;
 class Downloader;
 class JobStore;
 class NotifyCommand;
+class TransferDispatch;
 struct TransferCheckpoint;
+struct TransferEvent;
 struct TransferFailure;
 
 class JobManager : public QObject
@@ -144,6 +147,7 @@ private:
     void runNotifications(qint64 now);
     void onNotifyFinished(const QUuid &id, bool succeeded, const QString &detail);
     Job *jobForTicket(quint64 ticket);
+    void onTransferEvent(const TransferEvent &event);
 
     void onResponded(quint64 ticket);
     void onProgressed(quint64 ticket, qint64 bytes, qint64 total);
@@ -157,15 +161,13 @@ private:
     void onFailed(quint64 ticket, const TransferFailure &failure);
 
     JobStore *m_store;
-    Downloader *m_downloader;
+    TransferDispatch *m_dispatch;                    // the Downloader's tickets and events
     Clock *m_clock;
     Scheduler m_scheduler;
     EngineSettings m_settings;
     QHash<QUuid, Job> m_jobs;
     QList<QUuid> m_order;
     QHash<QUuid, Runtime> m_runtime;
-    QHash<quint64, QUuid> m_tickets;
-    quint64 m_nextTicket = 1;
     quint64 m_nextSequence = 1;
     quint64 m_nextGeneration = 1;
     JobClock *m_times;                               // ticks, download time, retry and notify times
@@ -175,6 +177,29 @@ private:
     bool m_scrubAfterLoad = false;
     bool m_online = true;
 };
+
+// Applies a change to a mutable job and stores it; on failure the job stays as it was. Here
+// because the verbs (JobManager.cpp) and the setters (JobProperties.cpp) both use it.
+template <typename F>
+Status JobManager::change(const QUuid &id, F &&apply)
+{
+    Status s;
+    Job *job = mutableJob(id, &s);
+    if (!job)
+        return s;
+    Job before = *job;
+    s = apply(*job);
+    if (!s) {
+        *job = before;
+        return s;
+    }
+    job->modificationTime = m_clock->now();
+    if (!commit(*job)) {
+        *job = before;
+        return {hr::E_FAIL, QStringLiteral("the change could not be saved")};
+    }
+    return s;
+}
 
 } // namespace ferry
 

@@ -120,7 +120,7 @@ void Transfer::onPeerBlock(const QByteArray &data)
             return;
         if (m_part.offset() == 0)
             record(0);
-        emit responded(m_req.ticket);
+        tell(transferevent::Responded{});
     }
     if (!writeChunk(data.constData(), data.size()))
         return;
@@ -135,7 +135,7 @@ void Transfer::onPeerFinished(const peercache::PeerOutcome &outcome)
     m_peerSource->deleteLater();
     m_peerSource = nullptr;
     if (!outcome.verdicts.isEmpty())
-        emit peerVerdicts(m_req.ticket, outcome.verdicts);
+        tell(transferevent::PeerVerdicts{outcome.verdicts});
     m_facts = outcome.facts;
     if (m_peerBytes > 0) {
         m_manifest = outcome.manifest;
@@ -168,7 +168,7 @@ void Transfer::identify()
         for (const QString &key : {peercache::contentKeyD(facts), peercache::contentKeyV(m_req.url, facts)})
             if (!key.isEmpty())
                 keys << key;
-    emit identified(m_req.ticket, keys, why);
+    tell(transferevent::Identified{keys, why});
 }
 
 void Transfer::sendRequest()
@@ -242,8 +242,8 @@ void Transfer::accepted()
     if (needsHash() && !ensureHash())
         return;
     if ((m_req.securityFlags & security::RedirectMask) == security::RedirectAllowReport && m_currentUrl != m_req.url)
-        emit redirected(m_req.ticket, m_currentUrl);
-    emit responded(m_req.ticket);
+        tell(transferevent::Redirected{m_currentUrl});
+    tell(transferevent::Responded{});
 }
 
 // Redirects are followed here, not by Qt, so that every hop obeys the job's security flags
@@ -302,8 +302,8 @@ void Transfer::onSslErrors(const QList<QSslError> &errors)
         return; // the handshake fails: SECURE_FAILURE with this reason
     }
     m_reply->ignoreSslErrors(errors);
-    emit warned(m_req.ticket, QStringLiteral("certificate problems ignored as the job's security flags allow: %1")
-                                  .arg(excused.join(QLatin1String("; "))));
+    tell(transferevent::Warned{QStringLiteral("certificate problems ignored as the job's security flags allow: %1")
+                                   .arg(excused.join(QLatin1String("; ")))});
 }
 
 // Answers a server's or proxy's challenge with the job's credentials for that target, once per
@@ -427,7 +427,7 @@ bool Transfer::restartFromZero(const QString &why)
     }
     // Record the restart before any new byte lands, so old and new content never mix.
     record(0);
-    emit warned(m_req.ticket, why);
+    tell(transferevent::Warned{why});
     reportProgress(true);
     return true;
 }
@@ -513,7 +513,7 @@ void Transfer::record(qint64 offset)
 {
     m_log->record(m_req.jobId, m_req.fileIndex, offset, m_req.bytesTotal, m_req.etag, m_req.lastModified);
     m_last = {offset, m_req.bytesTotal, m_req.etag, m_req.lastModified};
-    emit checkpointed(m_req.ticket, m_last);
+    tell(transferevent::Checkpointed{m_last});
 }
 
 void Transfer::reportProgress(bool force)
@@ -521,7 +521,7 @@ void Transfer::reportProgress(bool force)
     if (!force && m_sinceProgress.elapsed() < ProgressIntervalMs)
         return;
     m_sinceProgress.start();
-    emit progressed(m_req.ticket, m_part.offset(), m_req.bytesTotal);
+    tell(transferevent::Progressed{m_part.offset(), m_req.bytesTotal});
 }
 
 void Transfer::onFinished()
@@ -623,7 +623,7 @@ void Transfer::completeFile()
         if (wrong.isEmpty() && m_peerBytes > 0 && (!m_manifest || actual != m_manifest->fileSha256))
             wrong = QStringLiteral("the file assembled from peers does not match its manifest");
         if (!wrong.isEmpty() && m_peerBytes > 0) {
-            emit peerVerdicts(m_req.ticket, {{m_peerId, false, wrong}});
+            tell(transferevent::PeerVerdicts{{{m_peerId, false, wrong}}});
             m_req.peerPlan.use = false;
             m_peerBytes = 0;
             m_manifest.reset();
@@ -640,8 +640,8 @@ void Transfer::completeFile()
     }
     m_done = true;
     m_part.close();
-    emit sourced(m_req.ticket, m_peerBytes, level, m_peerId, QString::fromLatin1(actual.toHex()));
-    emit finished(m_req.ticket, m_req.bytesTotal, m_req.etag, m_req.lastModified);
+    tell(transferevent::Sourced{m_peerBytes, level, m_peerId, QString::fromLatin1(actual.toHex())});
+    tell(transferevent::Finished{m_req.bytesTotal, m_req.etag, m_req.lastModified});
 }
 
 void Transfer::finishWith(const TransferFailure &failure)
@@ -654,7 +654,7 @@ void Transfer::finishWith(const TransferFailure &failure)
     dropReply();
     checkpoint();
     m_part.close();
-    emit failed(m_req.ticket, failure);
+    tell(transferevent::Failed{failure});
 }
 
 void Transfer::failLocal()

@@ -8,7 +8,7 @@
 #include "PartFile.h"
 #include "PeerSource.h"
 #include "Sha256.h"
-#include "TransferPolicy.h"
+#include "TransferEvent.h"
 
 #include <QElapsedTimer>
 #include <QNetworkRequest>
@@ -59,15 +59,6 @@ struct TransferRequest
     bool http2 = false;          // HTTP/2 offered to HTTPS origins (EngineSettings::http2)
 };
 
-// What the last checkpoint vouches for: the synced bytes and the validator they belong to.
-struct TransferCheckpoint
-{
-    qint64 offset = 0;
-    qint64 bytesTotal = -1;
-    QString etag;
-    QString lastModified;
-};
-
 class Transfer : public QObject
 {
     Q_OBJECT
@@ -87,21 +78,8 @@ public:
     static constexpr int StallTimeoutMs = transferpolicy::StallTimeoutMs;
 
 signals:
-    void responded(quint64 ticket);
-    void progressed(quint64 ticket, qint64 bytesTransferred, qint64 bytesTotal);
-    void checkpointed(quint64 ticket, const ferry::TransferCheckpoint &checkpoint);
-    void warned(quint64 ticket, const QString &message);
-    // REDIRECT_POLICY_ALLOW_REPORT: the file's remote name is to become the URL that answered.
-    void redirected(quint64 ticket, const QUrl &finalUrl);
-    // Where the file's bytes came from and how well they are proven (before finished).
-    // sha256: lower-case hex of the bytes as written, when they were hashed (else empty).
-    void sourced(quint64 ticket, qint64 bytesFromPeers, const QString &integrityLevel, const QString &peerId,
-                 const QString &sha256);
-    // What the origin's answer makes of the file for the peer cache: its content keys, or why not.
-    void identified(quint64 ticket, const QStringList &contentKeys, const QString &notServable);
-    void peerVerdicts(quint64 ticket, const QList<ferry::peercache::PeerVerdict> &verdicts);
-    void finished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
-    void failed(quint64 ticket, const ferry::TransferFailure &failure);
+    // Everything the engine hears of this attempt, in order (TransferEvent.h).
+    void transferEvent(const ferry::TransferEvent &event);
 
 private:
     void sendRequest();
@@ -129,6 +107,7 @@ private:
     void finishWith(const TransferFailure &failure);
     void failLocal();
     void reportProgress(bool force);
+    void tell(TransferEvent::Payload what) { emit transferEvent({m_req.ticket, std::move(what)}); }
 
     TransferRequest m_req;
     QNetworkAccessManager *m_nam;
@@ -158,4 +137,3 @@ private:
 } // namespace ferry
 
 Q_DECLARE_METATYPE(ferry::TransferRequest)
-Q_DECLARE_METATYPE(ferry::TransferCheckpoint)
