@@ -4,6 +4,7 @@
 
 #include "BitsError.h"
 #include "CredentialStore.h"
+#include "OriginSource.h"
 #include "Owner.h"
 #include "PartFile.h"
 #include "PeerSource.h"
@@ -20,10 +21,8 @@
 
 #include <memory>
 
-class QAuthenticator;
 class QNetworkAccessManager;
 class QNetworkReply;
-class QSslError;
 
 namespace ferry {
 
@@ -74,7 +73,7 @@ public:
     TransferCheckpoint lastCheckpoint() const { return m_last; }
     QString connectionKey() const { return m_req.connectionKey; }
 
-    static constexpr qint64 ReadBufferSize = 1 << 20;
+    static constexpr qint64 ReadBufferSize = OriginSource::ReadBufferSize;
     static constexpr int StallTimeoutMs = transferpolicy::StallTimeoutMs;
 
 signals:
@@ -94,10 +93,7 @@ private:
     void onPeerFinished(const ferry::peercache::PeerOutcome &outcome);
     void completeFile();
     void identify();
-    bool followRedirect(QNetworkReply *reply, int status);
-    void onSslErrors(const QList<QSslError> &errors);
-    void answerChallenge(AuthTarget target, const QString &where, QAuthenticator *authenticator);
-    bool holdsCredentials(AuthTarget target) const;
+    QNetworkReply *originReply() const { return m_origin->reply(); }
     bool restartFromZero(const QString &why);
     bool writeChunk(const char *data, qint64 size);
     bool needsHash() const;
@@ -110,20 +106,16 @@ private:
     void tell(TransferEvent::Payload what) { emit transferEvent({m_req.ticket, std::move(what)}); }
 
     TransferRequest m_req;
-    QNetworkAccessManager *m_nam;
+    QNetworkAccessManager *m_nam;        // the origin's manager (also PeerSource's probe)
     QNetworkAccessManager *m_peerNam;
     CheckpointLog *m_log;
     PartFile m_part;
-    QPointer<QNetworkReply> m_reply;
+    OriginSource *m_origin;              // the HTTP leg: requests, redirects, TLS, challenges
     bool m_accepted = false;
     bool m_done = false;
     TransferCheckpoint m_last;
     QByteArray m_buffer;                 // ReadBufferSize, reused for every read
     std::unique_ptr<Sha256> m_hash;      // of the part file's bytes [0, offset), while needed
-    QUrl m_currentUrl;                   // where the request is now, after the redirects followed
-    int m_redirects = 0;
-    QStringList m_answered;              // challenges answered once: asked again means refused
-    QString m_certificateProblem;        // why the TLS handshake was not accepted
     peercache::PeerSource *m_peerSource = nullptr;
     qint64 m_peerBytes = 0;              // bytes of this run that came from a peer
     std::optional<peercache::Manifest> m_manifest;
