@@ -47,26 +47,16 @@ bool Downloader::tryStart(const TransferRequest &request)
         return false;
     if (!nam) {
         // Bad proxy data surfaces when the job runs (docs/jobs.md §8): ERROR INVALID_PROXY_INFO.
-        emit failed(request.ticket, {{ErrorContext::GeneralTransport, status.code, status.message, request.fileIndex}, false, 0});
+        emit transferEvent({request.ticket, transferevent::Failed{
+                                                {{ErrorContext::GeneralTransport, status.code, status.message, request.fileIndex}, false, 0}}});
         return true;
     }
     auto *t = new Transfer(request, nam, request.peerPlan.use ? m_pool->peers() : nullptr, m_log.get(), this);
     m_transfers.insert(request.ticket, t);
-    connect(t, &Transfer::responded, this, &Downloader::responded);
-    connect(t, &Transfer::progressed, this, &Downloader::progressed);
-    connect(t, &Transfer::warned, this, &Downloader::warned);
-    connect(t, &Transfer::redirected, this, &Downloader::redirected);
-    connect(t, &Transfer::sourced, this, &Downloader::sourced);
-    connect(t, &Transfer::identified, this, &Downloader::identified);
-    connect(t, &Transfer::peerVerdicts, this, &Downloader::peerVerdicts);
-    connect(t, &Transfer::checkpointed, this, &Downloader::checkpointed);
-    connect(t, &Transfer::finished, this, [this](quint64 ticket, qint64 size, const QString &etag, const QString &lm) {
-        forget(ticket);
-        emit finished(ticket, size, etag, lm);
-    });
-    connect(t, &Transfer::failed, this, [this](quint64 ticket, const TransferFailure &f) {
-        forget(ticket);
-        emit failed(ticket, f);
+    connect(t, &Transfer::transferEvent, this, [this](const TransferEvent &event) {
+        if (event.ends())
+            forget(event.ticket);
+        emit transferEvent(event);
     });
     t->start();
     return true;

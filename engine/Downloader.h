@@ -26,17 +26,9 @@ public slots:
     void stopAll();
 
 signals:
-    void responded(quint64 ticket);
-    void progressed(quint64 ticket, qint64 bytesTransferred, qint64 bytesTotal);
-    void checkpointed(quint64 ticket, const ferry::TransferCheckpoint &checkpoint);
-    void warned(quint64 ticket, const QString &message);
-    void redirected(quint64 ticket, const QUrl &finalUrl);
-    void sourced(quint64 ticket, qint64 bytesFromPeers, ferry::PeerVerification verification, const QString &peerId,
-                 const QString &sha256);
-    void identified(quint64 ticket, const QStringList &contentKeys, const QString &notServable);
-    void peerVerdicts(quint64 ticket, const QList<ferry::peercache::PeerVerdict> &verdicts);
-    void finished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
-    void failed(quint64 ticket, const ferry::TransferFailure &failure);
+    // The running transfers' events, relayed in order (TransferEvent.h); also a Failed for a
+    // request that cannot start (bad proxy data).
+    void transferEvent(const ferry::TransferEvent &event);
 
 private:
     void ensureStarted();

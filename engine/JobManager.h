@@ -3,7 +3,9 @@
 // hands files to the Downloader on the transfer thread.
 #pragma once
 
+#include "Clock.h"
 #include "CredentialStore.h"
+#include "EngineSettings.h"
 #include "Job.h"
 #include "PeerSource.h"
 #include "Scheduler.h"
@@ -19,40 +21,14 @@
 namespace ferry {
 
 class Clock;
+class JobClock;
 class Downloader;
 class JobStore;
 class NotifyCommand;
+class TransferDispatch;
 struct TransferCheckpoint;
+struct TransferEvent;
 struct TransferFailure;
-
-struct EngineSettings
-{
-    int maxBackgroundJobs = 1;
-    int timeSliceSeconds = 60;
-    qint64 checkpointBytes = 64 << 20;
-    int checkpointMs = 1000;
-    bool syncCheckpoints = false;
-    bool http2 = false;                              // offer HTTP/2 to HTTPS origins (docs/engine.md, "HTTP/2")
-    // Computer-level peer caching (docs/peer-caching.md §2): a job's CLIENT/SERVER flag takes effect
-    // only when enabled and the matching switch are on too.
-    bool peerCachingEnabled = false;
-    bool peerCachingClient = true;
-    bool peerCachingServer = true;
-    // The peer cache (docs/peer-caching.md §2).
-    int maxCacheSizePercent = 1;                     // of the cache filesystem, 1..80
-    qint64 maxContentAgeSec = 90 * 86400;            // since last access, 1..120 days
-    int tlsPort = 41771;                             // the peer server; 0 = any free port
-    int discoveryPort = 41770;                       // UDP; several nodes on one host each use their own
-    bool multicast = true;                           // false: static peers only
-    QStringList staticPeers;                         // host:udpPort
-    bool requireOriginDigest = false;                // no peers without a strong origin digest
-
-    QStringList policySettings;                      // fixed by the administrator's policy file
-    QString policyFile;
-
-    bool peerClientAllowed() const { return peerCachingEnabled && peerCachingClient; }
-    bool peerServerAllowed() const { return peerCachingEnabled && peerCachingServer; }
-};
 
 class JobManager : public QObject
 {
@@ -109,10 +85,12 @@ public:
 
     EngineSettings settings() const { return m_settings; }
     Status setSetting(const QString &key, const QString &value);
-    // Parses one setting into next (the value to store in stored); E_INVALIDARG names the ranges.
-    static Status parseSetting(const QString &key, const QString &value, EngineSettings *next, QString *stored);
-    // staticPeers: "host:port host:port", each port 1..65535; an empty text is an empty list.
-    static bool parseStaticPeers(const QString &text, QStringList *out = nullptr);
+    // The parsers live with EngineSettings (EngineSettings.h); these names stay for their callers.
+    static Status parseSetting(const QString &key, const QString &value, EngineSettings *next, QString *stored)
+    {
+        return ferry::parseSetting(key, value, next, stored);
+    }
+    static bool parseStaticPeers(const QString &text, QStringList *out = nullptr) { return ferry::parseStaticPeers(text, out); }
 
     void tick();                                     // retry delays, timeouts and scheduling
 
@@ -141,11 +119,6 @@ private:
     {
         quint64 ticket = 0;                          // 0: nothing running
         qint64 runningSinceMs = 0;
-        qint64 accountedUntilMs = 0;                 // download time counted up to here
-        qint64 retryAtMs = 0;
-        qint64 noProgressSinceMs = -1;               // -1: progress since the last error
-        bool counting = false;                       // the download-time clock runs
-        qint64 notifyAtMs = 0;                       // next run of the notification program
         JobState committedState = JobState(-1);      // state at the last commit
         quint64 credentialsRead = 0;                 // a start waiting for the keychain (its token)
         std::optional<QList<StoredCredential>> secrets; // read for the current run, memory only
@@ -168,15 +141,13 @@ private:
     void forgetCredentials(const QUuid &id, const QList<CredentialKey> &keys);
     void stopTransfer(const QUuid &id);
     void requeue(Job &job);
-    bool checkTransferredFiles(Job &job);
     std::optional<Credentials> takeUserInfo(Job &job);
-    void trackDownloadClock(Job &job);
     void checkDownloadTime(Job &job);
-    void armDeadline(qint64 now);
     bool waitsForNetwork(const Job &job) const;
     void runNotifications(qint64 now);
     void onNotifyFinished(const QUuid &id, bool succeeded, const QString &detail);
     Job *jobForTicket(quint64 ticket);
+    void onTransferEvent(const TransferEvent &event);
 
     void onResponded(quint64 ticket);
     void onProgressed(quint64 ticket, qint64 bytes, qint64 total);
@@ -190,27 +161,45 @@ private:
     void onFailed(quint64 ticket, const TransferFailure &failure);
 
     JobStore *m_store;
-    Downloader *m_downloader;
+    TransferDispatch *m_dispatch;                    // the Downloader's tickets and events
     Clock *m_clock;
     Scheduler m_scheduler;
     EngineSettings m_settings;
     QHash<QUuid, Job> m_jobs;
     QList<QUuid> m_order;
     QHash<QUuid, Runtime> m_runtime;
-    QHash<quint64, QUuid> m_tickets;
-    quint64 m_nextTicket = 1;
     quint64 m_nextSequence = 1;
     quint64 m_nextGeneration = 1;
-    QTimer m_timer;
-    QTimer m_deadline;                               // the nearest maximum-download-time expiry
+    JobClock *m_times;                               // ticks, download time, retry and notify times
     NotifyCommand *m_notify;
     CredentialStore *m_credentials;
     PeerPlanner m_peerPlanner;
-    bool m_tickPending = false;
     bool m_scrubAfterLoad = false;
     bool m_online = true;
 };
 
+// Applies a change to a mutable job and stores it; on failure the job stays as it was. Here
+// because the verbs (JobManager.cpp) and the setters (JobProperties.cpp) both use it.
+template <typename F>
+Status JobManager::change(const QUuid &id, F &&apply)
+{
+    Status s;
+    Job *job = mutableJob(id, &s);
+    if (!job)
+        return s;
+    Job before = *job;
+    s = apply(*job);
+    if (!s) {
+        *job = before;
+        return s;
+    }
+    job->modificationTime = m_clock->now();
+    if (!commit(*job)) {
+        *job = before;
+        return {hr::E_FAIL, QStringLiteral("the change could not be saved")};
+    }
+    return s;
+}
+
 } // namespace ferry
 
-Q_DECLARE_METATYPE(ferry::EngineSettings)

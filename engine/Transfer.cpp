@@ -1,20 +1,16 @@
 #include "Transfer.h"
 
-#include "HttpRequest.h"
-#include "HttpDate.h"
 #include "JobStore.h"
 #include "OwnedFile.h"
 #include "Sha256.h"
+#include "TransferPolicy.h"
 
-#include <QAuthenticator>
 #include <QCryptographicHash>
 #include <QLoggingCategory>
-#include <QNetworkProxy>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QRegularExpression>
-#include <QSslError>
 
 namespace ferry {
 
@@ -22,47 +18,7 @@ Q_LOGGING_CATEGORY(lcTransfer, "ferry.transfer")
 
 namespace {
 
-constexpr int MaxRedirects = 10;
 constexpr int ProgressIntervalMs = 250;
-
-bool isStrongEtag(const QString &etag) { return !etag.isEmpty() && !etag.startsWith(QLatin1String("W/")); }
-
-int retryAfterSeconds(const QNetworkReply *reply)
-{
-    const QByteArray value = reply->rawHeader("Retry-After").trimmed();
-    if (value.isEmpty())
-        return 0;
-    bool ok = false;
-    const int seconds = value.toInt(&ok);
-    if (ok)
-        return qMax(0, seconds);
-    const QDateTime when = parseHttpDate(QString::fromLatin1(value));
-    return when.isValid() ? int(qMax<qint64>(0, QDateTime::currentDateTimeUtc().secsTo(when))) : 0;
-}
-
-// The security flag that lets a job accept a certificate despite this problem (docs/jobs.md
-// §9.2); 0 for problems no flag excuses (revoked, bad signature, ...).
-quint32 ignoreFlagFor(QSslError::SslError error)
-{
-    switch (error) {
-    case QSslError::HostNameMismatch:
-        return security::IgnoreCertCnInvalid;
-    case QSslError::CertificateExpired:
-    case QSslError::CertificateNotYetValid:
-        return security::IgnoreCertDateInvalid;
-    case QSslError::SelfSignedCertificate:
-    case QSslError::SelfSignedCertificateInChain:
-    case QSslError::UnableToGetLocalIssuerCertificate:
-    case QSslError::UnableToGetIssuerCertificate:
-    case QSslError::UnableToVerifyFirstCertificate:
-    case QSslError::CertificateUntrusted:
-        return security::IgnoreUnknownCa;
-    case QSslError::InvalidPurpose:
-        return security::IgnoreCertWrongUsage;
-    default:
-        return 0;
-    }
-}
 
 // SHA-512 or MD5 of the first SIZE bytes of an open file, raw; empty for another algorithm or
 // an unreadable file.
@@ -78,64 +34,6 @@ QByteArray otherDigest(int fd, qint64 size, const QString &algorithm)
     return s ? hash.result() : QByteArray();
 }
 
-bool transientHttpStatus(int status) { return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504; }
-
-TransferFailure classifyNetworkError(QNetworkReply::NetworkError e, const QString &text)
-{
-    TransferFailure f;
-    f.error.context = ErrorContext::GeneralTransport;
-    f.error.description = text;
-    f.transient = true;
-    switch (e) {
-    case QNetworkReply::HostNotFoundError:
-        f.error.code = hr::E_HTTP_NAME_NOT_RESOLVED;
-        break;
-    case QNetworkReply::ConnectionRefusedError:
-        f.error.code = hr::E_HTTP_CANNOT_CONNECT;
-        break;
-    case QNetworkReply::TimeoutError:
-    case QNetworkReply::OperationCanceledError: // the stall timeout aborts this way
-        f.error.code = hr::E_HTTP_TIMEOUT;
-        f.error.description = QStringLiteral("no data received for %1 s").arg(Transfer::StallTimeoutMs / 1000);
-        break;
-    case QNetworkReply::InsecureRedirectError:
-        f.error.description = QStringLiteral("refused a redirect from HTTPS to plain HTTP; the security flag "
-                                             "ALLOW_HTTPS_TO_HTTP (0x800) permits it");
-        Q_FALLTHROUGH();
-    case QNetworkReply::TooManyRedirectsError:
-        f.error.context = ErrorContext::RemoteFile;
-        f.error.code = hr::E_HTTP_REDIRECT_FAILED;
-        f.transient = false;
-        break;
-    case QNetworkReply::ProxyNotFoundError:
-        f.error.code = hr::E_HTTP_NAME_NOT_RESOLVED;
-        f.error.description = QStringLiteral("the proxy's name cannot be resolved (%1)").arg(text);
-        break;
-    case QNetworkReply::ProxyConnectionRefusedError:
-        f.error.code = hr::E_HTTP_CANNOT_CONNECT;
-        f.error.description = QStringLiteral("the proxy refused the connection (%1)").arg(text);
-        break;
-    case QNetworkReply::ProxyTimeoutError:
-        f.error.code = hr::E_HTTP_TIMEOUT;
-        f.error.description = QStringLiteral("the proxy did not answer in time (%1)").arg(text);
-        break;
-    case QNetworkReply::SslHandshakeFailedError:
-        f.error.code = hr::E_HTTP_SECURE_FAILURE;
-        f.transient = false;
-        break;
-    case QNetworkReply::ProtocolUnknownError:
-    case QNetworkReply::ProtocolInvalidOperationError:
-        f.error.context = ErrorContext::RemoteFile;
-        f.error.code = hr::E_INVALIDARG;
-        f.transient = false;
-        break;
-    default:
-        f.error.code = hr::E_HTTP_CONNECTION_ERROR;
-        break;
-    }
-    return f;
-}
-
 } // namespace
 
 Transfer::Transfer(TransferRequest request, QNetworkAccessManager *nam, QNetworkAccessManager *peerNam, CheckpointLog *log,
@@ -146,19 +44,13 @@ Transfer::Transfer(TransferRequest request, QNetworkAccessManager *nam, QNetwork
     , m_peerNam(peerNam)
     , m_log(log)
     , m_part(m_req.tempName)
-    , m_currentUrl(m_req.url)
+    , m_origin(new OriginSource(m_req.url, m_req.headers, m_req.credentials, m_req.securityFlags, m_req.http2, m_req.fileIndex,
+                                nam, this))
 {
-    // A manager with credentials is this job's own (TransferRequest::connectionKey) and runs one
-    // transfer at a time, so its challenges are this transfer's; a shared one has no credentials
-    // to give.
-    connect(m_nam, &QNetworkAccessManager::authenticationRequired, this, [this](QNetworkReply *reply, QAuthenticator *auth) {
-        if (reply == m_reply)
-            answerChallenge(AuthTarget::Server, reply->url().authority(), auth);
-    });
-    connect(m_nam, &QNetworkAccessManager::proxyAuthenticationRequired, this, [this](const QNetworkProxy &proxy, QAuthenticator *auth) {
-        if (m_reply)
-            answerChallenge(AuthTarget::Proxy, QStringLiteral("%1:%2").arg(proxy.hostName()).arg(proxy.port()), auth);
-    });
+    connect(m_origin, &OriginSource::metaDataChanged, this, &Transfer::onMetaData);
+    connect(m_origin, &OriginSource::readyRead, this, &Transfer::onReadyRead);
+    connect(m_origin, &OriginSource::finished, this, &Transfer::onFinished);
+    connect(m_origin, &OriginSource::warned, this, [this](const QString &message) { tell(transferevent::Warned{message}); });
 }
 
 Transfer::~Transfer()
@@ -214,7 +106,7 @@ void Transfer::onPeerBlock(const QByteArray &data)
             return;
         if (m_part.offset() == 0)
             record(0);
-        emit responded(m_req.ticket);
+        tell(transferevent::Responded{});
     }
     if (!writeChunk(data.constData(), data.size()))
         return;
@@ -229,7 +121,7 @@ void Transfer::onPeerFinished(const peercache::PeerOutcome &outcome)
     m_peerSource->deleteLater();
     m_peerSource = nullptr;
     if (!outcome.verdicts.isEmpty())
-        emit peerVerdicts(m_req.ticket, outcome.verdicts);
+        tell(transferevent::PeerVerdicts{outcome.verdicts});
     m_facts = outcome.facts;
     if (m_peerBytes > 0) {
         m_manifest = outcome.manifest;
@@ -248,7 +140,7 @@ void Transfer::onPeerFinished(const peercache::PeerOutcome &outcome)
 // may not be cached): from the transfer's own response, or the probe when peers did it all.
 void Transfer::identify()
 {
-    peercache::OriginFacts facts = m_reply ? peercache::PeerSource::factsOf(m_reply) : m_facts;
+    peercache::OriginFacts facts = originReply() ? peercache::PeerSource::factsOf(originReply()) : m_facts;
     if (facts.status == 206) // Content-MD5 of a partial answer is the part's, not the file's
         facts.digests.removeIf([](const peercache::OriginDigest &d) { return !d.strong; });
     if (facts.status == 206 || facts.size < 0)
@@ -262,36 +154,13 @@ void Transfer::identify()
         for (const QString &key : {peercache::contentKeyD(facts), peercache::contentKeyV(m_req.url, facts)})
             if (!key.isEmpty())
                 keys << key;
-    emit identified(m_req.ticket, keys, why);
+    tell(transferevent::Identified{keys, why});
 }
 
 void Transfer::sendRequest()
 {
-    QNetworkRequest request(m_currentUrl);
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-    // HTTP/2 only when the setting asks for it: Qt 6.4 does not hold an HTTP/2 stream back while
-    // the reply's read buffer is full (docs/engine.md, "HTTP/2").
-    request.setAttribute(QNetworkRequest::Http2AllowedAttribute, m_req.http2);
-    request.setTransferTimeout(StallTimeoutMs);
-    request.setHeader(QNetworkRequest::UserAgentHeader, QByteArrayLiteral("Ferry/0.1"));
-    request.setRawHeader("Accept-Encoding", "identity"); // bytes as stored: ranges stay meaningful
-    addCustomHeaders(request, m_req.headers);
-    if (m_part.offset() > 0) {
-        request.setRawHeader("Range", "bytes=" + QByteArray::number(m_part.offset()) + '-');
-        if (isStrongEtag(m_req.etag))
-            request.setRawHeader("If-Range", m_req.etag.toLatin1());
-        else if (!m_req.lastModified.isEmpty())
-            request.setRawHeader("If-Range", m_req.lastModified.toLatin1());
-    }
     m_accepted = false;
-    m_answered.clear();
-    m_certificateProblem.clear();
-    m_reply = m_nam->get(request);
-    m_reply->setReadBufferSize(ReadBufferSize);
-    connect(m_reply, &QNetworkReply::metaDataChanged, this, &Transfer::onMetaData);
-    connect(m_reply, &QNetworkReply::readyRead, this, &Transfer::onReadyRead);
-    connect(m_reply, &QNetworkReply::finished, this, &Transfer::onFinished);
-    connect(m_reply, &QNetworkReply::sslErrors, this, &Transfer::onSslErrors);
+    m_origin->get(m_part.offset(), m_req.etag, m_req.lastModified);
     m_sinceCheckpoint.start();
     m_sinceProgress.start();
 }
@@ -311,14 +180,14 @@ void Transfer::stop()
 // Abandons the current reply without hearing from it again.
 void Transfer::dropReply()
 {
-    abandonReply(m_reply, this);
+    m_origin->drop();
 }
 
 void Transfer::onMetaData()
 {
-    if (m_accepted || m_done || !m_reply)
+    if (m_accepted || m_done || !originReply())
         return;
-    const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    const int status = originReply()->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (status >= 300 && status < 400)
         return; // a redirect being followed
     if (acceptResponse(status)) {
@@ -335,107 +204,18 @@ void Transfer::accepted()
     identify();
     if (needsHash() && !ensureHash())
         return;
-    if ((m_req.securityFlags & security::RedirectMask) == security::RedirectAllowReport && m_currentUrl != m_req.url)
-        emit redirected(m_req.ticket, m_currentUrl);
-    emit responded(m_req.ticket);
-}
-
-// Redirects are followed here, not by Qt, so that every hop obeys the job's security flags
-// (docs/jobs.md §9.1): none when disallowed (the 3xx answer itself ends the job), from HTTPS
-// down to plain HTTP only with ALLOW_HTTPS_TO_HTTP, at most MaxRedirects. (Qt 6.4's
-// UserVerified policy reports a second hop as a "HTTP 100" success, so it cannot be used for
-// this.)
-bool Transfer::followRedirect(QNetworkReply *reply, int status)
-{
-    const QUrl location = reply->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl();
-    if (location.isEmpty() || (m_req.securityFlags & security::RedirectMask) == security::RedirectDisallow)
-        return false; // answered as an error by acceptResponse
-    const QUrl target = m_currentUrl.resolved(location);
-    if (target.scheme() != QLatin1String("http") && target.scheme() != QLatin1String("https")) {
-        finishWith({{ErrorContext::RemoteFile, hr::E_HTTP_REDIRECT_FAILED,
-                     QStringLiteral("the server redirects to %1, which is not an HTTP URL").arg(target.toDisplayString()), m_req.fileIndex},
-                    false, 0});
-        return true;
-    }
-    if (m_currentUrl.scheme() == QLatin1String("https") && target.scheme() == QLatin1String("http")
-        && !(m_req.securityFlags & security::AllowHttpsToHttp)) {
-        finishWith({{ErrorContext::RemoteFile, hr::E_HTTP_REDIRECT_FAILED,
-                     QStringLiteral("refused a redirect from HTTPS to plain HTTP (%1); the security flag "
-                                    "ALLOW_HTTPS_TO_HTTP (0x800) permits it")
-                         .arg(target.toDisplayString()),
-                     m_req.fileIndex},
-                    false, 0});
-        return true;
-    }
-    if (++m_redirects > MaxRedirects) {
-        finishWith({{ErrorContext::RemoteFile, hr::E_HTTP_REDIRECT_FAILED,
-                     QStringLiteral("more than %1 redirects (the last to %2)").arg(MaxRedirects).arg(target.toDisplayString()),
-                     m_req.fileIndex},
-                    false, 0});
-        return true;
-    }
-    Q_UNUSED(status);
-    m_currentUrl = target;
-    sendRequest();
-    return true;
-}
-
-// A certificate problem is accepted only when the job's flags excuse every problem it has; the
-// transfer then says so, since the file's origin is no longer proven.
-void Transfer::onSslErrors(const QList<QSslError> &errors)
-{
-    if (m_done || !m_reply)
-        return;
-    QStringList refused, excused;
-    for (const QSslError &e : errors) {
-        const quint32 flag = ignoreFlagFor(e.error());
-        (flag && (m_req.securityFlags & flag) ? excused : refused) << e.errorString();
-    }
-    if (!refused.isEmpty()) {
-        m_certificateProblem = refused.join(QLatin1String("; "));
-        return; // the handshake fails: SECURE_FAILURE with this reason
-    }
-    m_reply->ignoreSslErrors(errors);
-    emit warned(m_req.ticket, QStringLiteral("certificate problems ignored as the job's security flags allow: %1")
-                                  .arg(excused.join(QLatin1String("; "))));
-}
-
-// Answers a server's or proxy's challenge with the job's credentials for that target, once per
-// place and realm: Qt asking again means the answer was refused, and the reply then ends with
-// 401 or 407. Qt does not say which scheme it chose; when a job holds several for one target the
-// strongest plausible one is given (a realm means Basic or Digest, none means NTLM or Negotiate).
-void Transfer::answerChallenge(AuthTarget target, const QString &where, QAuthenticator *authenticator)
-{
-    const QString key = QStringLiteral("%1 %2 %3").arg(int(target)).arg(where, authenticator->realm());
-    if (m_answered.contains(key))
-        return;
-    static const QList<AuthScheme> withRealm = {AuthScheme::Digest, AuthScheme::Basic, AuthScheme::Negotiate, AuthScheme::Ntlm};
-    static const QList<AuthScheme> withoutRealm = {AuthScheme::Negotiate, AuthScheme::Ntlm, AuthScheme::Digest, AuthScheme::Basic};
-    for (AuthScheme scheme : authenticator->realm().isEmpty() ? withoutRealm : withRealm) {
-        for (const StoredCredential &c : std::as_const(m_req.credentials)) {
-            if (c.key.target != target || c.key.scheme != scheme)
-                continue;
-            m_answered << key;
-            authenticator->setUser(c.credentials.user);
-            authenticator->setPassword(c.credentials.password);
-            return;
-        }
-    }
-}
-
-bool Transfer::holdsCredentials(AuthTarget target) const
-{
-    return std::any_of(m_req.credentials.cbegin(), m_req.credentials.cend(),
-                       [target](const StoredCredential &c) { return c.key.target == target; });
+    if ((m_req.securityFlags & security::RedirectMask) == security::RedirectAllowReport && m_origin->currentUrl() != m_req.url)
+        tell(transferevent::Redirected{m_origin->currentUrl()});
+    tell(transferevent::Responded{});
 }
 
 bool Transfer::acceptResponse(int status)
 {
-    const QString etag = QString::fromLatin1(m_reply->rawHeader("ETag"));
-    const QString lastModified = QString::fromLatin1(m_reply->rawHeader("Last-Modified"));
+    const QString etag = QString::fromLatin1(originReply()->rawHeader("ETag"));
+    const QString lastModified = QString::fromLatin1(originReply()->rawHeader("Last-Modified"));
     // After a followed redirect Qt 6.4 may keep the redirect's length too ("46, 300000"): the
     // final response's value is the last one.
-    const QByteArray lengthHeader = m_reply->rawHeader("Content-Length");
+    const QByteArray lengthHeader = originReply()->rawHeader("Content-Length");
     bool lengthOk = false;
     qint64 length = lengthHeader.split(',').constLast().trimmed().toLongLong(&lengthOk);
     if (!lengthOk)
@@ -444,11 +224,11 @@ bool Transfer::acceptResponse(int status)
 
     if (status == 206) {
         static const QRegularExpression rangeRe(QStringLiteral("^bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)$"));
-        const auto m = rangeRe.match(QString::fromLatin1(m_reply->rawHeader("Content-Range")).trimmed());
+        const auto m = rangeRe.match(QString::fromLatin1(originReply()->rawHeader("Content-Range")).trimmed());
         if (!m.hasMatch() || m.captured(1).toLongLong() != offset) {
             finishWith({{ErrorContext::RemoteFile, hr::BG_E_INVALID_SERVER_RESPONSE,
                          QStringLiteral("the server answered a range request with the wrong range (%1)")
-                             .arg(QString::fromLatin1(m_reply->rawHeader("Content-Range"))),
+                             .arg(QString::fromLatin1(originReply()->rawHeader("Content-Range"))),
                          m_req.fileIndex},
                         false, 0});
             return false;
@@ -483,7 +263,7 @@ bool Transfer::acceptResponse(int status)
     if (status == 416 && offset > 0) {
         // Our offset is at or past the end: either we already have it all, or the file shrank.
         static const QRegularExpression totalRe(QStringLiteral("^bytes\\s+\\*/(\\d+)$"));
-        const auto m = totalRe.match(QString::fromLatin1(m_reply->rawHeader("Content-Range")).trimmed());
+        const auto m = totalRe.match(QString::fromLatin1(originReply()->rawHeader("Content-Range")).trimmed());
         if (m.hasMatch() && m.captured(1).toLongLong() == offset && m_req.bytesTotal == offset) {
             dropReply();
             completeFile();
@@ -497,16 +277,16 @@ bool Transfer::acceptResponse(int status)
         return false;
     }
     TransferFailure f;
-    QString text = QStringLiteral("HTTP %1 %2").arg(status).arg(m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
+    QString text = QStringLiteral("HTTP %1 %2").arg(status).arg(originReply()->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
     if (status >= 300 && status < 400)
         text += QStringLiteral(": the server redirects to %1 and the job's security flags disallow redirects")
-                    .arg(m_currentUrl.resolved(m_reply->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl()).toDisplayString());
+                    .arg(m_origin->currentUrl().resolved(originReply()->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl()).toDisplayString());
     if (status == 401)
-        text += holdsCredentials(AuthTarget::Server) ? QStringLiteral(": the server refused the job's credentials")
+        text += m_origin->holdsCredentials(AuthTarget::Server) ? QStringLiteral(": the server refused the job's credentials")
                                                      : QStringLiteral(": the server wants credentials (ferry-admin setcredentials JOB SERVER ...)");
     f.error = {ErrorContext::RemoteFile, httpError(status), text, m_req.fileIndex};
-    f.transient = transientHttpStatus(status);
-    f.retryAfterSeconds = retryAfterSeconds(m_reply);
+    f.transient = transferpolicy::transientHttpStatus(status);
+    f.retryAfterSeconds = transferpolicy::retryAfterSeconds(originReply()->rawHeader("Retry-After"));
     finishWith(f);
     return false;
 }
@@ -521,20 +301,20 @@ bool Transfer::restartFromZero(const QString &why)
     }
     // Record the restart before any new byte lands, so old and new content never mix.
     record(0);
-    emit warned(m_req.ticket, why);
+    tell(transferevent::Warned{why});
     reportProgress(true);
     return true;
 }
 
 void Transfer::onReadyRead()
 {
-    if (!m_accepted || m_done || !m_reply)
+    if (!m_accepted || m_done || !originReply())
         return;
     // One buffer for the life of the transfer: no allocation (and no page faults) per chunk.
     if (m_buffer.size() != ReadBufferSize)
         m_buffer.resize(ReadBufferSize);
-    while (m_reply->bytesAvailable() > 0) {
-        const qint64 n = m_reply->read(m_buffer.data(), ReadBufferSize);
+    while (originReply()->bytesAvailable() > 0) {
+        const qint64 n = originReply()->read(m_buffer.data(), ReadBufferSize);
         if (n <= 0)
             break;
         if (!writeChunk(m_buffer.constData(), n))
@@ -607,7 +387,7 @@ void Transfer::record(qint64 offset)
 {
     m_log->record(m_req.jobId, m_req.fileIndex, offset, m_req.bytesTotal, m_req.etag, m_req.lastModified);
     m_last = {offset, m_req.bytesTotal, m_req.etag, m_req.lastModified};
-    emit checkpointed(m_req.ticket, m_last);
+    tell(transferevent::Checkpointed{m_last});
 }
 
 void Transfer::reportProgress(bool force)
@@ -615,21 +395,26 @@ void Transfer::reportProgress(bool force)
     if (!force && m_sinceProgress.elapsed() < ProgressIntervalMs)
         return;
     m_sinceProgress.start();
-    emit progressed(m_req.ticket, m_part.offset(), m_req.bytesTotal);
+    tell(transferevent::Progressed{m_part.offset(), m_req.bytesTotal});
 }
 
 void Transfer::onFinished()
 {
-    if (m_done || !m_reply)
+    if (m_done || !originReply())
         return;
-    QNetworkReply *reply = m_reply;
+    QNetworkReply *reply = originReply();
     reply->deleteLater();
     const int answered = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     if (!m_accepted && answered >= 300 && answered < 400) {
-        m_reply = nullptr;
-        if (followRedirect(reply, answered))
-            return;
-        m_reply = reply;
+        TransferFailure refusal;
+        switch (m_origin->judgeRedirect(&refusal)) {
+        case OriginSource::Redirect::Follow:
+            return sendRequest();
+        case OriginSource::Redirect::Refuse:
+            return finishWith(refusal);
+        case OriginSource::Redirect::AnswerAsError:
+            break;
+        }
     }
     if (reply->error() != QNetworkReply::NoError) {
         onReadyRead(); // keep whatever arrived before the failure
@@ -642,14 +427,14 @@ void Transfer::onFinished()
         }
         if (reply->error() == QNetworkReply::ProxyAuthenticationRequiredError)
             return finishWith({{ErrorContext::GeneralTransport, httpError(407),
-                                holdsCredentials(AuthTarget::Proxy)
+                                m_origin->holdsCredentials(AuthTarget::Proxy)
                                     ? QStringLiteral("HTTP 407: the proxy refused the job's credentials")
                                     : QStringLiteral("HTTP 407: the proxy wants credentials (ferry-admin setcredentials JOB PROXY ...)"),
                                 m_req.fileIndex},
                                false, 0});
-        TransferFailure f = classifyNetworkError(reply->error(), reply->errorString());
-        if (reply->error() == QNetworkReply::SslHandshakeFailedError && !m_certificateProblem.isEmpty())
-            f.error.description = QStringLiteral("the server's certificate is not accepted: %1").arg(m_certificateProblem);
+        TransferFailure f = transferpolicy::classifyNetworkError(reply->error(), reply->errorString());
+        if (reply->error() == QNetworkReply::SslHandshakeFailedError && !m_origin->certificateProblem().isEmpty())
+            f.error.description = QStringLiteral("the server's certificate is not accepted: %1").arg(m_origin->certificateProblem());
         f.error.fileIndex = m_req.fileIndex;
         return finishWith(f);
     }
@@ -717,7 +502,7 @@ void Transfer::completeFile()
         if (wrong.isEmpty() && m_peerBytes > 0 && (!m_manifest || actual != m_manifest->fileSha256))
             wrong = QStringLiteral("the file assembled from peers does not match its manifest");
         if (!wrong.isEmpty() && m_peerBytes > 0) {
-            emit peerVerdicts(m_req.ticket, {{m_peerId, false, wrong}});
+            tell(transferevent::PeerVerdicts{{{m_peerId, false, wrong}}});
             m_req.peerPlan.use = false;
             m_peerBytes = 0;
             m_manifest.reset();
@@ -734,8 +519,8 @@ void Transfer::completeFile()
     }
     m_done = true;
     m_part.close();
-    emit sourced(m_req.ticket, m_peerBytes, verification, m_peerId, QString::fromLatin1(actual.toHex()));
-    emit finished(m_req.ticket, m_req.bytesTotal, m_req.etag, m_req.lastModified);
+    tell(transferevent::Sourced{m_peerBytes, verification, m_peerId, QString::fromLatin1(actual.toHex())});
+    tell(transferevent::Finished{m_req.bytesTotal, m_req.etag, m_req.lastModified});
 }
 
 void Transfer::finishWith(const TransferFailure &failure)
@@ -748,7 +533,7 @@ void Transfer::finishWith(const TransferFailure &failure)
     dropReply();
     checkpoint();
     m_part.close();
-    emit failed(m_req.ticket, failure);
+    tell(transferevent::Failed{failure});
 }
 
 void Transfer::failLocal()

@@ -4,10 +4,12 @@
 
 #include "BitsError.h"
 #include "CredentialStore.h"
+#include "OriginSource.h"
 #include "Owner.h"
 #include "PartFile.h"
 #include "PeerSource.h"
 #include "Sha256.h"
+#include "TransferEvent.h"
 
 #include <QElapsedTimer>
 #include <QNetworkRequest>
@@ -19,10 +21,8 @@
 
 #include <memory>
 
-class QAuthenticator;
 class QNetworkAccessManager;
 class QNetworkReply;
-class QSslError;
 
 namespace ferry {
 
@@ -58,22 +58,6 @@ struct TransferRequest
     bool http2 = false;          // HTTP/2 offered to HTTPS origins (EngineSettings::http2)
 };
 
-// What the last checkpoint vouches for: the synced bytes and the validator they belong to.
-struct TransferCheckpoint
-{
-    qint64 offset = 0;
-    qint64 bytesTotal = -1;
-    QString etag;
-    QString lastModified;
-};
-
-struct TransferFailure
-{
-    JobError error;
-    bool transient = false;
-    int retryAfterSeconds = 0;   // from Retry-After, 0 if none
-};
-
 class Transfer : public QObject
 {
     Q_OBJECT
@@ -89,25 +73,12 @@ public:
     TransferCheckpoint lastCheckpoint() const { return m_last; }
     QString connectionKey() const { return m_req.connectionKey; }
 
-    static constexpr qint64 ReadBufferSize = 1 << 20;
-    static constexpr int StallTimeoutMs = 60000;
+    static constexpr qint64 ReadBufferSize = OriginSource::ReadBufferSize;
+    static constexpr int StallTimeoutMs = transferpolicy::StallTimeoutMs;
 
 signals:
-    void responded(quint64 ticket);
-    void progressed(quint64 ticket, qint64 bytesTransferred, qint64 bytesTotal);
-    void checkpointed(quint64 ticket, const ferry::TransferCheckpoint &checkpoint);
-    void warned(quint64 ticket, const QString &message);
-    // REDIRECT_POLICY_ALLOW_REPORT: the file's remote name is to become the URL that answered.
-    void redirected(quint64 ticket, const QUrl &finalUrl);
-    // Where the file's bytes came from and how well they are proven (before finished).
-    // sha256: lower-case hex of the bytes as written, when they were hashed (else empty).
-    void sourced(quint64 ticket, qint64 bytesFromPeers, ferry::PeerVerification verification, const QString &peerId,
-                 const QString &sha256);
-    // What the origin's answer makes of the file for the peer cache: its content keys, or why not.
-    void identified(quint64 ticket, const QStringList &contentKeys, const QString &notServable);
-    void peerVerdicts(quint64 ticket, const QList<ferry::peercache::PeerVerdict> &verdicts);
-    void finished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
-    void failed(quint64 ticket, const ferry::TransferFailure &failure);
+    // Everything the engine hears of this attempt, in order (TransferEvent.h).
+    void transferEvent(const ferry::TransferEvent &event);
 
 private:
     void sendRequest();
@@ -122,10 +93,7 @@ private:
     void onPeerFinished(const ferry::peercache::PeerOutcome &outcome);
     void completeFile();
     void identify();
-    bool followRedirect(QNetworkReply *reply, int status);
-    void onSslErrors(const QList<QSslError> &errors);
-    void answerChallenge(AuthTarget target, const QString &where, QAuthenticator *authenticator);
-    bool holdsCredentials(AuthTarget target) const;
+    QNetworkReply *originReply() const { return m_origin->reply(); }
     bool restartFromZero(const QString &why);
     bool writeChunk(const char *data, qint64 size);
     bool needsHash() const;
@@ -135,22 +103,19 @@ private:
     void finishWith(const TransferFailure &failure);
     void failLocal();
     void reportProgress(bool force);
+    void tell(TransferEvent::Payload what) { emit transferEvent({m_req.ticket, std::move(what)}); }
 
     TransferRequest m_req;
-    QNetworkAccessManager *m_nam;
+    QNetworkAccessManager *m_nam;        // the origin's manager (also PeerSource's probe)
     QNetworkAccessManager *m_peerNam;
     CheckpointLog *m_log;
     PartFile m_part;
-    QPointer<QNetworkReply> m_reply;
+    OriginSource *m_origin;              // the HTTP leg: requests, redirects, TLS, challenges
     bool m_accepted = false;
     bool m_done = false;
     TransferCheckpoint m_last;
     QByteArray m_buffer;                 // ReadBufferSize, reused for every read
     std::unique_ptr<Sha256> m_hash;      // of the part file's bytes [0, offset), while needed
-    QUrl m_currentUrl;                   // where the request is now, after the redirects followed
-    int m_redirects = 0;
-    QStringList m_answered;              // challenges answered once: asked again means refused
-    QString m_certificateProblem;        // why the TLS handshake was not accepted
     peercache::PeerSource *m_peerSource = nullptr;
     qint64 m_peerBytes = 0;              // bytes of this run that came from a peer
     std::optional<peercache::Manifest> m_manifest;
@@ -164,5 +129,3 @@ private:
 } // namespace ferry
 
 Q_DECLARE_METATYPE(ferry::TransferRequest)
-Q_DECLARE_METATYPE(ferry::TransferFailure)
-Q_DECLARE_METATYPE(ferry::TransferCheckpoint)
