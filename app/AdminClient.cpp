@@ -154,7 +154,7 @@ QByteArray AdminClient::receiveLine(int fd)
 {
     for (;;) {
         if (const qsizetype newline = m_received.indexOf('\n'); newline >= 0) {
-            const QByteArray line = m_received.left(newline);
+            QByteArray line = m_received.left(newline); // not const: returned by move
             m_received.remove(0, newline + 1);
             return line;
         }
