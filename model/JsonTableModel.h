@@ -36,7 +36,7 @@ protected:
         beginResetModel();
         m_rows.clear();
         m_rows.reserve(array.size());
-        for (const QJsonValue &v : array)
+        for (const auto &v : array) // QJsonValueConstRef: no copy of each value
             m_rows.append(read(v.toObject()));
         endResetModel();
     }

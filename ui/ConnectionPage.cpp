@@ -397,7 +397,7 @@ void ConnectionPage::setEditable(bool editable)
 
 void ConnectionPage::send(Part part, std::function<Status(JobManager *, const Job &)> change)
 {
-    m_send(part, [change = std::move(change)](JobManager *jobs, const Job &job, Done done) { done(change(jobs, job)); }, {});
+    m_send(part, [change = std::move(change)](JobManager *jobs, const Job &job, const Done &done) { done(change(jobs, job)); }, {});
 }
 
 // Credentials

@@ -91,7 +91,7 @@ bool readIds(const QCborMap &map, QList<QByteArray> *out)
     const QCborArray array = value.toArray();
     if (array.size() > DiscoveryMessage::MaxIds)
         return false;
-    for (const QCborValue &id : array) {
+    for (const auto &id : array) { // QCborValueConstRef: no copy of each value
         if (!id.isByteArray() || id.toByteArray().size() != DiscoveryMessage::IdSize)
             return false;
         out->append(id.toByteArray());
