@@ -154,7 +154,7 @@ QByteArray AdminClient::receiveLine(int fd)
 {
     for (;;) {
         if (const qsizetype newline = m_received.indexOf('\n'); newline >= 0) {
-            QByteArray line = m_received.left(newline); // not const: returned by move
+            const QByteArray line = m_received.left(newline);
             m_received.remove(0, newline + 1);
             return line;
         }

@@ -667,7 +667,7 @@ void JobManager::setCredentials(const QUuid &id, AuthTarget target, AuthScheme s
     if (!mutableJob(id, &s))
         return done(s);
     const CredentialKey key{target, scheme};
-    m_credentials->write(id, target, scheme, credentials, [this, id, key, done](const Status &written) {
+    m_credentials->write(id, target, scheme, credentials, [this, id, key, done = std::move(done)](const Status &written) {
         if (!written)
             return done(written);
         Status gone;
@@ -697,7 +697,7 @@ void JobManager::removeCredentials(const QUuid &id, AuthTarget target, AuthSchem
     if (!mutableJob(id, &s))
         return done(s);
     const CredentialKey key{target, scheme};
-    m_credentials->remove(id, target, scheme, [this, id, key, done](const Status &removed) {
+    m_credentials->remove(id, target, scheme, [this, id, key, done = std::move(done)](const Status &removed) {
         if (!removed)
             return done(removed); // still listed: nothing is hidden while the keychain is away
         Status gone;

@@ -27,7 +27,7 @@ QString Profile::lockPath() const { return m_dir + QLatin1String("/engine.lock")
 
 QString Profile::socketPath() const
 {
-    QString inProfile = m_dir + QLatin1String("/control.sock");
+    const QString inProfile = m_dir + QLatin1String("/control.sock");
     if (QFile::encodeName(inProfile).size() < qsizetype(sizeof(sockaddr_un::sun_path)) - 1)
         return inProfile;
     // Too long for sun_path: a name every user computes alike (a root engine serves them all).

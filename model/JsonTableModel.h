@@ -36,7 +36,7 @@ protected:
         beginResetModel();
         m_rows.clear();
         m_rows.reserve(array.size());
-        for (const auto &v : array) // QJsonValueConstRef: no copy of each value
+        for (const QJsonValue &v : array)
             m_rows.append(read(v.toObject()));
         endResetModel();
     }

@@ -38,7 +38,7 @@ QIcon appIcon()
 {
     // resources/ferry.svg, embedded in ferry_ui; it renders only with Qt's SVG icon engine
     // (libqt6svg6). Without it the icon is null or renders nothing, so draw one instead.
-    QIcon svg(QStringLiteral(":/ferry/icons/ferry.svg"));
+    const QIcon svg(QStringLiteral(":/ferry/icons/ferry.svg"));
     if (!svg.isNull() && (!svg.availableSizes().isEmpty() || !svg.pixmap(64).isNull()))
         return svg;
 

@@ -91,7 +91,7 @@ bool readIds(const QCborMap &map, QList<QByteArray> *out)
     const QCborArray array = value.toArray();
     if (array.size() > DiscoveryMessage::MaxIds)
         return false;
-    for (const auto &id : array) { // QCborValueConstRef: no copy of each value
+    for (const QCborValue &id : array) {
         if (!id.isByteArray() || id.toByteArray().size() != DiscoveryMessage::IdSize)
             return false;
         out->append(id.toByteArray());
