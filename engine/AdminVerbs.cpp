@@ -118,7 +118,7 @@ void AdminVerbs::handleAsync(const QString &rawVerb, const QStringList &args, co
         return reply(failure(s));
     if (Status s = checkCanChange(caller, m_jobs->job(id)->owner); !s)
         return reply(failure(s));
-    const auto done = [reply](const Status &s) { reply(fromStatus(s)); };
+    const auto done = [reply = std::move(reply)](const Status &s) { reply(fromStatus(s)); };
     if (set)
         m_jobs->setCredentials(id, *target, *scheme, {args[3], args[4]}, done);
     else
