@@ -9,6 +9,8 @@ FERRY_TEST_PACKAGES=(dbus gnome-keyring libsecret-tools nginx curl openssl xvfb 
 FERRY_FUZZ_PACKAGES=(clang libclang-rt-14-dev llvm-14)
 # tests/stress.sh: the CPU hog.
 FERRY_STRESS_PACKAGES=(stress-ng)
+# tests/tidy.sh: clang-tidy and its parallel runner run-clang-tidy.
+FERRY_TIDY_PACKAGES=(clang-tidy)
 
 ferry_install_packages() {
   local missing=() pkg

@@ -98,7 +98,7 @@ void AdminVerbs::handleAsync(const QString &rawVerb, const QStringList &args, co
     const QString verb = normalizedVerb(rawVerb);
     if (verb == QLatin1String("cache") || verb == QLatin1String("peers"))
         return handleCache(verb == QLatin1String("peers") ? QStringList{QStringLiteral("peers")} + args : args, caller, wantJson,
-                           std::move(reply));
+                           reply);
     const bool set = verb == QLatin1String("setcredentials");
     if (!set && verb != QLatin1String("removecredentials"))
         return reply(handle(verb, args, caller, wantJson));
@@ -118,7 +118,7 @@ void AdminVerbs::handleAsync(const QString &rawVerb, const QStringList &args, co
         return reply(failure(s));
     if (Status s = checkCanChange(caller, m_jobs->job(id)->owner); !s)
         return reply(failure(s));
-    const auto done = [reply](const Status &s) { reply(fromStatus(s)); };
+    const auto done = [reply = std::move(reply)](const Status &s) { reply(fromStatus(s)); };
     if (set)
         m_jobs->setCredentials(id, *target, *scheme, {args[3], args[4]}, done);
     else
@@ -126,7 +126,7 @@ void AdminVerbs::handleAsync(const QString &rawVerb, const QStringList &args, co
 }
 
 void AdminVerbs::handleCache(const QStringList &args, const Owner &caller, bool wantJson,
-                             std::function<void(const AdminReply &)> reply)
+                             const std::function<void(const AdminReply &)> &reply)
 {
     Q_UNUSED(wantJson);
     if (!m_peers)

@@ -47,7 +47,7 @@ public:
 
 private:
     // `cache ...`: settings, group key and info (docs/peer-caching.md §3, §9).
-    void handleCache(const QStringList &args, const Owner &caller, bool wantJson, std::function<void(const AdminReply &)> reply);
+    void handleCache(const QStringList &args, const Owner &caller, bool wantJson, const std::function<void(const AdminReply &)> &reply);
 
     JobManager *m_jobs;
     uint m_engineUid;

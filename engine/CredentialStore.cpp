@@ -57,7 +57,7 @@ Status noAnswer()
 std::shared_ptr<bool> CredentialStore::startClock(std::function<void()> onTimeout)
 {
     auto answered = std::make_shared<bool>(false);
-    QTimer::singleShot(AnswerTimeoutMs, this, [answered, onTimeout] {
+    QTimer::singleShot(AnswerTimeoutMs, this, [answered, onTimeout = std::move(onTimeout)] {
         if (*answered)
             return;
         *answered = true;
@@ -93,7 +93,7 @@ void CredentialStore::write(const QUuid &job, AuthTarget target, AuthScheme sche
 void CredentialStore::read(const QUuid &job, AuthTarget target, AuthScheme scheme,
                            std::function<void(const Status &, const Credentials &)> done)
 {
-    readSecret(keyFor(job, target, scheme), [done](const Status &s, const QByteArray &data) {
+    readSecret(keyFor(job, target, scheme), [done = std::move(done)](const Status &s, const QByteArray &data) {
         if (!s)
             return done(s, {});
         const QJsonObject o = QJsonDocument::fromJson(data).object();
@@ -114,7 +114,7 @@ void CredentialStore::writeSecret(const QString &key, const QByteArray &data, st
     w->setKey(key);
     w->setBinaryData(data);
     auto answered = startClock([done] { done(noAnswer()); });
-    connect(w, &QKeychain::Job::finished, this, [done, answered](QKeychain::Job *j) {
+    connect(w, &QKeychain::Job::finished, this, [done = std::move(done), answered](QKeychain::Job *j) {
         if (std::exchange(*answered, true))
             return;
         done(statusOf(j));
@@ -129,7 +129,7 @@ void CredentialStore::readSecret(const QString &key, std::function<void(const St
     r->setInsecureFallback(false);
     r->setKey(key);
     auto answered = startClock([done] { done(noAnswer(), {}); });
-    connect(r, &QKeychain::Job::finished, this, [done, r, answered](QKeychain::Job *j) {
+    connect(r, &QKeychain::Job::finished, this, [done = std::move(done), r, answered](QKeychain::Job *j) {
         if (std::exchange(*answered, true))
             return;
         const Status s = statusOf(j);
@@ -145,7 +145,7 @@ void CredentialStore::removeSecret(const QString &key, std::function<void(const 
     d->setInsecureFallback(false);
     d->setKey(key);
     auto answered = startClock([done] { done(noAnswer()); });
-    connect(d, &QKeychain::Job::finished, this, [done, answered](QKeychain::Job *j) {
+    connect(d, &QKeychain::Job::finished, this, [done = std::move(done), answered](QKeychain::Job *j) {
         if (std::exchange(*answered, true))
             return;
         const Status s = statusOf(j);

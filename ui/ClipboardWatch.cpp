@@ -24,7 +24,7 @@ void ClipboardWatch::onClipboardChanged()
     // A copied link, not a page of text that happens to hold some.
     if (urls.size() != 1 || text.size() > urls.constFirst().toString().size() + 2)
         return;
-    const QUrl url = urls.constFirst();
+    const QUrl &url = urls.constFirst();
     if (m_offered.contains(url))
         return;
     m_offered.insert(url);

@@ -230,7 +230,7 @@ void JobPropertiesDialog::applySettings(const EngineSettings &settings)
 
 void JobPropertiesDialog::request(Field field, Change change)
 {
-    requestAsync(field, [change = std::move(change)](JobManager *jobs, const Job &job, Answer done) {
+    requestAsync(field, [change = std::move(change)](JobManager *jobs, const Job &job, const Answer &done) {
         done(change(jobs, job));
     }, {});
 }

@@ -79,7 +79,7 @@ bool mayHoldUrls(const QMimeData *data)
     return data && (data->hasUrls() || data->hasText());
 }
 
-void collectDroppedUrls(const QMimeData *data, QObject *receiver, std::function<void(const DroppedUrls &)> done)
+void collectDroppedUrls(const QMimeData *data, QObject *receiver, const std::function<void(const DroppedUrls &)> &done)
 {
     auto result = std::make_shared<DroppedUrls>();
     QStringList localFiles;

@@ -28,6 +28,6 @@ bool mayHoldUrls(const QMimeData *data);
 
 // Collects the links of a drop. Remote links and text are read at once; local files on a pool
 // thread, then done(result) runs on receiver's thread (not at all if receiver is gone).
-void collectDroppedUrls(const QMimeData *data, QObject *receiver, std::function<void(const DroppedUrls &)> done);
+void collectDroppedUrls(const QMimeData *data, QObject *receiver, const std::function<void(const DroppedUrls &)> &done);
 
 } // namespace ferry

@@ -25,7 +25,7 @@ PeerGroup::PeerGroup(JobStore *store, QObject *parent)
 
 void PeerGroup::readKey(const QString &groupId, std::function<void(const Status &, std::optional<GroupKey>)> done) const
 {
-    m_keychain->readSecret(keyName(groupId), [groupId, done](const Status &s, const QByteArray &secret) {
+    m_keychain->readSecret(keyName(groupId), [groupId, done = std::move(done)](const Status &s, const QByteArray &secret) {
         if (!s)
             return done(s, std::nullopt);
         auto key = GroupKey::fromSecret(secret);
@@ -45,7 +45,7 @@ void PeerGroup::load()
         emit keysChanged();
         return;
     }
-    readKey(currentId, [this, previousId](const Status &s, std::optional<GroupKey> key) {
+    readKey(currentId, [this, previousId](const Status &s, const std::optional<GroupKey> &key) {
         m_current = key;
         m_reason = s ? QString() : QStringLiteral("the group key cannot be read: %1").arg(s.message);
         if (previousId.isEmpty() || !key) {
@@ -53,7 +53,7 @@ void PeerGroup::load()
             emit keysChanged();
             return;
         }
-        readKey(previousId, [this, previousId](const Status &, std::optional<GroupKey> old) {
+        readKey(previousId, [this, previousId](const Status &, const std::optional<GroupKey> &old) {
             // A lost previous key only ends the grace period early; one revoked meanwhile stays out.
             m_previous = m_store->setting(PreviousSetting) == previousId ? old : std::nullopt;
             emit keysChanged();
@@ -64,7 +64,7 @@ void PeerGroup::load()
 void PeerGroup::create(std::function<void(const Status &, const QString &)> done, bool revokeOld)
 {
     const GroupKey key = GroupKey::generate();
-    adopt(key, revokeOld, [key, done](const Status &s) { done(s, s ? key.base32() : QString()); });
+    adopt(key, revokeOld, [key, done = std::move(done)](const Status &s) { done(s, s ? key.base32() : QString()); });
 }
 
 void PeerGroup::import(const QString &base32, std::function<void(const Status &)> done, bool revokeOld)
@@ -87,7 +87,7 @@ void PeerGroup::revokePrevious(std::function<void(const Status &)> done)
     emit keysChanged();   // the server and discovery drop it now
     if (previousId.isEmpty() || previousId == m_store->setting(CurrentSetting))
         return done({});
-    m_keychain->removeSecret(keyName(previousId), [done](const Status &s) {
+    m_keychain->removeSecret(keyName(previousId), [done = std::move(done)](const Status &s) {
         // A failed delete leaves an entry nothing points at; the key is revoked either way.
         if (!s && s.code != hr::BG_E_NOT_FOUND)
             qWarning().noquote() << "the revoked group key stays in the keychain:" << s.message;
@@ -99,7 +99,7 @@ void PeerGroup::revokePrevious(std::function<void(const Status &)> done)
 // failure leaves the old key in force.
 void PeerGroup::adopt(const GroupKey &key, bool revokeOld, std::function<void(const Status &)> done)
 {
-    m_keychain->writeSecret(keyName(key.groupId()), key.secret(), [this, key, revokeOld, done](const Status &s) {
+    m_keychain->writeSecret(keyName(key.groupId()), key.secret(), [this, key, revokeOld, done = std::move(done)](const Status &s) {
         if (!s)
             return done(s);
         const QString old = m_store->setting(CurrentSetting);
@@ -123,7 +123,7 @@ void PeerGroup::show(std::function<void(const Status &, const QString &)> done) 
     const QString currentId = m_store->setting(CurrentSetting);
     if (currentId.isEmpty())
         return done({hr::BG_E_NOT_FOUND, m_reason}, {});
-    readKey(currentId, [done](const Status &s, std::optional<GroupKey> key) { done(s, key ? key->base32() : QString()); });
+    readKey(currentId, [done = std::move(done)](const Status &s, const std::optional<GroupKey> &key) { done(s, key ? key->base32() : QString()); });
 }
 
 } // namespace ferry::peercache

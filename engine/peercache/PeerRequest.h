@@ -96,7 +96,7 @@ inline RangeResult parseRange(const QList<QByteArray> &values, qint64 size, qint
         return RangeResult::Whole;
     if (values.size() > 1)
         return RangeResult::Multiple;
-    const QByteArray v = values.first();
+    const QByteArray &v = values.first();
     if (!v.toLower().startsWith("bytes="))
         return RangeResult::Unsatisfiable;
     const QByteArray spec = v.mid(6).trimmed();
