@@ -2,7 +2,7 @@
 // `ferry --headless --profile DIR` when none runs, and sends one request at a time.
 #pragma once
 
-#include "AdminVerbs.h"
+#include "AdminReply.h"
 #include "Profile.h"
 
 #include <QLocalSocket>

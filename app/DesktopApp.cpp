@@ -6,7 +6,7 @@
 #include "DesktopSettings.h"
 #include "Engine.h"
 #include "JobListModel.h"
-#include "JobManager.h"
+#include "EngineClient.h"
 #include "MainWindow.h"
 #include "Translations.h"
 #include "TrayIcon.h"
@@ -68,27 +68,23 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
     // What the window is made of; built once the engine has started. Until then the GUI thread
     // only runs its event loop: it never waits for the engine's lock, database or jobs.
     std::unique_ptr<DesktopSettings> settings;
+    std::unique_ptr<EngineClient> client;
     std::unique_ptr<JobListModel> model;
     std::unique_ptr<MainWindow> window;
     std::unique_ptr<ClipboardWatch> clipboard;
     std::unique_ptr<TrayIcon> tray;
 
     const auto buildWindow = [&](const QString &recovery) {
-        JobManager *jobs = engine->jobs();
         settings = std::make_unique<DesktopSettings>();
+        // The window's one link to the engine: verbs, their refusals, the jobs this user may see.
+        client = std::make_unique<EngineClient>(engine->service());
         model = std::make_unique<JobListModel>();
-        model->setViewer(Owner::ofThisProcess());
-        QObject::connect(jobs, &JobManager::jobChanged, model.get(), &JobListModel::upsertJob);
-        QObject::connect(jobs, &JobManager::jobRemoved, model.get(), &JobListModel::removeJob);
-        QMetaObject::invokeMethod(jobs, [jobs, m = model.get()] {
-            const QList<Job> all = jobs->jobs();
-            QMetaObject::invokeMethod(m, [m, all] { m->resetJobs(all); });
-        });
+        model->follow(client->jobs());
 
-        window = std::make_unique<MainWindow>(model.get(), jobs);
+        window = std::make_unique<MainWindow>(model.get(), client.get());
         MainWindow *w = window.get();
         w->setDesktopSettings(settings.get());
-        w->setPeerCache(engine->peerCache());
+        w->setPeerCacheAvailable(true);
         clipboard = std::make_unique<ClipboardWatch>(settings.get());
         QObject::connect(clipboard.get(), &ClipboardWatch::linkOffered, w, &MainWindow::offerLink);
         QObject::connect(w, &MainWindow::quitRequested, &app, endNow);
@@ -107,9 +103,7 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
 
         // The tray, where one exists: closing the window then keeps Ferry running there.
         if (TrayIcon::isAvailable()) {
-            tray = std::make_unique<TrayIcon>(jobs, w);
-            QObject::connect(jobs, &JobManager::jobChanged, tray.get(), &TrayIcon::onJobChanged);
-            QObject::connect(jobs, &JobManager::jobRemoved, tray.get(), &TrayIcon::onJobRemoved);
+            tray = std::make_unique<TrayIcon>(client.get(), w);
             QObject::connect(tray.get(), &TrayIcon::quitRequested, &app, endNow);
             tray->setDesktopSettings(settings.get());
             QObject::connect(clipboard.get(), &ClipboardWatch::linkOffered, tray.get(), &TrayIcon::offerLink);
@@ -169,6 +163,7 @@ int runDesktop(int argc, char **argv, const DesktopOptions &options)
     clipboard.reset();
     window.reset();
     model.reset();
+    client.reset();
     settings.reset();
     QMetaObject::invokeMethod(engine, [engine] { delete engine; }, Qt::BlockingQueuedConnection);
     engineThread.quit();

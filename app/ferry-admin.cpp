@@ -1,5 +1,7 @@
 // ferry-admin: bitsadmin for Ferry. One verb per call, carried out by the profile's engine.
 #include "AdminClient.h"
+#include "EngineService.h"
+#include "JobSpec.h"
 #include "JobTypes.h"
 #include "TerminalText.h"
 
@@ -20,28 +22,13 @@ namespace {
 
 void printUsage()
 {
+    std::fputs("usage: ferry-admin [--profile DIR] VERB [ARGS...] [--json]\n"
+               "verbs (a leading / is accepted, as in bitsadmin):\n", stderr);
+    // The engine's own table: what it accepts is what is listed.
+    for (const Verb &v : EngineService::verbs())
+        std::fprintf(stderr, "  %s %s\n", v.name, v.syntax);
     std::fputs(
-        "usage: ferry-admin [--profile DIR] VERB [ARGS...] [--json]\n"
-        "verbs (a leading / is accepted, as in bitsadmin):\n"
-        "  create NAME | addfile JOB URL LOCALPATH | resume JOB | suspend JOB | cancel JOB\n"
-        "  complete JOB | takeownership JOB | list [--json] | info JOB [--json]\n"
-        "  getstate JOB | geterror JOB | getpriority JOB | setpriority JOB FOREGROUND|HIGH|NORMAL|LOW\n"
-        "  getpeercachingflags JOB | setpeercachingflags JOB N\n"
-        "  getmaxdownloadtime JOB | setmaxdownloadtime JOB SECONDS\n"
-        "  getnoprogresstimeout JOB | setnoprogresstimeout JOB SECONDS\n"
-        "  getminretrydelay JOB | setminretrydelay JOB SECONDS\n"
-        "  getownerelevationstate JOB | getownerintegritylevel JOB | getowner JOB\n"
-        "  setnotifycmdline JOB PROGRAM [PARAMETERS] | getnotifycmdline JOB\n"
-        "  setcustomheaders JOB [\"Name: value\" ...] | getcustomheaders JOB\n"
-        "  setdisplayname JOB NAME | setdescription JOB TEXT\n"
-        "  setproxysettings JOB PRECONFIG|NO_PROXY|AUTODETECT | setproxysettings JOB OVERRIDE LIST [BYPASS]\n"
-        "  getproxyusage JOB | getproxylist JOB | getproxybypasslist JOB\n"
-        "  setcredentials JOB SERVER|PROXY BASIC|DIGEST|NTLM|NEGOTIATE USER [PASSWORD|-]\n"
-        "  removecredentials JOB SERVER|PROXY BASIC|DIGEST|NTLM|NEGOTIATE\n"
-        "  setsecurityflags JOB FLAGS | getsecurityflags JOB\n"
-        "  getconfig | setconfig KEY VALUE   (maxBackgroundJobs, timeSliceSeconds, checkpointBytes, syncCheckpoints, http2)\n"
-        "  wait JOB | transfer NAME URL LOCALPATH [URL LOCALPATH ...] | shutdown\n"
-        "  stats   (the engine process: threads, open descriptors, resident memory)\n"
+        "  transfer NAME URL LOCALPATH [URL LOCALPATH ...]   (submit, wait, complete)\n"
         "JOB is a job id or a unique display name.\n"
         "setnotifycmdline: PROGRAM is an absolute path; PARAMETERS is one string whose first word is the\n"
         "  program's own name (as in bitsadmin), e.g. '/usr/bin/notify-send' 'notify-send \"Download done\"'.\n"
@@ -80,27 +67,24 @@ void print(const AdminReply &r, bool json)
     }
 }
 
-// create, add the files, resume, wait for the notification, complete (PowerShell defaults:
-// FOREGROUND). A failed job stays for inspection; its error is printed.
+// submit (create, add the files, FOREGROUND as PowerShell's default, resume: all or nothing),
+// wait, complete. A failed job stays for inspection; its error is printed.
 int transfer(AdminClient &client, const QStringList &args)
 {
     if (args.size() < 3 || args.size() % 2 != 1) {
         std::fputs("usage: ferry-admin transfer NAME URL LOCALPATH [URL LOCALPATH ...]\n", stderr);
         return 2;
     }
-    AdminReply r = client.request(QStringLiteral("create"), {args[0]});
+    JobSpec spec;
+    spec.displayName = args[0];
+    spec.priority = JobPriority::Foreground;
+    for (int i = 1; i < args.size(); i += 2)
+        spec.files << JobSpec::File{args[i], args[i + 1]};
+    const QString specText = QString::fromUtf8(QJsonDocument(spec.toJson()).toJson(QJsonDocument::Compact));
+    AdminReply r = client.request(QStringLiteral("submit"), {specText});
     if (!r.ok)
         return fail(r);
     const QString id = r.text;
-    for (int i = 1; i < args.size(); i += 2) {
-        if (!(r = client.request(QStringLiteral("addfile"), {id, args[i], args[i + 1]})).ok) {
-            client.request(QStringLiteral("cancel"), {id});
-            return fail(r);
-        }
-    }
-    client.request(QStringLiteral("setpriority"), {id, QStringLiteral("FOREGROUND")});
-    if (!(r = client.request(QStringLiteral("resume"), {id})).ok)
-        return fail(r);
     if (!(r = client.request(QStringLiteral("wait"), {id})).ok)
         return fail(r);
     if (r.text != stateName(JobState::Transferred)) {
@@ -165,7 +149,7 @@ int main(int argc, char **argv)
         printUsage();
         return args.isEmpty() ? 2 : 0;
     }
-    const QString verb = AdminVerbs::normalizedVerb(args.takeFirst());
+    const QString verb = EngineService::normalizedVerb(args.takeFirst());
 
     AdminClient client{Profile(profile)};
     QString error;

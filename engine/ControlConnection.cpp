@@ -1,6 +1,6 @@
 #include "ControlConnection.h"
 
-#include "AdminVerbs.h"
+#include "AdminReply.h"
 #include "ControlLimits.h"
 
 #include <QLoggingCategory>

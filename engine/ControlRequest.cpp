@@ -1,6 +1,6 @@
 #include "ControlRequest.h"
 
-#include "AdminVerbs.h"
+#include "EngineService.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -34,7 +34,7 @@ ControlRequest ControlRequest::decode(const QByteArray &line)
         return failure(QStringLiteral("malformed request: it names no verb"));
     if (!verb.isString())
         return failure(QStringLiteral("malformed request: the verb must be a string"));
-    r.verb = AdminVerbs::normalizedVerb(verb.toString());
+    r.verb = EngineService::normalizedVerb(verb.toString());
     if (r.verb.isEmpty())
         return failure(QStringLiteral("malformed request: the verb is empty"));
 

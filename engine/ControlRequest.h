@@ -12,7 +12,7 @@ namespace ferry {
 
 struct ControlRequest
 {
-    QString verb;        // normalized: "/Resume" -> "resume" (AdminVerbs::normalizedVerb)
+    QString verb;        // normalized: "/Resume" -> "resume" (EngineService::normalizedVerb)
     QStringList args;
     bool json = true;    // the client prints the JSON form of the reply
     QString error;       // not empty: the line is no valid request, and this says why

@@ -4,7 +4,7 @@
 #include "ControlLimits.h"
 #include "ControlListener.h"
 #include "ControlRequest.h"
-#include "JobManager.h"
+#include "EngineService.h"
 #include "PeerIdentity.h"
 
 #include <QLoggingCategory>
@@ -23,10 +23,9 @@ constexpr qint64 RefusalLogIntervalMs = 10000; // one line per burst of turned-a
 
 } // namespace
 
-ControlServer::ControlServer(JobManager *jobs, peercache::PeerCache *peers, QObject *parent)
+ControlServer::ControlServer(EngineService *service, QObject *parent)
     : QObject(parent)
-    , m_jobs(jobs)
-    , m_verbs(jobs, ::getuid(), peers)
+    , m_service(service)
     , m_listener(new ControlListener(this))
     , m_engineUid(::getuid())
 {
@@ -34,8 +33,6 @@ ControlServer::ControlServer(JobManager *jobs, peercache::PeerCache *peers, QObj
         AdminReply::failure(hr::E_TOO_MANY_CONNECTIONS, QStringLiteral("the engine is out of file descriptors: too many connections; try again later"))
             .toLine());
     connect(m_listener, &ControlListener::accepted, this, &ControlServer::onAccepted);
-    connect(jobs, &JobManager::jobChanged, this, &ControlServer::onJobChanged);
-    connect(jobs, &JobManager::jobRemoved, this, &ControlServer::onJobRemoved);
 }
 
 ControlServer::~ControlServer()
@@ -105,8 +102,6 @@ void ControlServer::turnAway(int fd, uint uid, const AdminReply &why)
 
 void ControlServer::onClosed(ControlConnection *connection)
 {
-    for (auto it = m_waiting.begin(); it != m_waiting.end();)
-        it = it.value() == connection ? m_waiting.erase(it) : std::next(it);
     const uint uid = connection->peer().uid();
     if (--m_connectionsOf[uid] <= 0)
         m_connectionsOf.remove(uid);
@@ -117,70 +112,18 @@ void ControlServer::onClosed(ControlConnection *connection)
 
 void ControlServer::handle(ControlConnection *connection, const QByteArray &line)
 {
-    const auto reply = [connection](const AdminReply &r) { connection->reply(r.toLine()); };
     const ControlRequest request = ControlRequest::decode(line);
     if (!request.ok())
-        return reply(AdminReply::failure(hr::E_INVALIDARG, request.error));
-    const QString &verb = request.verb;
-    const QStringList &args = request.args;
-    const Owner caller = connection->peer().caller();
-    if (verb == QLatin1String("shutdown")) {
-        if (!caller.isRoot() && caller.uid != m_engineUid)
-            return reply(AdminReply::failure(hr::E_ACCESSDENIED, QStringLiteral("only the engine's user or root may shut it down")));
-        reply(AdminReply());
-        emit shutdownRequested();
-        return;
-    }
-    if (verb == QLatin1String("open")) {
-        if (!caller.isRoot() && caller.uid != m_engineUid)
-            return reply(AdminReply::failure(hr::E_ACCESSDENIED, QStringLiteral("only the window's user or root may hand it links")));
-        if (!m_windowed)
-            return reply(AdminReply::failure(hr::E_INVALIDARG,
-                                 QStringLiteral("this profile's engine runs without a window (ferry --headless); use ferry-admin")));
-        emit openRequested(args);
-        return reply(AdminReply());
-    }
-    if (verb == QLatin1String("wait")) {
-        QUuid id;
-        Status s = args.isEmpty() ? Status(hr::E_INVALIDARG, QStringLiteral("usage: wait JOB")) : m_jobs->find(args[0], &id, &caller);
-        if (!s)
-            return reply(AdminReply::failure(s.code, s.message));
-        // The connection serves nothing else until this replies (engine/ControlLimits.h).
-        m_waiting.insert(id, connection);
-        onJobChanged(*m_jobs->job(id)); // it may be done already
-        return;
-    }
+        return connection->reply(AdminReply::failure(hr::E_INVALIDARG, request.error).toLine());
+    // The reply may come later (wait, the keychain): only to a connection still open. `wait`
+    // holds the connection: it serves nothing else until this replies (engine/ControlLimits.h).
     QPointer<ControlConnection> guard(connection);
-    m_verbs.handleAsync(verb, args, caller, request.json, [guard](const AdminReply &r) {
-        if (guard)
-            guard->reply(r.toLine());
-    });
-}
-
-void ControlServer::onJobChanged(const Job &job)
-{
-    if (!m_waiting.contains(job.id))
-        return;
-    if (job.state != JobState::Transferred && job.state != JobState::Error && !isFinal(job.state))
-        return;
-    AdminReply r;
-    r.text = stateName(job.state);
-    r.json = stateName(job.state);
-    const auto connections = m_waiting.values(job.id);
-    m_waiting.remove(job.id);
-    for (ControlConnection *connection : connections)
-        connection->reply(r.toLine());
-}
-
-void ControlServer::onJobRemoved(const QUuid &id)
-{
-    const auto connections = m_waiting.values(id);
-    m_waiting.remove(id);
-    AdminReply r;
-    r.text = QStringLiteral("REMOVED");
-    r.json = r.text;
-    for (ControlConnection *connection : connections)
-        connection->reply(r.toLine());
+    m_service->call(request.verb, request.args, connection->peer().caller(), request.json,
+                    [guard](const AdminReply &r) {
+                        if (guard)
+                            guard->reply(r.toLine());
+                    },
+                    [guard] { return !guard.isNull(); });
 }
 
 } // namespace ferry

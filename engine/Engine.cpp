@@ -3,6 +3,7 @@
 #include "Clock.h"
 #include "ControlServer.h"
 #include "Downloader.h"
+#include "EngineService.h"
 #include "JobManager.h"
 #include "JobStore.h"
 #include "NetworkWatch.h"
@@ -26,6 +27,7 @@ Engine::Engine(const Profile &profile, Clock *clock, QObject *parent)
 Engine::~Engine()
 {
     m_control.reset();
+    m_service.reset();
     m_network.reset();
     m_peers.reset(); // before the jobs: it is their peer planner
     m_jobs.reset(); // stops running transfers, waiting for their checkpoints
@@ -70,19 +72,22 @@ bool Engine::start(QString *error, bool listenForClients)
     if (m_network->start())
         m_jobs->setNetworkOnline(m_network->isOnline());
 
-    m_peers = std::make_unique<peercache::PeerCache>(m_jobs.get(), m_store.get(), m_profile.databasePath(),
+    m_peers = std::make_unique<peercache::PeerCache>(m_store.get(), m_profile.databasePath(),
                                                      m_profile.dir() + QStringLiteral("/peercache"));
+    m_jobs->attachPeerCache(m_peers.get());
     m_peers->start();
+
+    m_service = std::make_unique<EngineService>(m_jobs.get(), m_peers.get(), ::getuid());
+    m_service->setWindowed(m_windowed);
+    connect(m_service.get(), &EngineService::shutdownRequested, this, &Engine::shutdownRequested);
+    connect(m_service.get(), &EngineService::openRequested, this, &Engine::openRequested);
 
     return !listenForClients || listen(error);
 }
 
 bool Engine::listen(QString *error)
 {
-    m_control = std::make_unique<ControlServer>(m_jobs.get(), m_peers.get());
-    connect(m_control.get(), &ControlServer::shutdownRequested, this, &Engine::shutdownRequested);
-    connect(m_control.get(), &ControlServer::openRequested, this, &Engine::openRequested);
-    m_control->setWindowed(m_windowed);
+    m_control = std::make_unique<ControlServer>(m_service.get());
     return m_control->listen(m_profile.socketPath(), error);
 }
 

@@ -15,6 +15,7 @@ namespace ferry {
 class Clock;
 class ControlServer;
 class Downloader;
+class EngineService;
 class JobManager;
 class JobStore;
 class NetworkWatch;
@@ -36,6 +37,9 @@ public:
     // to openRequested, so no client's links arrive before anyone listens for them).
     bool listen(QString *error);
 
+    // Every client's door: verbs with their access rules, and the window's job feed.
+    EngineService *service() const { return m_service.get(); }
+    // The parts behind it, for the engine's own wiring and its tests.
     JobManager *jobs() const { return m_jobs.get(); }
     peercache::PeerCache *peerCache() const { return m_peers.get(); }
     QString recoveryMessage() const;
@@ -56,6 +60,7 @@ private:
     std::unique_ptr<JobManager> m_jobs;
     std::unique_ptr<NetworkWatch> m_network;
     std::unique_ptr<peercache::PeerCache> m_peers;
+    std::unique_ptr<EngineService> m_service;
     std::unique_ptr<ControlServer> m_control;
     bool m_windowed = false;
 };

@@ -108,4 +108,41 @@ Status checkPlainText(const QString &text, const QString &what)
     return {};
 }
 
+// The file name a link is saved under: its last path segment, made safe for a local name.
+QString localFileNameFor(const QUrl &url)
+{
+    QString name = url.fileName(); // decoded; never holds a '/'
+    for (QChar &c : name)
+        if (c.category() == QChar::Other_Control)
+            c = QLatin1Char('_');
+    name = name.trimmed();
+    if (name.isEmpty() || name == QLatin1String(".") || name == QLatin1String(".."))
+        name = QStringLiteral("download");
+    // checkLocalName takes names of up to 200 bytes; leave room for " (n)" and keep the suffix.
+    constexpr int kMaxBytes = 180;
+    if (name.toUtf8().size() > kMaxBytes) {
+        const QFileInfo info(name);
+        QString suffix = info.suffix().isEmpty() ? QString() : QLatin1Char('.') + info.suffix();
+        if (suffix.toUtf8().size() > 20)
+            suffix.clear();
+        QString base = suffix.isEmpty() ? name : name.left(name.size() - suffix.size());
+        while (!base.isEmpty() && (base + suffix).toUtf8().size() > kMaxBytes)
+            base.chop(1);
+        if (!base.isEmpty() && base.back().isHighSurrogate())
+            base.chop(1);
+        name = base + suffix;
+    }
+    return name;
+}
+
+// "name (n).ext": another name for a second link with the same file name in the same job.
+QString numberedName(const QString &fileName, int n)
+{
+    const QFileInfo info(fileName);
+    const QString base = info.completeBaseName();
+    if (base.isEmpty() || info.suffix().isEmpty())
+        return QStringLiteral("%1 (%2)").arg(fileName).arg(n);
+    return QStringLiteral("%1 (%2).%3").arg(base).arg(n).arg(info.suffix());
+}
+
 } // namespace ferry

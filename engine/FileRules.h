@@ -17,4 +17,10 @@ Status checkHeaderLine(const QString &line);
 // field in the message ("the display name").
 Status checkPlainText(const QString &text, const QString &what);
 
+// The file name a link is saved under: its last path segment, decoded, control characters
+// replaced, at most 180 bytes (room for " (n)"), "download" when it has none.
+QString localFileNameFor(const QUrl &url);
+// "name (n).ext": another name for a second link with the same file name in the same job.
+QString numberedName(const QString &fileName, int n);
+
 } // namespace ferry

@@ -3,11 +3,13 @@
 #include "Clock.h"
 #include "FileCompletion.h"
 #include "FileRules.h"
-#include "JobAccess.h"
+#include "HttpDate.h"
 #include "JobClock.h"
 #include "JobStore.h"
 #include "NotifyCommand.h"
 #include "OwnerIdentity.h"
+#include "PeerCache.h"
+#include "PeerPolicy.h"
 #include "TransferDispatch.h"
 
 #include <QDir>
@@ -114,9 +116,22 @@ Job JobManager::snapshot(const QUuid &id) const
     return job;
 }
 
-Status JobManager::find(const QString &idOrName, QUuid *id, const Owner *caller) const
+void JobManager::attachPeerCache(peercache::PeerCache *cache)
 {
-    const auto visible = [&](const QUuid &candidate) { return !caller || canSee(*caller, m_jobs.value(candidate).owner); };
+    using peercache::PeerCache;
+    connect(this, &JobManager::settingsChanged, cache, &PeerCache::setSettings);
+    connect(this, &JobManager::fileValidated, cache, &PeerCache::onFileValidated);
+    connect(this, &JobManager::fileInvalidated, cache, &PeerCache::onFileInvalidated);
+    connect(this, &JobManager::peerVerdicts, cache, &PeerCache::onVerdicts);
+    cache->setSettingWriter([this](const QString &key, const QString &value) { return setSetting(key, value); });
+    setPeerPlanner([cache](const Job &job) { return cache->planFor(job); });
+    connect(cache, &QObject::destroyed, this, [this] { setPeerPlanner({}); });
+    cache->setSettings(m_settings);
+}
+
+Status JobManager::find(const QString &idOrName, QUuid *id, const std::function<bool(const Job &)> &isVisible) const
+{
+    const auto visible = [&](const QUuid &candidate) { return !isVisible || isVisible(*m_jobs.constFind(candidate)); };
     const QUuid asId = QUuid::fromString(idOrName.trimmed());
     if (!asId.isNull() && m_jobs.contains(asId) && visible(asId)) {
         *id = asId;

@@ -20,6 +20,10 @@
 
 namespace ferry {
 
+namespace peercache {
+class PeerCache;
+}
+
 class Clock;
 class JobClock;
 class Downloader;
@@ -42,8 +46,9 @@ public:
     QList<Job> jobs() const;                         // non-final jobs, in creation order
     const Job *job(const QUuid &id) const;
     Job snapshot(const QUuid &id) const;             // with the download time used up to now
-    // By id or display name; with a caller, among the jobs that caller may see (JobAccess).
-    Status find(const QString &idOrName, QUuid *id, const Owner *caller = nullptr) const;
+    // By id or display name, among the jobs visible says exist (all without it): the engine
+    // service passes who may see what (docs/jobs.md §13).
+    Status find(const QString &idOrName, QUuid *id, const std::function<bool(const Job &)> &visible = {}) const;
 
     Status createJob(const QString &displayName, const Owner &owner, QUuid *id);
     // FOLDER/NAME if neither a file on disk nor any job's target has it, else the first free
@@ -71,15 +76,20 @@ public:
     // Credentials (docs/jobs.md §10). The secret goes to the OS keychain only; the job records which
     // (target, scheme) pairs it holds. Asynchronous (the keychain may take its time): done runs on
     // the engine thread with the result. A running job restarts its transfer with the new set.
-    // The caller checks access first (JobAccess::checkCanChange), as for every setter.
+    // Access is checked by the engine service (engine/EngineService) before any verb or setter.
     void setCredentials(const QUuid &id, AuthTarget target, AuthScheme scheme, const Credentials &credentials,
                         std::function<void(const Status &)> done);
     void removeCredentials(const QUuid &id, AuthTarget target, AuthScheme scheme, std::function<void(const Status &)> done);
     CredentialStore *credentialStore() const { return m_credentials; }
 
-    // Who decides whether a transfer may use peers, and which (PeerCache, set by Engine).
+    // Who decides whether a transfer may use peers, and which (PeerCache, set by attachPeerCache).
     using PeerPlanner = std::function<peercache::PeerPlan(const Job &job)>;
     void setPeerPlanner(PeerPlanner planner) { m_peerPlanner = std::move(planner); }
+    // Wires the peer cache to the jobs (before its start()): it gets the settings and every
+    // change of them, validated and invalidated files and peer verdicts, stores `cache set`
+    // through setSetting, and plans each transfer until it is destroyed. The cache knows nothing
+    // of this class (docs/engine.md, "Layers").
+    void attachPeerCache(peercache::PeerCache *cache);
     // SetValidationState (docs/jobs.md §7.3) for a transferred file.
     Status setValidationState(const QUuid &id, int fileIndex, bool valid);
 

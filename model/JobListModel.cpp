@@ -1,6 +1,6 @@
 #include "JobListModel.h"
 
-#include "JobAccess.h"
+#include "JobCache.h"
 #include "ModelText.h"
 
 
@@ -245,9 +245,12 @@ QVariant JobListModel::headerData(int section, Qt::Orientation orientation, int 
     }
 }
 
-bool JobListModel::visible(const Job &job) const
+void JobListModel::follow(JobCache *cache)
 {
-    return !m_hasViewer || canSee(m_viewer, job.owner);
+    connect(cache, &JobCache::jobsReset, this, &JobListModel::resetJobs);
+    connect(cache, &JobCache::jobChanged, this, &JobListModel::upsertJob);
+    connect(cache, &JobCache::jobRemoved, this, &JobListModel::removeJob);
+    resetJobs(cache->jobs());
 }
 
 std::unique_ptr<JobListModel::Row> JobListModel::makeRow(const Job &job, qint64 nowMs)
@@ -394,8 +397,6 @@ void JobListModel::resetJobs(const QList<Job> &jobs)
     QHash<QUuid, Slot> index;
     index.reserve(jobs.size());
     for (const Job &job : jobs) {
-        if (!visible(job))
-            continue;
         if (const auto it = index.constFind(job.id); it != index.constEnd()) {
             applyJob(*rows[size_t(it->rowHint)], job, t); // listed twice: the later one wins
             continue;
@@ -425,11 +426,9 @@ void JobListModel::resetJobs(const QList<Job> &jobs)
 void JobListModel::upsertJob(const Job &job)
 {
     // The progress path, many times a second per running job: no batch bookkeeping.
-    if (visible(job)) {
-        if (const int row = rowOf(job.id); row >= 0) {
-            updateRow(row, job, now());
-            return;
-        }
+    if (const int row = rowOf(job.id); row >= 0) {
+        updateRow(row, job, now());
+        return;
     }
     upsertJobs({job});
 }
@@ -441,16 +440,6 @@ void JobListModel::upsertJobs(const QList<Job> &jobs)
     QHash<QUuid, size_t> freshAt;
     for (const Job &job : jobs) {
         const auto pending = freshAt.constFind(job.id);
-        if (!visible(job)) {
-            // No longer ours to see (its ownership was taken): it leaves the list.
-            if (pending != freshAt.constEnd()) {
-                fresh[*pending].reset();
-                freshAt.erase(pending);
-            } else {
-                removeJob(job.id);
-            }
-            continue;
-        }
         if (pending != freshAt.constEnd()) {
             applyJob(*fresh[*pending], job, t);
             continue;

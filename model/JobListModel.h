@@ -1,4 +1,4 @@
-// The job list as a flat table: one row per job, updated from the engine's signals.
+// The job list as a flat table: one row per job, updated from the window's JobCache.
 //
 // The engine reports every change and every progress step of a job (many per second for each
 // running job). Rows are looked up by job id in O(1), new jobs are inserted in batches, and
@@ -19,6 +19,8 @@
 #include <vector>
 
 namespace ferry {
+
+class JobCache;
 
 class JobListModel : public QAbstractTableModel
 {
@@ -60,9 +62,9 @@ public:
     const Job *jobAt(int row) const;        // nullptr when out of range; valid until the next change
     double bytesPerSecond(int row) const;   // the smoothed speed, 0 when not transferring
 
-    // Whose window this is: jobs it may not see (JobAccess::canSee) are left out. Set before
-    // the first reset; without a viewer every job is shown.
-    void setViewer(const ferry::Owner &viewer) { m_viewer = viewer; m_hasViewer = true; }
+    // Shows cache's jobs and follows its changes (the engine's feed holds only the jobs this
+    // window's user may see).
+    void follow(JobCache *cache);
 
     // The monotonic clock the speed is measured with, in milliseconds. By default a
     // QElapsedTimer; tests substitute their own. An empty function restores the default.
@@ -112,7 +114,6 @@ private:
         int rowHint = 0;           // the row when last looked up; checked against seq
     };
 
-    bool visible(const Job &job) const;
     qint64 now() const;
     std::unique_ptr<Row> makeRow(const Job &job, qint64 nowMs);
     bool applyJob(Row &row, const Job &job, qint64 nowMs); // true when the state changed
@@ -133,8 +134,6 @@ private:
     QTimer m_stallTimer;
     QElapsedTimer m_elapsed;
     std::function<qint64()> m_clock;
-    ferry::Owner m_viewer;
-    bool m_hasViewer = false;
 };
 
 } // namespace ferry

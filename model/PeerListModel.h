@@ -1,4 +1,4 @@
-// The peers the peer cache knows of (PeerCache::peersJson) as a table for the peer cache
+// The peers the peer cache knows of (`cache peers --json`) as a table for the peer cache
 // window: address, peer id, authentication, when last seen, strikes and bans.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The peer cache's records (PeerCache::recordsJson) as a table for the peer cache window: one
+// The peer cache's records (`cache records --json`) as a table for the peer cache window: one
 // row per cached file, rebuilt whole whenever the engine reports a change.
 #pragma once
 

@@ -1,5 +1,7 @@
 #include "EngineFixture.h"
 
+#include "EngineService.h"
+
 #include "Downloader.h"
 #include "JobStore.h"
 #include "Owner.h"
@@ -7,6 +9,8 @@
 #include <QDir>
 #include <algorithm>
 #include <QTest>
+
+#include <unistd.h>
 
 namespace ferry {
 
@@ -76,13 +80,25 @@ void EngineFixture::build()
         emit warningRecorded(id, message);
     });
     m_jobs->load();
+    if (m_peers)
+        m_jobs->attachPeerCache(m_peers);
+    m_service = std::make_unique<EngineService>(m_jobs.get(), m_peers, ::getuid());
     m_valid = true;
+}
+
+void EngineFixture::attachPeerCache(peercache::PeerCache *peers)
+{
+    m_peers = peers;
+    if (peers)
+        m_jobs->attachPeerCache(peers); // as Engine::start does, before the cache starts
+    m_service = std::make_unique<EngineService>(m_jobs.get(), m_peers, ::getuid());
 }
 
 void EngineFixture::tearDown()
 {
     // Engine::~Engine's order: the manager stops running transfers (waiting for their
     // checkpoints), then the transfer thread ends (deleting the Downloader), then the store.
+    m_service.reset();
     m_jobs.reset();
     if (m_transferThread) {
         m_transferThread->quit();

@@ -21,7 +21,11 @@
 namespace ferry {
 
 class Downloader;
+class EngineService;
 class JobStore;
+namespace peercache {
+class PeerCache;
+}
 
 // Readable QCOMPARE output for states (found by argument-dependent lookup).
 char *toString(JobState state);
@@ -60,6 +64,11 @@ public:
     void restart();
 
     JobManager *jobs() const { return m_jobs.get(); }
+    // The engine service over jobs() (what clients call), with the given peer cache or none;
+    // made again by restart() and by attachPeerCache, so clients are made after either.
+    // attachPeerCache also wires the cache to jobs() (call it before the cache's start()).
+    EngineService *service() const { return m_service.get(); }
+    void attachPeerCache(peercache::PeerCache *peers);
     JobStore *store() const { return m_store.get(); }   // replaced by restart()
     ManualClock &clock() { return m_clock; }
     QString profileDir() const { return m_profile.path(); }
@@ -106,6 +115,8 @@ private:
     std::unique_ptr<QThread> m_transferThread;
     Downloader *m_downloader = nullptr;
     std::unique_ptr<JobManager> m_jobs;
+    std::unique_ptr<EngineService> m_service;
+    peercache::PeerCache *m_peers = nullptr;
     QList<Warning> m_warnings;
     bool m_valid = false;
     QString m_error;

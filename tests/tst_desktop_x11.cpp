@@ -4,6 +4,7 @@
 // and screenshots of the main window and of the job-properties dialog are saved under the build
 // tree ($FERRY_SCREENSHOT_DIR) for the README.
 #include "AdminRunner.h"
+#include "EngineClient.h"
 #include "EngineFixture.h"
 #include "FaultServer.h"
 #include "TestContent.h"
@@ -87,6 +88,7 @@ private:
     QString m_xdotool;
     std::unique_ptr<FaultServer> m_fault;
     std::unique_ptr<EngineFixture> m_f;
+    std::unique_ptr<EngineClient> m_client;
     std::unique_ptr<JobListModel> m_model;
     std::unique_ptr<MainWindow> m_window;
 };
@@ -105,11 +107,10 @@ void tst_DesktopX11::init()
 {
     m_f = std::make_unique<EngineFixture>();
     QVERIFY2(m_f->isValid(), qPrintable(m_f->error()));
+    m_client = std::make_unique<EngineClient>(m_f->service());
     m_model = std::make_unique<JobListModel>();
-    m_model->setViewer(Owner::ofThisProcess());
-    connect(m_f->jobs(), &JobManager::jobChanged, m_model.get(), &JobListModel::upsertJob);
-    connect(m_f->jobs(), &JobManager::jobRemoved, m_model.get(), &JobListModel::removeJob);
-    m_window = std::make_unique<MainWindow>(m_model.get(), m_f->jobs());
+    m_model->follow(m_client->jobs());
+    m_window = std::make_unique<MainWindow>(m_model.get(), m_client.get());
     m_window->setDownloadFolder(m_f->downloadDir());
 }
 
@@ -117,12 +118,13 @@ void tst_DesktopX11::cleanup()
 {
     m_window.reset();
     m_model.reset();
+    m_client.reset();
     m_f.reset();
 }
 
 void tst_DesktopX11::trayKeepsTransfersRunningWhenTheWindowCloses()
 {
-    TrayIcon tray(m_f->jobs(), m_window.get());
+    TrayIcon tray(m_client.get(), m_window.get());
     tray.show();
     QTRY_VERIFY_WITH_TIMEOUT(tray.isVisible(), 5000);
     m_window->setKeepRunningInTray(true);

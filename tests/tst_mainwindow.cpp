@@ -1,6 +1,7 @@
 // The main window against a real in-process engine, offscreen: links dropped on it (a browser's
 // text/uri-list, plain text, local text files listing links) become jobs that download for real;
 // drops that hold nothing usable say so.
+#include "EngineClient.h"
 #include "EngineFixture.h"
 #include "FaultServer.h"
 #include "TestContent.h"
@@ -31,6 +32,7 @@
 #include <QFile>
 #include <QMimeData>
 #include <QSignalSpy>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -53,6 +55,7 @@ private slots:
     void unusableDropsSaySo();
     void actionsWorkThroughSearchAndFilter();
     void doubleClickOpensProperties();
+    void refusedCompleteIsShownInTheStatusBar();
     void closingWithATrayKeepsTransfersRunning();
     void trayMenuSuspendsAndResumesAll();
     void dropOpensThePrefilledNewJobDialogWhenAsked();
@@ -67,6 +70,7 @@ private:
 
     std::unique_ptr<FaultServer> m_fault;
     std::unique_ptr<EngineFixture> m_f;
+    std::unique_ptr<EngineClient> m_client;
     std::unique_ptr<JobListModel> m_model;
     std::unique_ptr<MainWindow> m_window;
 };
@@ -82,10 +86,10 @@ void tst_MainWindow::init()
 {
     m_f = std::make_unique<EngineFixture>();
     QVERIFY2(m_f->isValid(), qPrintable(m_f->error()));
+    m_client = std::make_unique<EngineClient>(m_f->service());
     m_model = std::make_unique<JobListModel>();
-    connect(m_f->jobs(), &JobManager::jobChanged, m_model.get(), &JobListModel::upsertJob);
-    connect(m_f->jobs(), &JobManager::jobRemoved, m_model.get(), &JobListModel::removeJob);
-    m_window = std::make_unique<MainWindow>(m_model.get(), m_f->jobs());
+    m_model->follow(m_client->jobs());
+    m_window = std::make_unique<MainWindow>(m_model.get(), m_client.get());
     m_window->setDownloadFolder(m_f->downloadDir());
     m_window->show();
 }
@@ -94,6 +98,7 @@ void tst_MainWindow::cleanup()
 {
     m_window.reset();
     m_model.reset();
+    m_client.reset();
     m_f.reset();
 }
 
@@ -242,6 +247,29 @@ void tst_MainWindow::doubleClickOpensProperties()
     QCOMPARE(m_window->findChild<JobPropertiesDialog *>()->jobId(), id);
 }
 
+// Complete refused by the engine (a file already at the target: Ferry never overwrites) is not
+// lost: the status bar says which job and why, and the job stays TRANSFERRED with its bytes.
+void tst_MainWindow::refusedCompleteIsShownInTheStatusBar()
+{
+    const QUuid id = m_f->addJob(QStringLiteral("blocked"), {{m_fault->url(QStringLiteral("/file?size=1000&seed=9")), QStringLiteral("e")}});
+    QVERIFY(m_f->jobs()->resume(id).ok());
+    WAIT_STATE(id, JobState::Transferred);
+    QFile squatter(m_f->downloadPath(QStringLiteral("e")));
+    QVERIFY(squatter.open(QIODevice::WriteOnly));
+    squatter.write("someone else's");
+    squatter.close();
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->proxy()->rowCount(), 1, WaitMs);
+    m_window->view()->selectRow(0);
+    m_window->action(QStringLiteral("complete"))->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->statusBar()->currentMessage().contains(QLatin1String("already exists")), WaitMs);
+    QVERIFY2(m_window->statusBar()->currentMessage().startsWith(QLatin1String("blocked: ")),
+             qPrintable(m_window->statusBar()->currentMessage()));
+    QCOMPARE(m_f->state(id), JobState::Transferred);
+    QFile kept(m_f->downloadPath(QStringLiteral("e")));
+    QVERIFY(kept.open(QIODevice::ReadOnly));
+    QCOMPARE(kept.readAll(), QByteArray("someone else's"));
+}
+
 void tst_MainWindow::closingWithATrayKeepsTransfersRunning()
 {
     const QUuid id = m_f->addJob(QStringLiteral("long"), {{m_fault->url(QStringLiteral("/trickle?size=4194304&chunk=4096&interval=20&seed=5")), QStringLiteral("e")}});
@@ -259,8 +287,7 @@ void tst_MainWindow::closingWithATrayKeepsTransfersRunning()
 void tst_MainWindow::trayMenuSuspendsAndResumesAll()
 {
     // The tray's menu works without a tray host (offscreen): its actions are what a click runs.
-    TrayIcon tray(m_f->jobs(), m_window.get());
-    connect(m_f->jobs(), &JobManager::jobChanged, &tray, &TrayIcon::onJobChanged);
+    TrayIcon tray(m_client.get(), m_window.get());
     const QUuid a = m_f->addJob(QStringLiteral("one"), {{m_fault->url(QStringLiteral("/trickle?size=4194304&chunk=4096&interval=20&seed=6")), QStringLiteral("f")}});
     const QUuid b = m_f->addJob(QStringLiteral("two"), {{m_fault->url(QStringLiteral("/trickle?size=4194304&chunk=4096&interval=20&seed=7")), QStringLiteral("g")}});
     tray.resumeAllAction()->trigger();
@@ -315,7 +342,7 @@ void tst_MainWindow::copiedLinksAreOfferedOnceWhenWatching()
     QCOMPARE(offered.count(), 0);
 
     // The tray's toggle turns it on.
-    TrayIcon tray(m_f->jobs(), m_window.get());
+    TrayIcon tray(m_client.get(), m_window.get());
     tray.setDesktopSettings(&settings);
     tray.watchClipboardAction()->trigger();
     QVERIFY(settings.watchClipboard());

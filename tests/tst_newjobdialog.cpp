@@ -1,6 +1,7 @@
 // The new-job dialog against a real in-process engine (EngineFixture) and a real HTTP server
 // (FaultServer): links are checked as they are typed, OK makes one job with every link and the
 // chosen properties through queued calls, and a refusal is shown with nothing left behind.
+#include "EngineClient.h"
 #include "EngineFixture.h"
 #include "FaultServer.h"
 #include "TestContent.h"
@@ -77,6 +78,7 @@ private:
 
     std::unique_ptr<FaultServer> m_server;
     std::unique_ptr<EngineFixture> m_f;
+    std::unique_ptr<EngineClient> m_client;
 };
 
 void tst_NewJobDialog::initTestCase()
@@ -89,17 +91,19 @@ void tst_NewJobDialog::init()
 {
     m_f = std::make_unique<EngineFixture>();
     QVERIFY2(m_f->isValid(), qPrintable(m_f->error()));
+    m_client = std::make_unique<EngineClient>(m_f->service());
     m_server->clear();
 }
 
 void tst_NewJobDialog::cleanup()
 {
+    m_client.reset();
     m_f.reset();
 }
 
 std::unique_ptr<NewJobDialog> tst_NewJobDialog::open(const QString &folder)
 {
-    auto dialog = std::make_unique<NewJobDialog>(m_f->jobs(), nullptr);
+    auto dialog = std::make_unique<NewJobDialog>(m_client.get(), nullptr);
     if (!folder.isEmpty())
         dialog->setDownloadFolder(folder);
     dialog->show();

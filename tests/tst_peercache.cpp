@@ -517,8 +517,9 @@ QString TestPeerCache::startNode(Node &node, const QList<quint16> &peerUdpPorts,
     // 0: the server takes a free port itself and discovery advertises it, so no other suite can
     // take a probed port before the server binds it.
     node.tlsPort = 0;
-    node.cache = std::make_unique<PeerCache>(node.f->jobs(), node.f->store(), node.f->databasePath(),
+    node.cache = std::make_unique<PeerCache>(node.f->store(), node.f->databasePath(),
                                              node.f->profileDir() + QStringLiteral("/peercache"));
+    node.f->jobs()->attachPeerCache(node.cache.get());
     node.cache->start();
     QStringList statics;
     for (quint16 p : peerUdpPorts)

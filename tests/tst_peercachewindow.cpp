@@ -3,6 +3,7 @@
 // the administration buttons, the main window's "Peer cache…" entry, and the job list's
 // "from peers" mark.
 #include "CacheSource.h"
+#include "EngineClient.h"
 #include "EngineFixture.h"
 
 #include "JobListModel.h"
@@ -73,6 +74,7 @@ private:
 
     std::unique_ptr<EngineFixture> m_f;
     std::unique_ptr<peercache::PeerCache> m_cache;
+    std::unique_ptr<EngineClient> m_client;
     std::unique_ptr<QTemporaryDir> m_files;
 };
 
@@ -82,14 +84,18 @@ void tst_PeerCacheWindow::init()
     QVERIFY2(m_f->isValid(), qPrintable(m_f->error()));
     m_files = std::make_unique<QTemporaryDir>();
     QVERIFY(m_files->isValid());
-    m_cache = std::make_unique<peercache::PeerCache>(m_f->jobs(), m_f->store(), m_f->databasePath(),
+    m_cache = std::make_unique<peercache::PeerCache>(m_f->store(), m_f->databasePath(),
                                                      m_f->profileDir() + QLatin1String("/peercache"));
+    m_f->attachPeerCache(m_cache.get());
     m_cache->start();
     QVERIFY(m_cache->store()->isOpen());
+    m_client = std::make_unique<EngineClient>(m_f->service());
 }
 
 void tst_PeerCacheWindow::cleanup()
 {
+    m_client.reset();
+    m_f->attachPeerCache(nullptr);
     m_cache.reset(); // before the manager it plans for
     m_f.reset();
     m_files.reset();
@@ -97,7 +103,7 @@ void tst_PeerCacheWindow::cleanup()
 
 std::unique_ptr<PeerCacheWindow> tst_PeerCacheWindow::openWindow()
 {
-    auto w = std::make_unique<PeerCacheWindow>(m_cache.get());
+    auto w = std::make_unique<PeerCacheWindow>(m_client.get());
     QSignalSpy refreshed(w.get(), &PeerCacheWindow::refreshed);
     w->show();
     if (!QTest::qWaitForWindowExposed(w.get()))
@@ -331,7 +337,7 @@ void tst_PeerCacheWindow::everyControlHasAnAccessibleName()
 void tst_PeerCacheWindow::mainWindowOpensItOnlyWithAPeerCache()
 {
     JobListModel model;
-    auto window = std::make_unique<MainWindow>(&model, m_f->jobs());
+    auto window = std::make_unique<MainWindow>(&model, m_client.get());
     window->show();
     QAction *action = window->action(QStringLiteral("peerCache"));
     QVERIFY(action);
@@ -339,7 +345,7 @@ void tst_PeerCacheWindow::mainWindowOpensItOnlyWithAPeerCache()
     action->trigger();
     QVERIFY(!window->peerCacheWindow());
 
-    window->setPeerCache(m_cache.get());
+    window->setPeerCacheAvailable(true);
     QVERIFY(action->isEnabled());
     action->trigger();
     QPointer<PeerCacheWindow> opened = window->peerCacheWindow();

@@ -1,6 +1,7 @@
 // The job properties dialog against a real in-process engine (EngineFixture): what the user does
 // in it reaches the engine through queued calls, what the engine says comes back through its
 // signals, and the owner rules make a job read-only or refuse a change.
+#include "EngineClient.h"
 #include "EngineFixture.h"
 
 #include "JobAccess.h"
@@ -121,7 +122,11 @@ private:
     // Which files under dir hold needle.
     static QStringList filesHolding(const QString &dir, const QByteArray &needle, int *scanned);
 
+    // A client acting as viewer (the window's link to the engine, playing that user).
+    EngineClient *clientFor(const Owner &viewer);
+
     std::unique_ptr<EngineFixture> m_f;
+    std::vector<std::unique_ptr<EngineClient>> m_clients;
 };
 
 void tst_PropertiesDialog::init()
@@ -132,7 +137,14 @@ void tst_PropertiesDialog::init()
 
 void tst_PropertiesDialog::cleanup()
 {
+    m_clients.clear();
     m_f.reset();
+}
+
+EngineClient *tst_PropertiesDialog::clientFor(const Owner &viewer)
+{
+    m_clients.push_back(std::make_unique<EngineClient>(m_f->service(), viewer));
+    return m_clients.back().get();
 }
 
 QUuid tst_PropertiesDialog::createJob(const QString &name, const Owner &owner)
@@ -146,8 +158,10 @@ QUuid tst_PropertiesDialog::createJob(const QString &name, const Owner &owner)
 
 std::unique_ptr<JobPropertiesDialog> tst_PropertiesDialog::open(const QUuid &id, const Owner &viewer, int tab)
 {
-    auto dialog = std::make_unique<JobPropertiesDialog>(m_f->jobs(), m_f->jobs()->snapshot(id), m_f->jobs()->settings(), nullptr);
-    dialog->setViewer(viewer);
+    auto dialog = std::make_unique<JobPropertiesDialog>(clientFor(viewer), m_f->jobs()->snapshot(id), m_f->jobs()->settings(), nullptr);
+    // What the viewer may do is the engine's answer: the dialog is ready once it has it.
+    if (!QTest::qWaitFor([&dialog] { return dialog->isAccessKnown(); }, WaitMs))
+        qWarning("the engine never said what the viewer may do");
     if (tab >= 0)
         dialog->findChild<QTabWidget *>()->setCurrentIndex(tab);
     dialog->show();
@@ -477,11 +491,11 @@ void tst_PropertiesDialog::elevatedJobIsReadOnlyForAnOrdinaryViewer()
     QCOMPARE(m_f->job(id).peerCachingFlags, 0u);
 
     // The same job for an elevated viewer is editable.
-    d->setViewer(ElevatedAdmin);
-    QVERIFY(!d->isReadOnly());
-    QVERIFY(find<QCheckBox>(d.get(), "peerClient")->isEnabled());
-    QVERIFY(find<QSpinBox>(d.get(), "maxTime")->isEnabled());
-    QVERIFY(note->isHidden());
+    auto e = open(id, ElevatedAdmin, TransferTab);
+    QVERIFY(!e->isReadOnly());
+    QVERIFY(find<QCheckBox>(e.get(), "peerClient")->isEnabled());
+    QVERIFY(find<QSpinBox>(e.get(), "maxTime")->isEnabled());
+    QVERIFY(find<QLabel>(e.get(), "readOnlyNote")->isHidden());
 }
 
 void tst_PropertiesDialog::mediumJobIsEditableForTheSameViewer()
@@ -662,8 +676,7 @@ void tst_PropertiesDialog::staleCopyIsCorrectedFromTheEngine()
     QVERIFY(m_f->jobs()->setPeerCachingFlags(id, peercaching::Client));
     QVERIFY(m_f->jobs()->setSetting(QStringLiteral("peerCachingEnabled"), QStringLiteral("1")));
     const EngineSettings oldSettings;
-    JobPropertiesDialog d(m_f->jobs(), stale, oldSettings, nullptr);
-    d.setViewer(OrdinaryUser);
+    JobPropertiesDialog d(clientFor(OrdinaryUser), stale, oldSettings, nullptr);
     auto *client = find<QCheckBox>(&d, "peerClient");
     auto *note = find<QLabel>(&d, "peerNote");
     QTRY_VERIFY(client->isChecked());
@@ -671,8 +684,7 @@ void tst_PropertiesDialog::staleCopyIsCorrectedFromTheEngine()
 
     // A copy of a job that is gone by the time the dialog opens.
     QVERIFY(m_f->jobs()->cancel(id));
-    JobPropertiesDialog gone(m_f->jobs(), stale, oldSettings, nullptr);
-    gone.setViewer(OrdinaryUser);
+    JobPropertiesDialog gone(clientFor(OrdinaryUser), stale, oldSettings, nullptr);
     QTRY_VERIFY(gone.isJobGone());
     QVERIFY(!find<QCheckBox>(&gone, "peerClient")->isEnabled());
 }
@@ -1025,16 +1037,16 @@ void tst_PropertiesDialog::connectionTabIsReadOnlyForALesserViewer()
     QCOMPARE(m_f->job(id).securityFlags, security::IgnoreCertCnInvalid | security::RedirectDisallow);
 
     // The same job for an elevated viewer is editable.
-    d->setViewer(ElevatedAdmin);
-    QVERIFY(!d->isReadOnly());
+    auto e = open(id, ElevatedAdmin, ConnectionTab);
+    QVERIFY(!e->isReadOnly());
     for (const char *name : {"credentialTarget", "credentialScheme", "proxyUsage", "redirectPolicy"})
-        QVERIFY2(find<QComboBox>(d.get(), name)->isEnabled(), name);
+        QVERIFY2(find<QComboBox>(e.get(), name)->isEnabled(), name);
     for (const char *name : {"userName", "password", "proxyList", "proxyBypass"})
-        QVERIFY2(find<QLineEdit>(d.get(), name)->isEnabled(), name);
+        QVERIFY2(find<QLineEdit>(e.get(), name)->isEnabled(), name);
     for (const char *name : {"ignoreCertName", "ignoreCertDate", "ignoreUnknownCa", "ignoreCertUsage"})
-        QVERIFY2(find<QCheckBox>(d.get(), name)->isEnabled(), name);
-    QVERIFY(!find<QCheckBox>(d.get(), "allowHttpsToHttp")->isEnabled()); // redirects are refused
-    QVERIFY(find<QPlainTextEdit>(d.get(), "customHeaders")->isEnabled());
+        QVERIFY2(find<QCheckBox>(e.get(), name)->isEnabled(), name);
+    QVERIFY(!find<QCheckBox>(e.get(), "allowHttpsToHttp")->isEnabled()); // redirects are refused
+    QVERIFY(find<QPlainTextEdit>(e.get(), "customHeaders")->isEnabled());
 }
 
 QTEST_MAIN(tst_PropertiesDialog)

@@ -2,6 +2,7 @@
 // the engine through one queued call on OK and survive its restart; the window's own
 // preferences land in QSettings and the XDG autostart entry, both under a private
 // XDG_CONFIG_HOME set before the application object exists.
+#include "EngineClient.h"
 #include "EngineFixture.h"
 
 #include "DesktopSettings.h"
@@ -128,6 +129,12 @@ private:
     static QString settingsPath() { return g_configHome + QLatin1String("/ferry/ferry.conf"); }
 
     std::unique_ptr<EngineFixture> m_f;
+    std::vector<std::unique_ptr<EngineClient>> m_clients; // one per dialog opened
+    EngineClient *newClient()
+    {
+        m_clients.push_back(std::make_unique<EngineClient>(m_f->service()));
+        return m_clients.back().get();
+    }
     std::unique_ptr<peercache::PeerCache> m_cache;
     std::unique_ptr<DesktopSettings> m_settings;
 };
@@ -156,6 +163,9 @@ void tst_SettingsDialog::init()
 
 void tst_SettingsDialog::cleanup()
 {
+    m_clients.clear();
+    if (m_f)
+        m_f->attachPeerCache(nullptr); // the service lets go of it first
     m_cache.reset(); // before the manager it plans for
     m_f.reset();
     m_settings.reset();
@@ -163,7 +173,7 @@ void tst_SettingsDialog::cleanup()
 
 std::unique_ptr<SettingsDialog> tst_SettingsDialog::open()
 {
-    auto dialog = std::make_unique<SettingsDialog>(m_f->jobs(), m_settings.get(), m_f->jobs()->settings(), nullptr);
+    auto dialog = std::make_unique<SettingsDialog>(newClient(), m_settings.get(), m_f->jobs()->settings(), nullptr);
     dialog->show();
     if (!QTest::qWaitForWindowExposed(dialog.get()))
         qWarning("the dialog was not exposed");
@@ -172,8 +182,9 @@ std::unique_ptr<SettingsDialog> tst_SettingsDialog::open()
 
 void tst_SettingsDialog::startPeerCache()
 {
-    m_cache = std::make_unique<peercache::PeerCache>(m_f->jobs(), m_f->store(), m_f->databasePath(),
+    m_cache = std::make_unique<peercache::PeerCache>(m_f->store(), m_f->databasePath(),
                                                      m_f->profileDir() + QLatin1String("/peercache"));
+    m_f->attachPeerCache(m_cache.get());
     m_cache->start();
 }
 
@@ -181,8 +192,8 @@ std::unique_ptr<SettingsDialog> tst_SettingsDialog::openWithPeerCache()
 {
     if (!m_cache)
         startPeerCache();
-    auto dialog = std::make_unique<SettingsDialog>(m_f->jobs(), m_settings.get(), m_f->jobs()->settings(), nullptr);
-    dialog->setPeerCache(m_cache.get());
+    auto dialog = std::make_unique<SettingsDialog>(newClient(), m_settings.get(), m_f->jobs()->settings(), nullptr);
+    dialog->setPeerCacheAvailable(true);
     dialog->showPage(SettingsDialog::PeerCachingPage);
     dialog->show();
     if (!QTest::qWaitForWindowExposed(dialog.get()))

@@ -1,7 +1,6 @@
 #include "JobPropertiesDialog.h"
 
 #include "ConnectionPage.h"
-#include "JobAccess.h"
 #include "JobCredentialsBox.h"
 #include "JobFilesTab.h"
 #include "JobGeneralTab.h"
@@ -10,6 +9,7 @@
 #include "MessageLabel.h"
 
 #include <QCoreApplication>
+#include <QJsonObject>
 #include <QDialogButtonBox>
 #include <QLabel>
 #include <QPointer>
@@ -21,12 +21,12 @@
 
 namespace ferry {
 
-JobPropertiesDialog::JobPropertiesDialog(JobManager *jobs, const Job &job, const EngineSettings &settings, QWidget *parent)
+JobPropertiesDialog::JobPropertiesDialog(EngineClient *client, const Job &job, const EngineSettings &settings, QWidget *parent)
     : QDialog(parent)
-    , m_jobs(jobs)
+    , m_client(client)
     , m_job(job)
     , m_settings(settings)
-    , m_viewer(Owner::ofThisProcess())
+    , m_viewer(client ? client->caller() : Owner::ofThisProcess())
 {
     setObjectName(QStringLiteral("jobProperties"));
     setAccessibleName(tr("Job properties"));
@@ -79,113 +79,134 @@ JobPropertiesDialog::JobPropertiesDialog(JobManager *jobs, const Job &job, const
     m_usedTimer->setInterval(1000);
     connect(m_usedTimer, &QTimer::timeout, this, &JobPropertiesDialog::pollTimeUsed);
 
-    if (m_jobs) {
-        // Queued in the real application: the manager lives on the engine thread.
-        connect(m_jobs, &JobManager::jobChanged, this, &JobPropertiesDialog::onJobChanged);
-        connect(m_jobs, &JobManager::jobRemoved, this, &JobPropertiesDialog::onJobRemoved);
-        connect(m_jobs, &JobManager::settingsChanged, this, &JobPropertiesDialog::onSettingsChanged);
+    if (m_client) {
+        connect(m_client->jobs(), &JobCache::jobChanged, this, &JobPropertiesDialog::onJobChanged);
+        // The client's first view of the jobs (or a fresh one) holds this job, or it is gone.
+        connect(m_client->jobs(), &JobCache::jobsReset, this, [this] {
+            if (const Job *current = m_client->jobs()->job(m_job.id))
+                onJobChanged(*current);
+            else
+                onJobRemoved(m_job.id);
+        });
+        connect(m_client->jobs(), &JobCache::jobRemoved, this, &JobPropertiesDialog::onJobRemoved);
+        connect(m_client, &EngineClient::settingsChanged, this, &JobPropertiesDialog::onSettingsChanged);
     }
 
     refreshAll();
     updateEditable();
     resync();
+    askAccess();
 }
 
 JobPropertiesDialog::~JobPropertiesDialog() = default;
 
 void JobPropertiesDialog::resync()
 {
-    // What changed between the caller's copy and the connections above was announced to no one
-    // here: read the job and the settings once more, after the connections.
-    if (!m_jobs)
+    // The caller's copies may be older than the client's: read them once more (a change heard
+    // since the connections carries the whole, newer state and wins).
+    if (!m_client)
         return;
     QPointer<JobPropertiesDialog> self(this);
-    QObject *home = QCoreApplication::instance();
-    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, id = m_job.id, self, home] {
-        const bool exists = jobs->job(id) != nullptr;
-        const Job job = exists ? jobs->snapshot(id) : Job();
-        const EngineSettings settings = jobs->settings();
-        QMetaObject::invokeMethod(home, [self, id, exists, job, settings] {
-            if (!self)
-                return;
-            // A signal heard since the connections carries the whole, newer state: it wins.
-            if (!self->m_heardSettings)
-                self->applySettings(settings);
-            if (!exists)
-                self->onJobRemoved(id);
-            else if (!self->m_heardJob)
-                self->applyJob(job);
-        }, Qt::QueuedConnection);
-    }, Qt::QueuedConnection);
+    QTimer::singleShot(0, this, [self] {
+        if (!self)
+            return;
+        if (!self->m_heardSettings && self->m_client->hasSettings())
+            self->applySettings(self->m_client->settings());
+        const Job *job = self->m_client->jobs()->job(self->m_job.id);
+        if (!job)
+            self->m_client->access(self->m_job.id, [self](bool known, bool, const QString &) {
+                if (self && !known)
+                    self->onJobRemoved(self->m_job.id); // gone in the engine too
+            });
+        else if (!self->m_heardJob)
+            self->applyJob(*job);
+    });
+}
+
+// Whether the viewer may change this job is the engine's to say; asked on opening and again
+// when the job changes owner.
+void JobPropertiesDialog::askAccess()
+{
+    if (!m_client || m_gone)
+        return;
+    m_accessAskedFor = m_job.owner;
+    QPointer<JobPropertiesDialog> self(this);
+    m_client->access(m_job.id, [self](bool known, bool mayChange, const QString &refusedBy) {
+        if (!self)
+            return;
+        self->m_accessKnown = true;
+        self->m_mayChange = known && mayChange;
+        self->m_refusedBy = refusedBy;
+        self->updateEditable();
+    });
 }
 
 // Each change a tab asks for, as the engine call that makes it.
 void JobPropertiesDialog::connectTabs()
 {
     connect(m_general, &JobGeneralTab::nameEdited, this, [this](const QString &text) {
-        request(Field::Name, [text](JobManager *jobs, const Job &j) { return jobs->setDisplayName(j.id, text); });
+        request(Field::Name, [text](EngineClient *c, const Job &j, EngineClient::Then done) { c->setDisplayName(j.id, text, done); });
     });
     connect(m_general, &JobGeneralTab::descriptionEdited, this, [this](const QString &text) {
-        request(Field::Description, [text](JobManager *jobs, const Job &j) { return jobs->setDescription(j.id, text); });
+        request(Field::Description, [text](EngineClient *c, const Job &j, EngineClient::Then done) { c->setDescription(j.id, text, done); });
     });
     connect(m_general, &JobGeneralTab::priorityChosen, this, [this](JobPriority p) {
-        request(Field::Priority, [p](JobManager *jobs, const Job &j) { return jobs->setPriority(j.id, p); });
+        request(Field::Priority, [p](EngineClient *c, const Job &j, EngineClient::Then done) { c->setPriority(j.id, p, done); });
     });
 
     const auto flagChange = [this](quint32 bit, Field field) {
         return [this, bit, field](bool on) {
             // Only the bit the user touched: a change of the other one by someone else stays.
-            request(field, [bit, on](JobManager *jobs, const Job &j) {
-                return jobs->setPeerCachingFlags(j.id, (j.peerCachingFlags & ~bit) | (on ? bit : 0u));
+            request(field, [bit, on](EngineClient *c, const Job &j, EngineClient::Then done) {
+                c->setNumber(QStringLiteral("setpeercachingflags"), j.id, (j.peerCachingFlags & ~bit) | (on ? bit : 0u), done);
             });
         };
     };
     connect(m_transfer, &JobTransferTab::peerClientToggled, this, flagChange(peercaching::Client, Field::PeerClient));
     connect(m_transfer, &JobTransferTab::peerServerToggled, this, flagChange(peercaching::Server, Field::PeerServer));
     connect(m_transfer, &JobTransferTab::maxTimeEdited, this, [this](quint32 seconds) {
-        request(Field::MaxTime, [seconds](JobManager *jobs, const Job &j) { return jobs->setMaximumDownloadTime(j.id, seconds); });
+        request(Field::MaxTime, [seconds](EngineClient *c, const Job &j, EngineClient::Then done) {
+            c->setNumber(QStringLiteral("setmaxdownloadtime"), j.id, seconds, done);
+        });
     });
     connect(m_transfer, &JobTransferTab::noProgressEdited, this, [this](quint32 seconds) {
-        request(Field::NoProgress, [seconds](JobManager *jobs, const Job &j) { return jobs->setNoProgressTimeout(j.id, seconds); });
+        request(Field::NoProgress, [seconds](EngineClient *c, const Job &j, EngineClient::Then done) {
+            c->setNumber(QStringLiteral("setnoprogresstimeout"), j.id, seconds, done);
+        });
     });
     connect(m_transfer, &JobTransferTab::retryDelayEdited, this, [this](quint32 seconds) {
-        request(Field::RetryDelay, [seconds](JobManager *jobs, const Job &j) { return jobs->setMinimumRetryDelay(j.id, seconds); });
+        request(Field::RetryDelay, [seconds](EngineClient *c, const Job &j, EngineClient::Then done) {
+            c->setNumber(QStringLiteral("setminretrydelay"), j.id, seconds, done);
+        });
     });
 
     JobCredentialsBox *credentials = m_connection->credentials();
     connect(credentials, &JobCredentialsBox::saveRequested, this,
             [this, credentials](AuthTarget target, AuthScheme scheme, const Credentials &secret) {
-        requestAsync(Field::Credentials, [target, scheme, secret](JobManager *jobs, const Job &job, Answer done) {
-            jobs->setCredentials(job.id, target, scheme, secret, std::move(done));
+        request(Field::Credentials, [target, scheme, secret](EngineClient *c, const Job &job, EngineClient::Then done) {
+            c->setCredentials(job.id, target, scheme, secret, std::move(done));
         }, [credentials](const Status &s) { credentials->saveAnswered(s); });
     });
     connect(credentials, &JobCredentialsBox::removeRequested, this, [this, credentials](AuthTarget target, AuthScheme scheme) {
-        requestAsync(Field::Credentials, [target, scheme](JobManager *jobs, const Job &job, Answer done) {
-            jobs->removeCredentials(job.id, target, scheme, std::move(done));
+        request(Field::Credentials, [target, scheme](EngineClient *c, const Job &job, EngineClient::Then done) {
+            c->removeCredentials(job.id, target, scheme, std::move(done));
         }, [credentials](const Status &s) { credentials->removeAnswered(s); });
     });
     connect(m_connection, &ConnectionPage::proxyChangeRequested, this,
             [this](ProxyUsage usage, const QString &list, const QString &bypass) {
-        request(Field::Proxy, [usage, list, bypass](JobManager *jobs, const Job &job) {
-            return jobs->setProxyUsage(job.id, usage, list, bypass);
+        request(Field::Proxy, [usage, list, bypass](EngineClient *c, const Job &job, EngineClient::Then done) {
+            c->setProxy(job.id, usage, list, bypass, done);
         });
     });
     connect(m_connection, &ConnectionPage::headersChangeRequested, this, [this](const QStringList &lines) {
-        request(Field::Headers, [lines](JobManager *jobs, const Job &job) { return jobs->setCustomHeaders(job.id, lines); });
+        request(Field::Headers, [lines](EngineClient *c, const Job &job, EngineClient::Then done) { c->setCustomHeaders(job.id, lines, done); });
     });
     connect(m_connection, &ConnectionPage::securityFlagsChangeRequested, this, [this](quint32 mask, quint32 value) {
         // Only what the user touched: another flag changed elsewhere meanwhile stays.
-        request(Field::Security, [mask, value](JobManager *jobs, const Job &job) {
-            return jobs->setSecurityFlags(job.id, (job.securityFlags & ~mask) | value);
+        request(Field::Security, [mask, value](EngineClient *c, const Job &job, EngineClient::Then done) {
+            c->setNumber(QStringLiteral("setsecurityflags"), job.id, (job.securityFlags & ~mask) | value, done);
         });
     });
-}
-
-void JobPropertiesDialog::setViewer(const Owner &viewer)
-{
-    m_viewer = viewer;
-    refreshOwner();
-    updateEditable();
 }
 
 void JobPropertiesDialog::onJobChanged(const Job &job)
@@ -200,9 +221,13 @@ void JobPropertiesDialog::applyJob(const Job &job)
 {
     if (m_gone)
         return;
+    const bool newOwner = job.owner.uid != m_accessAskedFor.uid || job.owner.elevated != m_accessAskedFor.elevated
+                          || job.owner.integrity != m_accessAskedFor.integrity;
     m_job = job;
     refreshAll();
     updateEditable();
+    if (newOwner)
+        askAccess(); // taken over: what the viewer may do is the engine's to say again
 }
 
 void JobPropertiesDialog::onJobRemoved(const QUuid &id)
@@ -228,43 +253,20 @@ void JobPropertiesDialog::applySettings(const EngineSettings &settings)
     refreshPeerNote();
 }
 
-void JobPropertiesDialog::request(Field field, Change change)
+void JobPropertiesDialog::request(Field field, Change change, Answer answered)
 {
-    requestAsync(field, [change = std::move(change)](JobManager *jobs, const Job &job, const Answer &done) {
-        done(change(jobs, job));
-    }, {});
-}
-
-void JobPropertiesDialog::requestAsync(Field field, AsyncChange change, Answer answered)
-{
-    if (!m_jobs || m_readOnly) {
+    if (!m_client || m_readOnly) {
         if (answered)
             answered(Status(hr::E_ACCESSDENIED, tr("the job cannot be changed")));
         refreshField(field, true);
         return;
     }
     ++m_pending[int(field)];
-    // The answer is posted to the application object (on this thread, alive as long as any
-    // window), so that the pointer to this dialog is only ever looked at on this thread.
     QPointer<JobPropertiesDialog> self(this);
-    QObject *home = QCoreApplication::instance();
-    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, id = m_job.id, viewer = m_viewer, change = std::move(change),
-                                       answered = std::move(answered), self, home, field] {
-        // Runs on the engine thread, now or when the change finishes (the keychain's callback).
-        const Answer reply = [self, home, field, answered](const Status &s) {
-            QMetaObject::invokeMethod(home, [self, field, answered, s] {
-                if (self)
-                    self->finish(field, s, answered);
-            }, Qt::QueuedConnection);
-        };
-        // The dialog acts for its viewer, under the same owner rules as ferry-admin: checked
-        // before anything is done, the keychain included.
-        const Job *job = jobs->job(id);
-        const Status allowed = job ? checkCanChange(viewer, job->owner) : Status(hr::BG_E_NOT_FOUND);
-        if (!allowed)
-            return reply(allowed);
-        change(jobs, *job, reply);
-    }, Qt::QueuedConnection);
+    change(m_client, m_job, [self, field, answered = std::move(answered)](const Status &s) {
+        if (self)
+            self->finish(field, s, answered);
+    });
 }
 
 void JobPropertiesDialog::finish(Field field, const Status &status, const Answer &answered)
@@ -364,8 +366,10 @@ void JobPropertiesDialog::updateEditable()
         why = tr("This job is gone: it was completed or cancelled. Its properties can no longer be changed.");
     } else if (isFinal(m_job.state)) {
         why = tr("This job can no longer change (%1).").arg(JobGeneralTab::stateText(m_job.state));
-    } else if (!checkCanChange(m_viewer, m_job.owner)) {
-        if (m_job.owner.elevated && !m_viewer.elevated)
+    } else if (!m_accessKnown) {
+        why = tr("Asking the engine whether you may change this job…");
+    } else if (!m_mayChange) {
+        if (m_refusedBy == QLatin1String("elevation"))
             why = tr("This job was created by an elevated process and you are not elevated: its properties are shown "
                      "read-only.");
         else
@@ -382,24 +386,22 @@ void JobPropertiesDialog::updateEditable()
 
 void JobPropertiesDialog::pollTimeUsed()
 {
-    if (!m_jobs || m_gone || m_usedPollPending)
+    if (!m_client || m_gone || m_usedPollPending)
         return;
     m_usedPollPending = true;
+    // The time used grows while the job runs without a change being announced: read it.
     QPointer<JobPropertiesDialog> self(this);
-    QObject *home = QCoreApplication::instance();
-    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, id = m_job.id, self, home] {
-        const qint64 usedMs = jobs->job(id) ? jobs->snapshot(id).downloadTimeUsedMs : -1;
-        QMetaObject::invokeMethod(home, [self, usedMs] {
-            if (!self)
-                return;
-            self->m_usedPollPending = false;
-            if (usedMs >= 0 && !self->m_gone) {
-                self->m_job.downloadTimeUsedMs = usedMs;
-                self->m_transfer->setJob(self->m_job);
-                self->m_transfer->showTimeUsed();
-            }
-        }, Qt::QueuedConnection);
-    }, Qt::QueuedConnection);
+    m_client->request(QStringLiteral("info"), {m_job.id.toString(QUuid::WithoutBraces)}, [self](const AdminReply &r) {
+        if (!self)
+            return;
+        self->m_usedPollPending = false;
+        const QJsonValue used = r.json.toObject().value(QLatin1String("downloadTimeUsed")); // seconds, ms precision
+        if (r.ok && used.isDouble() && !self->m_gone) {
+            self->m_job.downloadTimeUsedMs = qRound64(used.toDouble() * 1000.0);
+            self->m_transfer->setJob(self->m_job);
+            self->m_transfer->showTimeUsed();
+        }
+    });
 }
 
 } // namespace ferry

@@ -1,13 +1,13 @@
 // The properties of one job: what it is (JobGeneralTab), its files (JobFilesTab), its transfer
 // options (JobTransferTab), its credentials and connection (ConnectionPage) and who owns it
-// (JobOwnerTab). The tabs are views; this dialog is what talks to the engine. Every change goes
-// to the engine at once through a queued call, under the same owner rules as ferry-admin
-// (JobAccess::checkCanChange, checked on the engine thread); the dialog then follows the engine's
-// signals, so what it shows is always the engine's view of the job.
+// (JobOwnerTab). The tabs are views; this dialog is what talks to the engine, through the window's
+// EngineClient. Every change is one verb sent at once; the engine decides whether the viewer may
+// make it (and tells the dialog up front whether the job is read-only for it, and why); the
+// dialog then follows the client's job cache, so what it shows is always the engine's view.
 #pragma once
 
 #include "JobField.h"
-#include "JobManager.h"
+#include "EngineClient.h"
 
 #include <QDialog>
 #include <QHash>
@@ -31,18 +31,14 @@ class JobPropertiesDialog : public QDialog
 {
     Q_OBJECT
 public:
-    // jobs lives on the engine thread: it is reached only through queued calls and heard
-    // through its (queued) signals. job and settings are what the caller has at hand (e.g.
-    // JobManager::snapshot(id) and JobManager::settings() read on the engine thread, or the
-    // list model's copy); once connected, the dialog reads both again from the engine, so
-    // nothing that changed in between is missed.
-    JobPropertiesDialog(JobManager *jobs, const Job &job, const EngineSettings &settings, QWidget *parent = nullptr);
+    // job and settings are what the caller has at hand (the job cache's copy); once connected,
+    // the dialog reads both again from the client, so nothing that changed in between is
+    // missed. The viewer is the client's caller: the engine checks each change against it.
+    JobPropertiesDialog(EngineClient *client, const Job &job, const EngineSettings &settings, QWidget *parent = nullptr);
     ~JobPropertiesDialog() override;
 
-    // Whose eyes these are: Owner::ofThisProcess() unless set (tests). Decides whether the job
-    // is shown read-only and is the caller the engine checks each change against.
-    void setViewer(const Owner &viewer);
     Owner viewer() const { return m_viewer; }
+    bool isAccessKnown() const { return m_accessKnown; }   // the engine has said what the viewer may do
 
     QUuid jobId() const { return m_job.id; }
     Job job() const { return m_job; }               // the engine's job as last heard
@@ -52,10 +48,8 @@ public:
 private:
     using Field = JobField;
     using Answer = std::function<void(const Status &)>;
-    // One change to the job, run on the engine thread once the viewer may make it.
-    using Change = std::function<Status(JobManager *, const Job &)>;
-    // The same for a change that reports the engine's answer later (the keychain), on that thread.
-    using AsyncChange = std::function<void(JobManager *, const Job &, Answer done)>;
+    // One change to the job: a call of the client, given the answer to report.
+    using Change = std::function<void(EngineClient *client, const Job &job, EngineClient::Then done)>;
 
     void connectTabs();
     void onJobChanged(const Job &job);
@@ -64,12 +58,11 @@ private:
     void applyJob(const Job &job);
     void applySettings(const EngineSettings &settings);
 
-    // Sends one change to the engine (after checkCanChange for the viewer, there); the answer
-    // comes back to finish(): a refusal is shown and the field shows the engine's value again.
-    // requestAsync: for a change that answers later (the keychain); answered, if any, hears the
-    // answer first (on this thread), also when the dialog is read-only and sends nothing.
-    void request(Field field, Change change);
-    void requestAsync(Field field, AsyncChange change, Answer answered);
+    // Sends one change to the engine, which checks it for the viewer; the answer comes back to
+    // finish(): a refusal is shown and the field shows the engine's value again. answered, if
+    // any, hears the answer first, also when the dialog is read-only and sends nothing.
+    void request(Field field, Change change, Answer answered = {});
+    void askAccess();
     void finish(Field field, const Status &status, const Answer &answered);
     QString fieldLabel(Field field) const;
     void showMessage(const QString &text);
@@ -82,10 +75,14 @@ private:
     void pollTimeUsed();
     void resync();
 
-    JobManager *m_jobs;
+    EngineClient *m_client;
     Job m_job;
     EngineSettings m_settings;
     Owner m_viewer;
+    bool m_accessKnown = false;
+    bool m_mayChange = false;
+    QString m_refusedBy;                            // "elevation", "integrity" (EngineClient::access)
+    Owner m_accessAskedFor;                         // the owner the last answer was about
     bool m_readOnly = false;
     bool m_gone = false;
     bool m_heardJob = false;                        // a jobChanged since the connections

@@ -1,11 +1,10 @@
 #include "MainWindow.h"
 
 #include "DesktopSettings.h"
-#include "JobAccess.h"
+#include "EngineClient.h"
 #include "JobDelegate.h"
 #include "JobFilterProxy.h"
 #include "JobListModel.h"
-#include "JobManager.h"
 #include "JobPropertiesDialog.h"
 #include "NewJobDialog.h"
 #include "PeerCacheWindow.h"
@@ -43,10 +42,10 @@
 
 namespace ferry {
 
-MainWindow::MainWindow(JobListModel *model, JobManager *jobs, QWidget *parent)
+MainWindow::MainWindow(JobListModel *model, EngineClient *client, QWidget *parent)
     : QMainWindow(parent)
     , m_model(model)
-    , m_jobs(jobs)
+    , m_client(client)
     , m_proxy(new JobFilterProxy(this))
     , m_view(new QTableView(this))
     , m_search(new QLineEdit(this))
@@ -119,6 +118,7 @@ MainWindow::MainWindow(JobListModel *model, JobManager *jobs, QWidget *parent)
     connect(model, &QAbstractItemModel::rowsInserted, this, &MainWindow::updateStatus);
     connect(model, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateStatus);
     connect(model, &QAbstractItemModel::modelReset, this, &MainWindow::updateStatus);
+    connect(client, &EngineClient::refused, this, [this](const QString &message) { statusBar()->showMessage(message, 10000); });
     restoreLayout();
     updateStatus();
 }
@@ -139,17 +139,18 @@ void MainWindow::buildActions()
         return a;
     };
     const auto verb = [this](auto call) { return [this, call] { forSelected(call); }; };
+    using C = EngineClient;
 
     QAction *newJob = make(QStringLiteral("newJob"), tr("&New job…"), QKeySequence::New, [this] { openNewJobDialog(); });
     QAction *addUrls = make(QStringLiteral("addUrls"), tr("&Add links…"), QKeySequence(tr("Ctrl+L")), &MainWindow::addDownload);
     QAction *resume = make(QStringLiteral("resume"), tr("&Resume"), QKeySequence(tr("Ctrl+R")),
-                           verb([](JobManager *j, const QUuid &id) { j->resume(id); }));
+                           verb(&C::resume));
     QAction *suspend = make(QStringLiteral("suspend"), tr("&Suspend"), QKeySequence(tr("Ctrl+P")),
-                            verb([](JobManager *j, const QUuid &id) { j->suspend(id); }));
+                            verb(&C::suspend));
     QAction *complete = make(QStringLiteral("complete"), tr("C&omplete"), QKeySequence(tr("Ctrl+Return")),
-                             verb([](JobManager *j, const QUuid &id) { j->complete(id); }));
+                             verb(&C::complete));
     QAction *cancel = make(QStringLiteral("cancel"), tr("&Cancel job"), QKeySequence::Delete,
-                           verb([](JobManager *j, const QUuid &id) { j->cancel(id); }));
+                           verb(&C::cancel));
     QAction *properties = make(QStringLiteral("properties"), tr("&Properties…"), QKeySequence(tr("Alt+Return")), [this] {
         const QList<QUuid> ids = selectedJobs();
         if (!ids.isEmpty())
@@ -212,7 +213,7 @@ void MainWindow::setDesktopSettings(DesktopSettings *settings)
 
 void MainWindow::openNewJobDialog(const QList<QUrl> &urls)
 {
-    auto *dialog = new NewJobDialog(m_jobs, this);
+    auto *dialog = new NewJobDialog(m_client, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setDownloadFolder(m_downloadFolder);
     if (!urls.isEmpty())
@@ -248,35 +249,25 @@ void MainWindow::openSettingsDialog()
 {
     if (!m_settings)
         return;
-    // The engine's settings are read on its thread; the dialog opens when they arrive.
-    QPointer<MainWindow> self(this);
-    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, self] {
-        const EngineSettings engine = jobs->settings();
-        QMetaObject::invokeMethod(qApp, [self, jobs, engine] {
-            if (!self)
-                return;
-            auto *dialog = new SettingsDialog(jobs, self->m_settings, engine, self);
-            dialog->setAttribute(Qt::WA_DeleteOnClose);
-            if (self->m_peerCache)
-                dialog->setPeerCache(self->m_peerCache);
-            dialog->open();
-        }, Qt::QueuedConnection);
-    }, Qt::QueuedConnection);
+    auto *dialog = new SettingsDialog(m_client, m_settings, m_client->settings(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setPeerCacheAvailable(m_peerCacheAvailable);
+    dialog->open();
 }
 
-void MainWindow::setPeerCache(peercache::PeerCache *cache)
+void MainWindow::setPeerCacheAvailable(bool available)
 {
-    m_peerCache = cache;
+    m_peerCacheAvailable = available;
     if (QAction *a = action(QStringLiteral("peerCache")))
-        a->setEnabled(cache != nullptr);
+        a->setEnabled(available);
 }
 
 void MainWindow::openPeerCacheWindow()
 {
-    if (!m_peerCache)
+    if (!m_peerCacheAvailable)
         return;
     if (!m_peerCacheWindow) {
-        m_peerCacheWindow = new PeerCacheWindow(m_peerCache, this);
+        m_peerCacheWindow = new PeerCacheWindow(m_client, this);
         m_peerCacheWindow->setAttribute(Qt::WA_DeleteOnClose);
     }
     m_peerCacheWindow->show();
@@ -321,55 +312,34 @@ QList<QUuid> MainWindow::selectedJobs() const
 
 void MainWindow::openProperties(const QUuid &id)
 {
-    if (id.isNull())
+    const Job *job = m_client->jobs()->job(id);
+    if (!job)
         return;
-    QPointer<MainWindow> self(this);
-    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, id, self] {
-        if (!jobs->job(id))
-            return;
-        const Job job = jobs->snapshot(id);
-        const EngineSettings settings = jobs->settings();
-        QMetaObject::invokeMethod(qApp, [self, jobs, job, settings] {
-            if (!self)
-                return;
-            auto *dialog = new JobPropertiesDialog(jobs, job, settings, self);
-            dialog->setAttribute(Qt::WA_DeleteOnClose);
-            dialog->show();
-        }, Qt::QueuedConnection);
-    }, Qt::QueuedConnection);
+    auto *dialog = new JobPropertiesDialog(m_client, *job, m_client->settings(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
 }
 
 void MainWindow::updateStatus()
 {
-    int active = 0;
+    const JobCache::Totals totals = m_client->jobs()->totals();
     double speed = 0;
-    for (int row = 0; row < m_model->rowCount(); ++row) {
-        const auto state = JobState(m_model->data(m_model->index(row, 0), JobListModel::StateRole).toInt());
-        if (state == JobState::Queued || state == JobState::Connecting || state == JobState::Transferring)
-            ++active;
+    for (int row = 0; row < m_model->rowCount(); ++row)
         speed += m_model->bytesPerSecond(row);
-    }
-    m_status->setText(tr("%n job(s)", nullptr, m_model->rowCount()) + QStringLiteral("  ·  ")
-                      + tr("%n active", nullptr, active) + QStringLiteral("  ·  ") + JobListModel::speedText(speed));
+    m_status->setText(tr("%n job(s)", nullptr, totals.jobs) + QStringLiteral("  ·  ")
+                      + tr("%n active", nullptr, totals.active) + QStringLiteral("  ·  ") + JobListModel::speedText(speed));
 }
 
-void MainWindow::forSelected(const std::function<void(JobManager *, const QUuid &)> &verb)
+void MainWindow::forSelected(void (EngineClient::*verb)(const QUuid &, std::function<void(const Status &)>))
 {
     for (const QUuid &id : selectedJobs()) {
+        const Job *job = m_client->jobs()->job(id);
+        const QString name = job ? job->displayName : id.toString(QUuid::WithoutBraces);
         QPointer<MainWindow> self(this);
-        QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, id, verb, self] {
-            // The window acts for this process, under the same owner rules as ferry-admin.
-            const Job *job = jobs->job(id);
-            const Status allowed = job ? checkCanChange(Owner::ofThisProcess(), job->owner) : Status();
-            if (allowed) {
-                verb(jobs, id);
-                return;
-            }
-            QMetaObject::invokeMethod(self, [self, message = allowed.message] {
-                if (self)
-                    QMessageBox::warning(self, tr("Not allowed"), message);
-            });
-        }, Qt::QueuedConnection);
+        (m_client->*verb)(id, [self, name](const Status &s) {
+            if (!s && self)
+                self->statusBar()->showMessage(tr("%1: %2").arg(name, s.message.isEmpty() ? errorName(s.code) : s.message), 15000);
+        });
     }
 }
 
@@ -388,27 +358,17 @@ void MainWindow::addDownload()
 void MainWindow::queueUrls(const QList<QUrl> &urls)
 {
     QPointer<MainWindow> self(this);
-    const QString folderPath = m_downloadFolder;
     for (const QUrl &url : urls) {
-        // Names are chosen on the engine thread: the window never waits on the disk.
-        QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, url, folderPath, self] {
-            const QString name = url.fileName().isEmpty() ? QStringLiteral("download") : url.fileName();
-            QDir().mkpath(folderPath); // a fresh account may have no Downloads folder yet
-            const QString target = jobs->unusedLocalName(folderPath, name);
-            QUuid id;
-            Status s = jobs->createJob(name, Owner::ofThisProcess(), &id);
-            if (s)
-                s = jobs->addFile(id, url.toString(QUrl::FullyEncoded), target);
-            if (s)
-                s = jobs->resume(id);
-            else if (!id.isNull())
-                jobs->cancel(id);
-            if (!s)
-                QMetaObject::invokeMethod(self, [self, message = s.message] {
-                    if (self)
-                        self->showProblem(tr("Cannot add the download"), message);
-                });
-        }, Qt::QueuedConnection);
+        // One job per link; the engine picks a name no file has yet (the window never waits on the disk).
+        JobSpec spec;
+        spec.displayName = url.fileName().isEmpty() ? QStringLiteral("download") : url.fileName();
+        spec.folder = m_downloadFolder;
+        spec.makeFolder = true;
+        spec.files << JobSpec::File{url.toString(QUrl::FullyEncoded), {}};
+        m_client->submit(spec, [self](const Status &s, const QUuid &, int) {
+            if (!s && self)
+                self->showProblem(tr("Cannot add the download"), s.message);
+        });
     }
 }
 
@@ -422,12 +382,7 @@ void MainWindow::showProblem(const QString &title, const QString &message)
 
 int MainWindow::activeJobCount() const
 {
-    int active = 0;
-    for (int row = 0; row < m_model->rowCount(); ++row) {
-        const auto state = JobState(m_model->data(m_model->index(row, 0), JobListModel::StateRole).toInt());
-        active += state == JobState::Queued || state == JobState::Connecting || state == JobState::Transferring;
-    }
-    return active;
+    return m_client->jobs()->totals().active;
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -15,21 +15,20 @@ class QTableView;
 
 namespace ferry {
 
-namespace peercache {
-class PeerCache;
-}
-
 class DesktopSettings;
+struct Status;
+class EngineClient;
 class JobFilterProxy;
 class JobListModel;
-class JobManager;
 class PeerCacheWindow;
 
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
-    MainWindow(JobListModel *model, JobManager *jobs, QWidget *parent = nullptr);
+    // model lists client's jobs; every verb goes through client, and every refusal it answers
+    // is shown in the status bar.
+    MainWindow(JobListModel *model, EngineClient *client, QWidget *parent = nullptr);
     ~MainWindow() override;
 
     // Where new downloads go (default: the user's Downloads folder).
@@ -50,10 +49,10 @@ public:
     void offerLink(const QUrl &url);
     void openSettingsDialog();
 
-    // The engine's peer cache (on the engine thread; it must outlive the window): enables
-    // "Peer cache…" and the peer caching page's group key buttons.
-    void setPeerCache(peercache::PeerCache *cache);
-    peercache::PeerCache *peerCache() const { return m_peerCache; }
+    // Whether the engine has a peer cache: enables "Peer cache…" and the peer caching page's
+    // group key buttons.
+    void setPeerCacheAvailable(bool available);
+    bool isPeerCacheAvailable() const { return m_peerCacheAvailable; }
     // Opens the non-modal peer cache window, or brings the open one forward.
     void openPeerCacheWindow();
     PeerCacheWindow *peerCacheWindow() const;      // the open one, or null
@@ -63,7 +62,7 @@ public:
 
     // The job rows selected in the view (through the search/state filter and the sort).
     QList<QUuid> selectedJobs() const;
-    // Opens the properties of a job (read on the engine thread, shown when it answers).
+    // Opens the properties of a job (as the job cache last heard of it).
     void openProperties(const QUuid &id);
 
     QTableView *view() const { return m_view; }
@@ -87,11 +86,12 @@ private:
     void restoreLayout();
     void addDownload();
     void showProblem(const QString &title, const QString &message);
-    void forSelected(const std::function<void(JobManager *, const QUuid &)> &verb);
+    // One verb on each selected job; a refusal is shown in the status bar with the job's name.
+    void forSelected(void (EngineClient::*verb)(const QUuid &, std::function<void(const ferry::Status &)>));
     void updateStatus();
 
     JobListModel *m_model;
-    JobManager *m_jobs;   // lives on the engine thread: reached only through queued calls
+    EngineClient *m_client;
     JobFilterProxy *m_proxy;
     QTableView *m_view;
     QLineEdit *m_search;
@@ -101,7 +101,7 @@ private:
     QWidget *m_offer = nullptr;      // the status bar's current clipboard offer
     QString m_downloadFolder;
     DesktopSettings *m_settings = nullptr;
-    peercache::PeerCache *m_peerCache = nullptr;     // on the engine thread
+    bool m_peerCacheAvailable = false;
     QPointer<PeerCacheWindow> m_peerCacheWindow;
     bool m_keepRunningInTray = false;
     bool m_toldAboutTray = false;

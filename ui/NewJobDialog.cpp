@@ -114,43 +114,6 @@ QString reasonFor(const QString &line, const Status &status)
     return status.message;
 }
 
-// The file name a link is saved under: its last path segment, made safe for a local name.
-QString fileNameFor(const QUrl &url)
-{
-    QString name = url.fileName(); // decoded; never holds a '/'
-    for (QChar &c : name)
-        if (c.category() == QChar::Other_Control)
-            c = QLatin1Char('_');
-    name = name.trimmed();
-    if (name.isEmpty() || name == QLatin1String(".") || name == QLatin1String(".."))
-        name = QStringLiteral("download");
-    // checkLocalName takes names of up to 200 bytes; leave room for " (n)" and keep the suffix.
-    constexpr int kMaxBytes = 180;
-    if (name.toUtf8().size() > kMaxBytes) {
-        const QFileInfo info(name);
-        QString suffix = info.suffix().isEmpty() ? QString() : QLatin1Char('.') + info.suffix();
-        if (suffix.toUtf8().size() > 20)
-            suffix.clear();
-        QString base = suffix.isEmpty() ? name : name.left(name.size() - suffix.size());
-        while (!base.isEmpty() && (base + suffix).toUtf8().size() > kMaxBytes)
-            base.chop(1);
-        if (!base.isEmpty() && base.back().isHighSurrogate())
-            base.chop(1);
-        name = base + suffix;
-    }
-    return name;
-}
-
-// "name (n).ext": another name for a second link with the same file name in the same job.
-QString numberedName(const QString &fileName, int n)
-{
-    const QFileInfo info(fileName);
-    const QString base = info.completeBaseName();
-    if (base.isEmpty() || info.suffix().isEmpty())
-        return QStringLiteral("%1 (%2)").arg(fileName).arg(n);
-    return QStringLiteral("%1 (%2).%3").arg(base).arg(n).arg(info.suffix());
-}
-
 QString expandedFolder(const QString &text)
 {
     QString folder = text.trimmed();
@@ -163,9 +126,9 @@ QString expandedFolder(const QString &text)
 
 } // namespace
 
-NewJobDialog::NewJobDialog(JobManager *jobs, QWidget *parent)
+NewJobDialog::NewJobDialog(EngineClient *client, QWidget *parent)
     : QDialog(parent)
-    , m_jobs(jobs)
+    , m_client(client)
 {
     setObjectName(QStringLiteral("newJob"));
     setWindowTitle(tr("New Download"));
@@ -348,7 +311,7 @@ QString NewJobDialog::defaultName() const
     if (m_valid.isEmpty())
         return {};
     if (m_valid.size() == 1)
-        return fileNameFor(m_valid.first());
+        return localFileNameFor(m_valid.first());
     return plural(tr("%n download(s)", nullptr, int(m_valid.size())), int(m_valid.size()));
 }
 
@@ -458,66 +421,30 @@ void NewJobDialog::chooseFolder()
 void NewJobDialog::accept()
 {
     m_maxTime->interpretText(); // a number typed but not yet confirmed counts
-    if (!isReady() || !m_jobs)
+    if (!isReady() || !m_client)
         return;
 
-    QStringList urls;
-    for (const QUrl &url : std::as_const(m_valid))
-        urls << url.toString(QUrl::FullyEncoded);
-    const QList<int> lines = m_lines;
-    const QString folder = downloadFolder();
+    JobSpec spec;
+    spec.displayName = jobName();
+    spec.priority = JobPriority(m_priority->currentData().toInt());
+    spec.peerCachingFlags = (m_peerClient->isChecked() ? peercaching::Client : 0u)
+                            | (m_peerServer->isChecked() ? peercaching::Server : 0u);
+    spec.maximumDownloadTime = maximumDownloadSeconds();
+    spec.resume = m_startNow->isChecked();
+    // The engine picks each file an unused name in the folder.
+    spec.folder = downloadFolder();
     // The default folder may not exist yet on a fresh account: made as the main window does.
-    const bool makeFolder = !m_defaultFolder.isEmpty() && folder == QDir::cleanPath(expandedFolder(m_defaultFolder));
-    const QString name = jobName();
-    const auto priority = JobPriority(m_priority->currentData().toInt());
-    const quint32 flags = (m_peerClient->isChecked() ? peercaching::Client : 0u)
-                          | (m_peerServer->isChecked() ? peercaching::Server : 0u);
-    const quint32 seconds = maximumDownloadSeconds();
-    const bool startNow = m_startNow->isChecked();
+    spec.makeFolder = !m_defaultFolder.isEmpty() && spec.folder == QDir::cleanPath(expandedFolder(m_defaultFolder));
+    for (const QUrl &url : std::as_const(m_valid))
+        spec.files << JobSpec::File{url.toString(QUrl::FullyEncoded), {}};
+    const QList<int> lines = m_lines;
 
     setBusy(true);
-    // The answer is posted to the application object (on this thread), so that the pointer to
-    // this dialog is only ever looked at on this thread.
     QPointer<NewJobDialog> self(this);
-    QObject *home = QCoreApplication::instance();
-    QMetaObject::invokeMethod(m_jobs, [=, jobs = m_jobs] {
-        Outcome out;
-        if (makeFolder)
-            QDir().mkpath(folder);
-        QUuid id;
-        Status s = jobs->createJob(name, Owner::ofThisProcess(), &id);
-        if (s)
-            s = jobs->setPriority(id, priority);
-        if (s)
-            s = jobs->setPeerCachingFlags(id, flags);
-        if (s)
-            s = jobs->setMaximumDownloadTime(id, seconds);
-        // unusedLocalName knows the files already added to this job, and the set makes sure
-        // that two links with the same file name never share a target even so.
-        QSet<QString> targets;
-        for (qsizetype i = 0; s && i < urls.size(); ++i) {
-            const QString fileName = fileNameFor(QUrl(urls[i], QUrl::StrictMode));
-            QString target = jobs->unusedLocalName(folder, fileName);
-            for (int n = 2; targets.contains(target); ++n)
-                target = jobs->unusedLocalName(folder, numberedName(fileName, n));
-            s = jobs->addFile(id, urls[i], target);
-            if (s)
-                targets.insert(target);
-            else
-                out.failedLine = lines.value(i);
-        }
-        if (s && startNow)
-            s = jobs->resume(id);
-        if (!s && !id.isNull())
-            jobs->cancel(id); // nothing half-made stays behind
-        out.status = s;
-        if (s)
-            out.id = id;
-        QMetaObject::invokeMethod(home, [self, out] {
-            if (self)
-                self->finish(out);
-        }, Qt::QueuedConnection);
-    }, Qt::QueuedConnection);
+    m_client->submit(spec, [self, lines](const Status &s, const QUuid &id, int failedFile) {
+        if (self)
+            self->finish({s, id, failedFile >= 0 ? lines.value(failedFile) : 0});
+    });
 }
 
 void NewJobDialog::reject()

@@ -5,7 +5,7 @@
 // job cancelled); on success the dialog emits jobCreated and accepts.
 #pragma once
 
-#include "JobManager.h"
+#include "EngineClient.h"
 
 #include <QDialog>
 #include <QList>
@@ -30,7 +30,7 @@ class NewJobDialog : public QDialog
     Q_OBJECT
 public:
     // jobs lives on the engine thread: it is reached only through queued calls.
-    explicit NewJobDialog(JobManager *jobs, QWidget *parent = nullptr);
+    explicit NewJobDialog(EngineClient *client, QWidget *parent = nullptr);
     ~NewJobDialog() override;
 
     // Pre-fills the links (e.g. from a drop or a paste), one per line, replacing what is there.
@@ -73,7 +73,7 @@ private:
     void applyTimeRange();
     QString defaultName() const;
 
-    JobManager *m_jobs;
+    EngineClient *m_client;
     QString m_defaultFolder;                         // from setDownloadFolder
     QList<QUrl> m_valid;                             // the links of the valid lines, in order
     QList<int> m_lines;                              // the 1-based line of each of them

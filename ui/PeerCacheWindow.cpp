@@ -3,7 +3,7 @@
 #include "ConfirmBox.h"
 #include "MessageLabel.h"
 #include "ModelText.h"
-#include "PeerCache.h"
+#include "EngineClient.h"
 #include "PeerListModel.h"
 #include "PeerRecordsModel.h"
 
@@ -22,7 +22,10 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
+
+#include <memory>
 
 namespace ferry {
 
@@ -99,11 +102,11 @@ QSet<QString> selectedIds(const QTableView *view, int role)
 
 } // namespace
 
-PeerCacheWindow::PeerCacheWindow(peercache::PeerCache *cache, QWidget *parent)
+PeerCacheWindow::PeerCacheWindow(EngineClient *client, QWidget *parent)
     : QWidget(parent, Qt::Window)
-    , m_cache(cache)
+    , m_client(client)
 {
-    Q_ASSERT(cache);
+    Q_ASSERT(client);
     setObjectName(QStringLiteral("peerCacheWindow"));
     setWindowTitle(tr("Peer Cache"));
     setAccessibleName(tr("Peer cache"));
@@ -153,10 +156,8 @@ PeerCacheWindow::PeerCacheWindow(peercache::PeerCache *cache, QWidget *parent)
     layout->addWidget(m_message);
     layout->addWidget(buttons);
 
-    // Emitted on the engine thread; queued, and coalesced by refresh().
-    connect(m_cache, &peercache::PeerCache::stateChanged, this, &PeerCacheWindow::refresh, Qt::QueuedConnection);
-    connect(m_cache, &peercache::PeerCache::recordsChanged, this, &PeerCacheWindow::refresh, Qt::QueuedConnection);
-    connect(m_cache, &peercache::PeerCache::peersChanged, this, &PeerCacheWindow::refresh, Qt::QueuedConnection);
+    // Coalesced by refresh().
+    connect(client, &EngineClient::peerCacheChanged, this, &PeerCacheWindow::refresh);
     updateButtons();
 }
 
@@ -228,20 +229,13 @@ QWidget *PeerCacheWindow::buildPeers()
     return group;
 }
 
-template <typename Work, typename Then>
-void PeerCacheWindow::onEngine(Work work, Then then)
+void PeerCacheWindow::cache(const QStringList &args, std::function<void(const AdminReply &)> then)
 {
-    // The answer is posted to the application object (on this thread), so that the pointer to
-    // this window is only ever looked at here.
     QPointer<PeerCacheWindow> self(this);
-    QObject *home = QCoreApplication::instance();
-    QMetaObject::invokeMethod(m_cache, [cache = m_cache, work, then, self, home] {
-        auto result = work(cache);
-        QMetaObject::invokeMethod(home, [self, then, result] {
-            if (self)
-                then(result);
-        }, Qt::QueuedConnection);
-    }, Qt::QueuedConnection);
+    m_client->request(QStringLiteral("cache"), args, [self, then = std::move(then)](const AdminReply &r) {
+        if (self)
+            then(r);
+    });
 }
 
 void PeerCacheWindow::refresh()
@@ -249,14 +243,24 @@ void PeerCacheWindow::refresh()
     if (m_readQueued)
         return;
     m_readQueued = true;
-    QMetaObject::invokeMethod(this, &PeerCacheWindow::read, Qt::QueuedConnection);
+    QTimer::singleShot(0, this, &PeerCacheWindow::read);
 }
 
 void PeerCacheWindow::read()
 {
     m_readQueued = false;
-    onEngine([](peercache::PeerCache *cache) { return Snapshot{cache->info(), cache->recordsJson(), cache->peersJson()}; },
-             [this](const Snapshot &snapshot) { showSnapshot(snapshot); });
+    // Three verbs, answered in order; shown together.
+    auto snapshot = std::make_shared<Snapshot>();
+    cache({QStringLiteral("info")}, [snapshot](const AdminReply &r) { snapshot->info = r.json.toObject(); });
+    cache({QStringLiteral("records")}, [this, snapshot](const AdminReply &r) {
+        snapshot->records = r.json.toArray();
+        if (!r.ok)
+            showMessage(tr("The cached files cannot be listed: %1").arg(r.message));
+    });
+    cache({QStringLiteral("peers")}, [this, snapshot](const AdminReply &r) {
+        snapshot->peers = r.json.toArray();
+        showSnapshot(*snapshot);
+    });
 }
 
 void PeerCacheWindow::showSnapshot(const Snapshot &snapshot)
@@ -326,19 +330,19 @@ void PeerCacheWindow::deleteSelected()
     if (ids.isEmpty())
         return;
     m_message->hide();
-    onEngine(
-        [ids](peercache::PeerCache *cache) {
-            QStringList failures;
-            for (const QString &id : ids)
-                if (const Status s = cache->deleteRecord(id); !s)
-                    failures << QStringLiteral("%1 (%2)").arg(s.message.isEmpty() ? id : s.message, errorName(s.code));
-            return failures;
-        },
-        [this](const QStringList &failures) {
-            if (!failures.isEmpty())
-                showMessage(tr("Could not delete every selected file: %1").arg(failures.join(QLatin1String("; "))));
+    auto failures = std::make_shared<QStringList>();
+    for (qsizetype i = 0; i < ids.size(); ++i) {
+        const bool last = i == ids.size() - 1;
+        cache({QStringLiteral("delete"), ids[i]}, [this, failures, id = ids[i], last](const AdminReply &r) {
+            if (!r.ok)
+                *failures << QStringLiteral("%1 (%2)").arg(r.message.isEmpty() ? id : r.message, errorName(r.code));
+            if (!last)
+                return;
+            if (!failures->isEmpty())
+                showMessage(tr("Could not delete every selected file: %1").arg(failures->join(QLatin1String("; "))));
             refresh();
         });
+    }
 }
 
 void PeerCacheWindow::deleteByUrl()
@@ -350,17 +354,17 @@ void PeerCacheWindow::deleteByUrl()
     if (urls.isEmpty())
         return;
     m_message->hide();
-    onEngine(
-        [urls](peercache::PeerCache *cache) {
-            int removed = 0;
-            for (const QString &url : urls)
-                removed += cache->deleteUrl(url);
-            return removed;
-        },
-        [this, urls](int removed) {
-            showMessage(tr("Cached files deleted for %1: %2.").arg(urls.join(QLatin1String(", "))).arg(removed));
+    auto removed = std::make_shared<int>(0);
+    for (qsizetype i = 0; i < urls.size(); ++i) {
+        const bool last = i == urls.size() - 1;
+        cache({QStringLiteral("deleteurl"), urls[i]}, [this, urls, removed, last](const AdminReply &r) {
+            *removed += r.json.toInt();
+            if (!last)
+                return;
+            showMessage(tr("Cached files deleted for %1: %2.").arg(urls.join(QLatin1String(", "))).arg(*removed));
             refresh();
         });
+    }
 }
 
 void PeerCacheWindow::confirmClearRecords()
@@ -380,38 +384,36 @@ void PeerCacheWindow::confirmClearRecords()
 void PeerCacheWindow::clearRecords()
 {
     m_message->hide();
-    onEngine([](peercache::PeerCache *cache) { return cache->clearRecords(); },
-             [this](const Status &s) {
-                 if (!s)
-                     showMessage(tr("Could not clear the cache: %1 (%2).").arg(s.message, errorName(s.code)));
-                 refresh();
-             });
+    cache({QStringLiteral("clear")}, [this](const AdminReply &r) {
+        if (!r.ok)
+            showMessage(tr("Could not clear the cache: %1 (%2).").arg(r.message, errorName(r.code)));
+        refresh();
+    });
 }
 
 void PeerCacheWindow::clearPeers()
 {
     m_message->hide();
-    onEngine([](peercache::PeerCache *cache) { return cache->clearPeers(); },
-             [this](const Status &s) {
-                 if (!s)
-                     showMessage(tr("Could not clear the peers: %1 (%2).").arg(s.message, errorName(s.code)));
-                 refresh();
-             });
+    cache({QStringLiteral("peers"), QStringLiteral("clear")}, [this](const AdminReply &r) {
+        if (!r.ok)
+            showMessage(tr("Could not clear the peers: %1 (%2).").arg(r.message, errorName(r.code)));
+        refresh();
+    });
 }
 
 void PeerCacheWindow::rediscover()
 {
     m_message->hide();
-    onEngine(
-        [](peercache::PeerCache *cache) {
-            cache->rediscover();
-            return cache->isActive();
-        },
-        [this](bool active) {
-            showMessage(active ? tr("Looking for peers; those that answer appear in the list.")
-                               : tr("Peer caching is off: there is nobody to ask."));
-            refresh();
-        });
+    cache({QStringLiteral("peers"), QStringLiteral("discover")}, [this](const AdminReply &r) {
+        if (!r.ok)
+            showMessage(tr("Could not look for peers: %1 (%2).").arg(r.message, errorName(r.code)));
+    });
+    cache({QStringLiteral("info")}, [this](const AdminReply &r) {
+        showMessage(r.json.toObject().value(QLatin1String("active")).toBool()
+                        ? tr("Looking for peers; those that answer appear in the list.")
+                        : tr("Peer caching is off: there is nobody to ask."));
+        refresh();
+    });
 }
 
 void PeerCacheWindow::showMessage(const QString &text)

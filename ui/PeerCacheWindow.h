@@ -10,6 +10,8 @@
 #include <QJsonObject>
 #include <QWidget>
 
+#include <functional>
+
 class QLabel;
 class QPushButton;
 class QSortFilterProxyModel;
@@ -17,9 +19,8 @@ class QTableView;
 
 namespace ferry {
 
-namespace peercache {
-class PeerCache;
-}
+class EngineClient;
+struct AdminReply;
 
 class PeerListModel;
 class PeerRecordsModel;
@@ -28,15 +29,15 @@ class PeerCacheWindow : public QWidget
 {
     Q_OBJECT
 public:
-    // cache lives on the engine thread and must outlive the window.
-    explicit PeerCacheWindow(peercache::PeerCache *cache, QWidget *parent = nullptr);
+    // Reads and changes the engine's peer cache through client's `cache` verbs.
+    explicit PeerCacheWindow(EngineClient *client, QWidget *parent = nullptr);
     ~PeerCacheWindow() override;
 
     // Reads the state, the records and the peers again (coalesced: one read per turn of the
     // event loop).
     void refresh();
 
-    QJsonObject info() const { return m_info; }     // PeerCache::info(), as last read
+    QJsonObject info() const { return m_info; }     // `cache info`, as last read
     PeerRecordsModel *recordsModel() const { return m_records; }
     PeerListModel *peersModel() const { return m_peers; }
     QTableView *recordsView() const { return m_recordsView; }
@@ -72,11 +73,10 @@ private:
     void rediscover();
     void showMessage(const QString &text);
 
-    // Runs work(cache) on the engine thread, then then(result) here if the window still exists.
-    template <typename Work, typename Then>
-    void onEngine(Work work, Then then);
+    // One `cache ARGS...` verb; then runs here if the window still exists.
+    void cache(const QStringList &args, std::function<void(const AdminReply &)> then);
 
-    peercache::PeerCache *m_cache;
+    EngineClient *m_client;
     QJsonObject m_info;
     bool m_readQueued = false;
 

@@ -4,7 +4,7 @@
 #include "ImportGroupKeyDialog.h"
 #include "MessageLabel.h"
 #include "NewGroupKeyDialog.h"
-#include "PeerCache.h"
+#include "PeerGroup.h"
 #include "SettingsPeerCachingPage.h"
 #include "SettingsGeneralPage.h"
 
@@ -14,15 +14,18 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QPointer>
+#include <QTimer>
 #include <QPushButton>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include <memory>
+
 namespace ferry {
 
-SettingsDialog::SettingsDialog(JobManager *jobs, DesktopSettings *settings, const EngineSettings &engine, QWidget *parent)
+SettingsDialog::SettingsDialog(EngineClient *client, DesktopSettings *settings, const EngineSettings &engine, QWidget *parent)
     : QDialog(parent)
-    , m_jobs(jobs)
+    , m_client(client)
     , m_settings(settings)
     , m_engine(engine)
 {
@@ -63,9 +66,8 @@ SettingsDialog::SettingsDialog(JobManager *jobs, DesktopSettings *settings, cons
     m_general->showDesktop(*m_settings);
     showEngine(m_engine, m_engine, true);
 
-    if (m_jobs) {
-        // Queued in the real application: the manager lives on the engine thread.
-        connect(m_jobs, &JobManager::settingsChanged, this, &SettingsDialog::onSettingsChanged);
+    if (m_client) {
+        connect(m_client, &EngineClient::settingsChanged, this, &SettingsDialog::onSettingsChanged);
         resync();
     } else {
         m_general->setEngineEditable(false);
@@ -102,29 +104,33 @@ void SettingsDialog::onSettingsChanged(const EngineSettings &settings)
 
 void SettingsDialog::resync()
 {
-    // What changed between the caller's copy and the connection was announced to no one here.
+    // The caller's copy may be older than the client's: read it once more (a change heard since
+    // the connection carries the whole, newer state and wins).
     QPointer<SettingsDialog> self(this);
-    QObject *home = QCoreApplication::instance();
-    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, self, home] {
-        const EngineSettings settings = jobs->settings();
-        QMetaObject::invokeMethod(home, [self, settings] {
-            // A signal heard since the connection carries the whole, newer state: it wins.
-            if (self && !self->m_heardSettings)
-                self->onSettingsChanged(settings);
-        }, Qt::QueuedConnection);
-    }, Qt::QueuedConnection);
+    QTimer::singleShot(0, this, [self] {
+        // A client not told yet tells the dialog through settingsChanged when it is.
+        if (self && !self->m_heardSettings && self->m_client->hasSettings())
+            self->onSettingsChanged(self->m_client->settings());
+    });
 }
 
-void SettingsDialog::setPeerCache(peercache::PeerCache *cache)
+void SettingsDialog::cache(const QStringList &args, std::function<void(const AdminReply &)> then)
+{
+    QPointer<SettingsDialog> self(this);
+    m_client->request(QStringLiteral("cache"), args, [self, then = std::move(then)](const AdminReply &r) {
+        if (self)
+            then(r);
+    });
+}
+
+void SettingsDialog::setPeerCacheAvailable(bool available)
 {
     Q_ASSERT(!m_cache);
-    m_cache = cache;
+    m_cache = available && m_client;
     if (!m_cache)
         return;
-    // Emitted on the engine thread: the state is read again there, answered here.
-    connect(m_cache, &peercache::PeerCache::stateChanged, this, &SettingsDialog::refreshPeerState, Qt::QueuedConnection);
-    connect(m_cache->group(), &peercache::PeerGroup::keysChanged, this, &SettingsDialog::refreshPeerState,
-            Qt::QueuedConnection);
+    // Its state, records or key changed: read the state again.
+    connect(m_client, &EngineClient::peerCacheChanged, this, &SettingsDialog::refreshPeerState);
     m_peer->showReading();
     updateKeyButtons();
     refreshPeerState();
@@ -134,15 +140,7 @@ void SettingsDialog::refreshPeerState()
 {
     if (!m_cache)
         return;
-    QPointer<SettingsDialog> self(this);
-    QObject *home = QCoreApplication::instance();
-    QMetaObject::invokeMethod(m_cache, [cache = m_cache, self, home] {
-        const QJsonObject info = cache->info();
-        QMetaObject::invokeMethod(home, [self, info] {
-            if (self)
-                self->showPeerState(info);
-        }, Qt::QueuedConnection);
-    }, Qt::QueuedConnection);
+    cache({QStringLiteral("info")}, [this](const AdminReply &r) { showPeerState(r.json.toObject()); });
 }
 
 void SettingsDialog::showPeerState(const QJsonObject &info)
@@ -164,16 +162,7 @@ void SettingsDialog::revokeKey()
     clearMessage();
     m_keyBusy = true;
     updateKeyButtons();
-    QPointer<SettingsDialog> self(this);
-    QObject *home = QCoreApplication::instance();
-    QMetaObject::invokeMethod(m_cache, [cache = m_cache, self, home] {
-        cache->group()->revokePrevious([self, home](const Status &status) {
-            QMetaObject::invokeMethod(home, [self, status] {
-                if (self)
-                    self->keyRevoked(status);
-            }, Qt::QueuedConnection);
-        });
-    }, Qt::QueuedConnection);
+    cache({QStringLiteral("groupkey"), QStringLiteral("revoke")}, [this](const AdminReply &r) { keyRevoked(r.status()); });
 }
 
 void SettingsDialog::keyRevoked(const Status &status)
@@ -195,17 +184,9 @@ void SettingsDialog::createKey()
     forgetNewKey();
     m_keyBusy = true;
     updateKeyButtons();
-    QPointer<SettingsDialog> self(this);
-    QObject *home = QCoreApplication::instance();
-    QMetaObject::invokeMethod(m_cache, [cache = m_cache, self, home] {
-        // The keychain answers later, still on the engine thread.
-        cache->group()->create([self, home](const Status &status, const QString &base32) {
-            QMetaObject::invokeMethod(home, [self, status, base32] {
-                if (self)
-                    self->keyCreated(status, base32);
-            }, Qt::QueuedConnection);
-        });
-    }, Qt::QueuedConnection);
+    // The keychain answers later; the reply carries the new key once, to show it once.
+    cache({QStringLiteral("groupkey"), QStringLiteral("create")},
+          [this](const AdminReply &r) { keyCreated(r.status(), r.ok ? r.json.toString() : QString()); });
 }
 
 void SettingsDialog::keyCreated(const Status &status, const QString &base32)
@@ -257,26 +238,18 @@ void SettingsDialog::importKey(const QString &key)
 {
     m_keyBusy = true;
     updateKeyButtons();
-    QPointer<SettingsDialog> self(this);
     QPointer<ImportGroupKeyDialog> dialog(m_importDialog);
-    QObject *home = QCoreApplication::instance();
-    QMetaObject::invokeMethod(m_cache, [cache = m_cache, key, self, dialog, home] {
-        cache->group()->import(key, [self, dialog, home](const Status &status) {
-            QMetaObject::invokeMethod(home, [self, dialog, status] {
-                if (!self)
-                    return;
-                self->m_keyBusy = false;
-                self->updateKeyButtons();
-                self->refreshPeerState();
-                if (!dialog)
-                    return;
-                if (status)
-                    dialog->accept();
-                else
-                    dialog->refused(status);
-            }, Qt::QueuedConnection);
-        });
-    }, Qt::QueuedConnection);
+    cache({QStringLiteral("groupkey"), QStringLiteral("import"), key}, [this, dialog](const AdminReply &r) {
+        m_keyBusy = false;
+        updateKeyButtons();
+        refreshPeerState();
+        if (!dialog)
+            return;
+        if (r.ok)
+            dialog->accept();
+        else
+            dialog->refused(r.status());
+    });
 }
 
 QList<SettingsDialog::EngineChange> SettingsDialog::engineChanges() const
@@ -318,7 +291,7 @@ void SettingsDialog::apply(bool close)
         m_general->focusFolder();
         return;
     }
-    if (m_jobs && !m_peer->staticPeersValid()) {
+    if (m_client && !m_peer->staticPeersValid()) {
         showMessage(tr("The static peers must be host:port entries separated by spaces, such as "
                        "192.168.1.20:41770 build-server:41770 (ports 1 to 65535)."));
         showPage(PeerCachingPage);
@@ -350,32 +323,29 @@ void SettingsDialog::apply(bool close)
 
     m_general->commitTypedNumbers(); // numbers typed and not yet taken
     m_peer->commitTypedNumbers();
-    const QList<EngineChange> changes = m_jobs ? engineChanges() : QList<EngineChange>();
+    const QList<EngineChange> changes = m_client ? engineChanges() : QList<EngineChange>();
     if (changes.isEmpty()) {
         if (close)
             accept();
         return;
     }
 
-    // Every change in one queued call; the answer is posted to the application object (on
-    // this thread), so that the pointer to this dialog is only ever looked at here.
+    // One `setconfig` per change, answered in order; the engine's settings reach the client
+    // before the last answer does, so they are the engine's values after all of them.
     m_closeWhenApplied = close;
     setApplying(true);
     QPointer<SettingsDialog> self(this);
-    QObject *home = QCoreApplication::instance();
-    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, changes, self, home] {
-        QList<EngineFailure> failures;
-        for (const EngineChange &c : changes) {
-            const Status s = jobs->setSetting(c.key, c.value);
+    auto failures = std::make_shared<QList<EngineFailure>>();
+    for (qsizetype i = 0; i < changes.size(); ++i) {
+        const EngineChange c = changes[i];
+        const bool last = i == changes.size() - 1;
+        m_client->setSetting(c.key, c.value, [self, failures, c, last](const Status &s) {
             if (!s)
-                failures.append({c.key, c.label, s});
-        }
-        const EngineSettings now = jobs->settings();
-        QMetaObject::invokeMethod(home, [self, failures, now] {
-            if (self)
-                self->engineAnswered(failures, now);
-        }, Qt::QueuedConnection);
-    }, Qt::QueuedConnection);
+                failures->append({c.key, c.label, s});
+            if (last && self)
+                self->engineAnswered(*failures, self->m_client->settings());
+        });
+    }
 }
 
 void SettingsDialog::engineAnswered(const QList<EngineFailure> &failures, const EngineSettings &now)
@@ -383,7 +353,7 @@ void SettingsDialog::engineAnswered(const QList<EngineFailure> &failures, const 
     setApplying(false);
     // The engine's values now; a refused field keeps what the user asked for, so that OK tries
     // again (and Cancel leaves the engine as it is). A refused key is sent again on the next OK
-    // even where the engine's copy already shows the value: JobManager::setSetting changes its
+    // even where the engine's copy already shows the value: the engine's setconfig changes its
     // copy before its store refuses to save it.
     m_retry.clear();
     for (const EngineFailure &f : failures)

@@ -2,11 +2,11 @@
 // behaviour, start minimized or at login, clipboard) and the engine's computer-level settings
 // (concurrent background jobs, peer caching and its cache and network settings). Nothing
 // changes until OK or Apply: then the desktop settings are saved, the autostart entry is
-// written or removed, and the engine settings that changed are sent to the engine thread in one
-// queued call. OK closes the dialog once the engine has taken them all; a refusal is shown and
-// the dialog stays open.
+// written or removed, and the engine settings that changed are sent as `setconfig` verbs through
+// the window's EngineClient. OK closes the dialog once the engine has taken them all; a refusal is
+// shown and the dialog stays open.
 //
-// With a peer cache (setPeerCache), the peer caching page also shows whether peer caching runs
+// With a peer cache (setPeerCacheAvailable), the peer caching page also shows whether peer caching runs
 // (and why not), the group this computer belongs to, and creates or imports the group key. A
 // new key is shown once, in a dialog of its own, and never stored by the window: the engine
 // keeps it in the OS keychain.
@@ -15,7 +15,7 @@
 // (NewGroupKeyDialog, ImportGroupKeyDialog) are views; this dialog is what talks to the engine.
 #pragma once
 
-#include "JobManager.h"
+#include "EngineClient.h"
 
 #include <QDialog>
 #include <QJsonObject>
@@ -28,10 +28,6 @@ class QTabWidget;
 
 namespace ferry {
 
-namespace peercache {
-class PeerCache;
-}
-
 class DesktopSettings;
 class ImportGroupKeyDialog;
 class NewGroupKeyDialog;
@@ -43,20 +39,19 @@ class SettingsDialog : public QDialog
 {
     Q_OBJECT
 public:
-    // jobs lives on the engine thread and is reached only through queued calls (may be null:
-    // the engine part is then shown read-only). engine is the caller's copy of its settings
-    // (e.g. the last settingsChanged); the dialog reads them again once connected. settings
-    // must outlive the dialog.
-    SettingsDialog(JobManager *jobs, DesktopSettings *settings, const EngineSettings &engine, QWidget *parent = nullptr);
+    // client reaches the engine (may be null: the engine part is then shown read-only). engine
+    // is the caller's copy of its settings; the dialog reads them again once connected.
+    // settings must outlive the dialog.
+    SettingsDialog(EngineClient *client, DesktopSettings *settings, const EngineSettings &engine, QWidget *parent = nullptr);
     ~SettingsDialog() override;
 
     EngineSettings engineSettings() const { return m_engine; } // the engine's, as last heard
     bool isApplying() const { return m_applying; }              // OK pressed, engine not yet answered
 
-    // The engine's peer cache (on the engine thread, reached only through queued calls; may be
-    // null: the group key buttons are then disabled). Set once, right after construction.
-    void setPeerCache(peercache::PeerCache *cache);
-    QJsonObject peerCacheInfo() const { return m_peerInfo; }    // PeerCache::info(), as last heard
+    // Whether the engine has a peer cache (without one the group key buttons are disabled). Set
+    // once, right after construction.
+    void setPeerCacheAvailable(bool available);
+    QJsonObject peerCacheInfo() const { return m_peerInfo; }    // `cache info`, as last heard
 
     // The dialog's pages, in order.
     enum Page { GeneralPage, PeerCachingPage };
@@ -100,11 +95,13 @@ private:
     QList<EngineChange> engineChanges() const;
     void apply(bool close);
     void engineAnswered(const QList<EngineFailure> &failures, const EngineSettings &now);
+    // One `cache ARGS...` verb; then runs here if the dialog still exists.
+    void cache(const QStringList &args, std::function<void(const AdminReply &)> then);
     void setApplying(bool applying);
     void showMessage(const QString &text);
     void clearMessage();
 
-    JobManager *m_jobs;
+    EngineClient *m_client;
     DesktopSettings *m_settings;
     EngineSettings m_engine;            // the engine's settings as last heard
     bool m_heardSettings = false;       // a settingsChanged since the connection
@@ -113,7 +110,7 @@ private:
     bool m_abandoned = false;           // closed while applying
     QSet<QString> m_retry;              // keys the engine refused last time: sent again on OK
 
-    peercache::PeerCache *m_cache = nullptr;   // on the engine thread
+    bool m_cache = false;                      // the engine has a peer cache
     QJsonObject m_peerInfo;
     bool m_keyBusy = false;                    // a create, import or revoke is on its way
     QPointer<NewGroupKeyDialog> m_newKeyDialog; // the new key, shown once

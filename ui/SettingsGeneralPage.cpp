@@ -20,7 +20,7 @@ namespace ferry {
 
 namespace {
 
-constexpr int MaxBackgroundJobsMin = 1;   // JobManager::setSetting's range
+constexpr int MaxBackgroundJobsMin = 1;   // setconfig's range
 constexpr int MaxBackgroundJobsMax = 64;
 
 QCheckBox *checkBox(const QString &text, const QString &accessibleName, const QString &objectName, QWidget *parent)

@@ -1,7 +1,7 @@
 #include "SettingsPeerCachingPage.h"
 
 #include "ConfirmBox.h"
-#include "JobManager.h" // EngineSettings and parseStaticPeers only: no engine calls here
+#include "EngineSettings.h"
 
 #include <QCheckBox>
 #include <QFormLayout>
@@ -18,7 +18,7 @@ namespace ferry {
 
 namespace {
 
-// The peer cache's settings (docs/peer-caching.md §2), in JobManager::setSetting's ranges.
+// The peer cache's settings (docs/peer-caching.md §2), in setconfig's ranges.
 constexpr int CacheSizeMinPercent = 1;
 constexpr int CacheSizeMaxPercent = 80;
 constexpr int CacheAgeMinDays = 1;
@@ -273,7 +273,7 @@ void SettingsPeerCachingPage::showEngine(const EngineSettings &shown, const Engi
     if (force || m_multicast->isChecked() == previous.multicast)
         m_multicast->setChecked(shown.multicast);
     QStringList typed;
-    if (force || (JobManager::parseStaticPeers(m_staticPeers->text(), &typed) && typed == previous.staticPeers))
+    if (force || (parseStaticPeers(m_staticPeers->text(), &typed) && typed == previous.staticPeers))
         m_staticPeers->setText(shown.staticPeers.join(QLatin1Char(' ')));
     if (force || m_requireDigest->isChecked() == previous.requireOriginDigest)
         m_requireDigest->setChecked(shown.requireOriginDigest);
@@ -331,7 +331,7 @@ QList<SettingChange> SettingsPeerCachingPage::changes(const EngineSettings &engi
     add(QStringLiteral("multicast"), m_multicast->isChecked() != engine.multicast, flag(m_multicast->isChecked()),
         tr("“Find peers by multicast”"));
     QStringList peers;
-    JobManager::parseStaticPeers(m_staticPeers->text(), &peers); // checked by the dialog first
+    parseStaticPeers(m_staticPeers->text(), &peers); // checked by the dialog first
     add(QStringLiteral("staticPeers"), peers != engine.staticPeers, peers.join(QLatin1Char(' ')),
         tr("the static peers"));
     add(QStringLiteral("requireOriginDigest"), m_requireDigest->isChecked() != engine.requireOriginDigest,
@@ -347,7 +347,7 @@ void SettingsPeerCachingPage::commitTypedNumbers()
 
 bool SettingsPeerCachingPage::staticPeersValid() const
 {
-    return JobManager::parseStaticPeers(m_staticPeers->text());
+    return parseStaticPeers(m_staticPeers->text());
 }
 
 void SettingsPeerCachingPage::focusStaticPeers()

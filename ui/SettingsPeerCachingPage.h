@@ -25,7 +25,7 @@ namespace ferry {
 
 struct EngineSettings;
 
-// One engine setting the user changed, as JobManager::setSetting takes it.
+// One engine setting the user changed, as the engine's setconfig takes it.
 struct SettingChange
 {
     QString key;
@@ -50,7 +50,7 @@ public:
     bool staticPeersValid() const;
     void focusStaticPeers();
 
-    // The peer cache's state (PeerCache::info()): whether it runs, the group and its keys.
+    // The peer cache's state (`cache info`): whether it runs, the group and its keys.
     void showReading();
     void showPeerState(const QJsonObject &info);
     void setKeyButtonsEnabled(bool enabled);

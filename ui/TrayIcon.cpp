@@ -2,8 +2,7 @@
 
 #include "AppIcon.h"
 #include "DesktopSettings.h"
-#include "JobAccess.h"
-#include "JobManager.h"
+#include "EngineClient.h"
 
 #include <QLocale>
 #include <QMenu>
@@ -15,9 +14,9 @@
 
 namespace ferry {
 
-TrayIcon::TrayIcon(JobManager *jobs, QWidget *window, QObject *parent)
+TrayIcon::TrayIcon(EngineClient *client, QWidget *window, QObject *parent)
     : QObject(parent)
-    , m_jobs(jobs)
+    , m_client(client)
     , m_window(window)
     , m_icon(new QSystemTrayIcon(this))
     , m_menu(new QMenu)
@@ -25,8 +24,8 @@ TrayIcon::TrayIcon(JobManager *jobs, QWidget *window, QObject *parent)
     m_icon->setIcon(appIcon());
     m_showHide = m_menu->addAction(tr("Show Ferry"), this, &TrayIcon::toggleWindow);
     m_menu->addSeparator();
-    m_resumeAll = m_menu->addAction(tr("Resume all"), this, [this] { forAllJobs(true); });
-    m_suspendAll = m_menu->addAction(tr("Suspend all"), this, [this] { forAllJobs(false); });
+    m_resumeAll = m_menu->addAction(tr("Resume all"), this, [this] { m_client->resumeAll(); });
+    m_suspendAll = m_menu->addAction(tr("Suspend all"), this, [this] { m_client->suspendAll(); });
     m_menu->addSeparator();
     m_quit = m_menu->addAction(tr("Quit Ferry"), this, &TrayIcon::quitRequested);
     connect(m_menu, &QMenu::aboutToShow, this, [this] {
@@ -44,6 +43,22 @@ TrayIcon::TrayIcon(JobManager *jobs, QWidget *window, QObject *parent)
     m_toolTipTimer.setSingleShot(true);
     m_toolTipTimer.setInterval(500);
     connect(&m_toolTipTimer, &QTimer::timeout, this, &TrayIcon::updateToolTip);
+    JobCache *jobs = client->jobs();
+    const auto later = [this] {
+        if (!m_toolTipTimer.isActive())
+            m_toolTipTimer.start();
+    };
+    connect(jobs, &JobCache::jobsReset, this, [this, later](const QList<Job> &all) {
+        m_states.clear();
+        for (const Job &job : all)
+            m_states.insert(job.id, job.state);
+        later();
+    });
+    connect(jobs, &JobCache::jobChanged, this, &TrayIcon::onJobChanged);
+    connect(jobs, &JobCache::jobRemoved, this, [this, later](const QUuid &id) {
+        m_states.remove(id);
+        later();
+    });
     updateToolTip();
 }
 
@@ -107,29 +122,10 @@ void TrayIcon::toggleWindow()
     m_window->activateWindow();
 }
 
-// Every job of this user the rules let it change; on the engine thread, like every verb.
-void TrayIcon::forAllJobs(bool resume)
-{
-    QMetaObject::invokeMethod(m_jobs, [jobs = m_jobs, resume] {
-        const Owner me = Owner::ofThisProcess();
-        for (const Job &job : jobs->jobs()) {
-            if (!canSee(me, job.owner) || !checkCanChange(me, job.owner))
-                continue;
-            if (resume && (job.state == JobState::Suspended || job.state == JobState::Error
-                           || job.state == JobState::TransientError))
-                jobs->resume(job.id);
-            else if (!resume && job.state != JobState::Suspended && job.state != JobState::Transferred)
-                jobs->suspend(job.id);
-        }
-    }, Qt::QueuedConnection);
-}
-
 void TrayIcon::onJobChanged(const Job &job)
 {
-    const JobProgress p = job.progress();
-    Progress &mine = m_progress[job.id];
-    const JobState before = mine.state;
-    mine = {job.state, p.bytesTransferred, p.bytesTotal == SizeUnknown ? 0 : p.bytesTotal};
+    const JobState before = m_states.value(job.id, JobState::Suspended);
+    m_states.insert(job.id, job.state);
     if (before != job.state && m_icon->isVisible()) {
         if (job.state == JobState::Transferred)
             m_icon->showMessage(tr("Download finished"), tr("%1 is transferred.").arg(job.displayName),
@@ -142,24 +138,11 @@ void TrayIcon::onJobChanged(const Job &job)
         m_toolTipTimer.start();
 }
 
-void TrayIcon::onJobRemoved(const QUuid &id)
-{
-    m_progress.remove(id);
-    if (!m_toolTipTimer.isActive())
-        m_toolTipTimer.start();
-}
-
 void TrayIcon::updateToolTip()
 {
-    int active = 0;
-    quint64 done = 0, total = 0;
-    for (const Progress &p : std::as_const(m_progress)) {
-        if (p.state != JobState::Queued && p.state != JobState::Connecting && p.state != JobState::Transferring)
-            continue;
-        ++active;
-        done += p.done;
-        total += p.total;
-    }
+    const JobCache::Totals totals = m_client->jobs()->totals();
+    const int active = totals.active;
+    const quint64 done = totals.activeBytesTransferred, total = totals.activeBytesTotal;
     if (active == 0) {
         m_icon->setToolTip(tr("Ferry: no active downloads"));
         return;

@@ -17,13 +17,14 @@ class QWidget;
 namespace ferry {
 
 class DesktopSettings;
-class JobManager;
+class EngineClient;
 
 class TrayIcon : public QObject
 {
     Q_OBJECT
 public:
-    TrayIcon(JobManager *jobs, QWidget *window, QObject *parent = nullptr);
+    // Follows client's jobs; "Resume all" and "Suspend all" are the engine's verbs.
+    TrayIcon(EngineClient *client, QWidget *window, QObject *parent = nullptr);
     ~TrayIcon() override;
 
     static bool isAvailable();                   // a tray host runs
@@ -41,8 +42,6 @@ public:
     QString toolTip() const;
 
 public slots:
-    void onJobChanged(const ferry::Job &job);   // queued from the engine thread
-    void onJobRemoved(const QUuid &id);
     void offerLink(const QUrl &url);             // a notification; clicking it accepts the link
 
 signals:
@@ -51,17 +50,10 @@ signals:
 
 private:
     void toggleWindow();
-    void forAllJobs(bool resume);
+    void onJobChanged(const ferry::Job &job);
     void updateToolTip();
 
-    struct Progress
-    {
-        JobState state = JobState::Suspended;
-        quint64 done = 0;
-        quint64 total = 0;
-    };
-
-    JobManager *m_jobs;                          // engine thread: queued calls only
+    EngineClient *m_client;
     QWidget *m_window;
     QSystemTrayIcon *m_icon;
     QMenu *m_menu;
@@ -71,7 +63,7 @@ private:
     QAction *m_quit;
     QAction *m_watchClipboard = nullptr;
     QUrl m_offered;
-    QHash<QUuid, Progress> m_progress;
+    QHash<QUuid, JobState> m_states;             // as last seen: a notification on a change
     QTimer m_toolTipTimer;                       // coalesces tooltip updates
 };
 

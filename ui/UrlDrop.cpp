@@ -6,6 +6,7 @@
 #include <QPointer>
 #include <QRegularExpression>
 #include <QThreadPool>
+#include <QTimer>
 
 namespace ferry {
 namespace {
@@ -103,7 +104,7 @@ void collectDroppedUrls(const QMimeData *data, QObject *receiver, const std::fun
     QPointer<QObject> guard(receiver);
     const auto deliver = [guard, done, result] {
         if (guard)
-            QMetaObject::invokeMethod(guard, [done, result] { done(*result); }, Qt::QueuedConnection);
+            QTimer::singleShot(0, guard, [done, result] { done(*result); }); // on the receiver's thread
     };
     if (localFiles.isEmpty())
         return deliver();

@@ -23,9 +23,8 @@ QString isoOf(qint64 ms) { return ms > 0 ? QDateTime::fromMSecsSinceEpoch(ms, Qt
 
 } // namespace
 
-PeerCache::PeerCache(JobManager *jobs, JobStore *store, QString databasePath, QString cacheDir, QObject *parent)
+PeerCache::PeerCache(JobStore *store, QString databasePath, QString cacheDir, QObject *parent)
     : QObject(parent)
-    , m_jobs(jobs)
     , m_jobStore(store)
     , m_group(new PeerGroup(store, this))
     , m_cacheDir(std::move(cacheDir))
@@ -64,17 +63,17 @@ PeerCache::PeerCache(JobManager *jobs, JobStore *store, QString databasePath, QS
         emit peersChanged();
     });
     connect(m_group, &PeerGroup::keysChanged, this, &PeerCache::apply);
-    connect(jobs, &JobManager::settingsChanged, this, &PeerCache::apply);
-    connect(jobs, &JobManager::fileValidated, this, &PeerCache::onFileValidated);
-    connect(jobs, &JobManager::fileInvalidated, this, &PeerCache::onFileInvalidated);
-    connect(jobs, &JobManager::peerVerdicts, this, &PeerCache::onVerdicts);
-    jobs->setPeerPlanner([this](const Job &job) { return planFor(job); });
 }
 
 PeerCache::~PeerCache()
 {
-    m_jobs->setPeerPlanner({});
     stopNetwork();
+}
+
+void PeerCache::setSettings(const EngineSettings &settings)
+{
+    m_settings = settings;
+    apply();
 }
 
 void PeerCache::start()
@@ -106,7 +105,7 @@ void PeerCache::stopNetwork()
 // while peer caching is on; a port change restarts them.
 void PeerCache::apply()
 {
-    const EngineSettings s = m_jobs->settings();
+    const EngineSettings s = m_settings;
     m_store->setLimits({s.maxCacheSizePercent, s.maxContentAgeSec});
     m_networkError.clear();
     if (!s.peerCachingEnabled || !m_group->hasKey() || !m_storeError.isEmpty()) {
@@ -149,7 +148,7 @@ void PeerCache::apply()
 
 QString PeerCache::offReason() const
 {
-    const EngineSettings s = m_jobs->settings();
+    const EngineSettings s = m_settings;
     if (!s.peerCachingEnabled)
         return QStringLiteral("peer caching is disabled on this computer (cache set enabled true)");
     if (!s.peerCachingClient && !s.peerCachingServer)
@@ -164,7 +163,7 @@ QString PeerCache::offReason() const
 PeerPlan PeerCache::planFor(const Job &job)
 {
     PeerPlan plan;
-    const EngineSettings s = m_jobs->settings();
+    const EngineSettings s = m_settings;
     // Credentialed content is neither fetched from nor given to peers.
     if (!isActive() || !s.peerClientAllowed() || !(job.peerCachingFlags & peercaching::Client) || job.credentialed())
         return plan;
@@ -192,7 +191,7 @@ PeerPlan PeerCache::planFor(const Job &job)
 // wrote them (docs/security.md).
 void PeerCache::onFileValidated(const Job &job, int fileIndex)
 {
-    const EngineSettings s = m_jobs->settings();
+    const EngineSettings s = m_settings;
     if (!isActive() || !s.peerServerAllowed() || !(job.peerCachingFlags & peercaching::Server) || job.credentialed())
         return;
     const JobFile &file = job.files[fileIndex];
@@ -345,12 +344,14 @@ Status PeerCache::set(const QString &key, const QString &value)
         return {hr::E_INVALIDARG, QStringLiteral("unknown cache setting '%1' (enabled, client, server, maxCacheSizePercent, "
                                                  "maxContentAgeSec, tlsPort, discoveryPort, multicast, staticPeers, "
                                                  "requireOriginDigest)").arg(key)};
-    return m_jobs->setSetting(setting, value);
+    if (!m_writeSetting)
+        return {hr::E_NOTIMPL, QStringLiteral("this peer cache cannot store settings")};
+    return m_writeSetting(setting, value);
 }
 
 QJsonObject PeerCache::info() const
 {
-    const EngineSettings s = m_jobs->settings();
+    const EngineSettings s = m_settings;
     const auto key = m_group->current();
     return {
         {QStringLiteral("active"), isActive()},
@@ -396,10 +397,10 @@ QString PeerCache::infoText() const
         lines << QStringLiteral("%1 %2").arg(QLatin1String(k), v.isBool() ? (v.toBool() ? QStringLiteral("true") : QStringLiteral("false"))
                                                                           : QString::number(v.toDouble(), 'f', 0));
     }
-    lines << QStringLiteral("staticPeers %1").arg(m_jobs->settings().staticPeers.join(QLatin1Char(' ')));
+    lines << QStringLiteral("staticPeers %1").arg(m_settings.staticPeers.join(QLatin1Char(' ')));
     lines << QStringLiteral("cache directory %1").arg(m_cacheDir);
-    if (!m_jobs->settings().policyFile.isEmpty())
-        lines << QStringLiteral("policy %1 fixes: %2").arg(m_jobs->settings().policyFile, m_jobs->settings().policySettings.join(QLatin1String(", ")));
+    if (!m_settings.policyFile.isEmpty())
+        lines << QStringLiteral("policy %1 fixes: %2").arg(m_settings.policyFile, m_settings.policySettings.join(QLatin1String(", ")));
     return lines.join(QLatin1Char('\n'));
 }
 

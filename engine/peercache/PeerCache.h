@@ -7,7 +7,9 @@
 
 #include "CacheStore.h"
 #include "Discovery.h"
-#include "JobManager.h"
+#include "Job.h"
+#include "EngineSettings.h"
+#include "PeerSource.h"
 #include "PeerGroup.h"
 #include "PeerServer.h"
 
@@ -15,6 +17,7 @@
 #include <QJsonObject>
 #include <QObject>
 
+#include <functional>
 #include <memory>
 
 namespace ferry {
@@ -28,7 +31,9 @@ class PeerCache : public QObject
 {
     Q_OBJECT
 public:
-    PeerCache(JobManager *jobs, JobStore *store, QString databasePath, QString cacheDir, QObject *parent = nullptr);
+    // Knows nothing of the jobs: JobManager::attachPeerCache hands it the settings, the validated
+    // files, the verdicts and the way to store a setting, and asks it for each transfer's plan.
+    PeerCache(JobStore *store, QString databasePath, QString cacheDir, QObject *parent = nullptr);
     ~PeerCache() override;
 
     void start();
@@ -47,8 +52,12 @@ public:
     QJsonArray recordsJson() const;
     QJsonArray peersJson() const;
 
-    // `cache set KEY VALUE`: the keys of docs/peer-caching.md §2, mapped onto the engine settings.
+    // `cache set KEY VALUE`: the keys of docs/peer-caching.md §2, mapped onto the engine settings
+    // and stored through the writer (JobManager::setSetting; E_NOTIMPL without one).
     Status set(const QString &key, const QString &value);
+    using SettingWriter = std::function<Status(const QString &setting, const QString &value)>;
+    void setSettingWriter(SettingWriter writer) { m_writeSetting = std::move(writer); }
+    EngineSettings settings() const { return m_settings; }
     static QString settingFor(const QString &cacheKey);
 
     // Whether (and with which peers) a job's transfer may use peers: CLIENT = machine ∧ job.
@@ -61,6 +70,13 @@ public:
     Status clearPeers();
     void rediscover();
 
+public slots:
+    void setSettings(const ferry::EngineSettings &settings);   // the engine's, after each change
+    // A job's file was validated (it may be cached and served) or invalidated (its records go).
+    void onFileValidated(const ferry::Job &job, int fileIndex);
+    void onFileInvalidated(const ferry::Job &job, int fileIndex);
+    void onVerdicts(const QList<ferry::peercache::PeerVerdict> &verdicts); // strikes and bans to record
+
 signals:
     void stateChanged();
     void recordsChanged();
@@ -69,12 +85,10 @@ signals:
 private:
     void apply();
     void stopNetwork();
-    void onFileValidated(const Job &job, int fileIndex);
-    void onFileInvalidated(const Job &job, int fileIndex);
     void insertRecord(const Job &job, int fileIndex, const FileHandle &source, const Manifest &manifest);
-    void onVerdicts(const QList<PeerVerdict> &verdicts);
 
-    JobManager *m_jobs;
+    EngineSettings m_settings;
+    SettingWriter m_writeSetting;
     JobStore *m_jobStore;
     PeerGroup *m_group;
     QString m_cacheDir;
