@@ -2,8 +2,8 @@
 // `ferry --headless --profile DIR` when none runs, and sends one request at a time.
 #pragma once
 
-#include "AdminReply.h"
-#include "Profile.h"
+#include "control/AdminReply.h"
+#include "store/Profile.h"
 
 #include <QLocalSocket>
 

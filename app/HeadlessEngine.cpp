@@ -1,6 +1,6 @@
 #include "HeadlessEngine.h"
 
-#include "Engine.h"
+#include "control/Engine.h"
 #include "UnixSignals.h"
 
 #include <QCoreApplication>

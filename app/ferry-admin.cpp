@@ -1,8 +1,8 @@
 // ferry-admin: bitsadmin for Ferry. One verb per call, carried out by the profile's engine.
 #include "AdminClient.h"
-#include "EngineService.h"
-#include "JobSpec.h"
-#include "JobTypes.h"
+#include "control/EngineService.h"
+#include "core/JobSpec.h"
+#include "core/JobTypes.h"
 #include "TerminalText.h"
 
 #include <QCoreApplication>

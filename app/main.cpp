@@ -1,7 +1,7 @@
 // ferry [--headless] [--profile DIR] : the window, or the engine alone for ferry-admin.
+#include "core/ProcessLimits.h"
 #include "DesktopApp.h"
 #include "HeadlessEngine.h"
-#include "ProcessLimits.h"
 
 #include <cstdio>
 #include <cstring>

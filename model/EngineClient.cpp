@@ -1,6 +1,6 @@
 #include "EngineClient.h"
 
-#include "EngineService.h"
+#include "control/EngineService.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>

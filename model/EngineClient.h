@@ -5,12 +5,12 @@
 // thread: widgets hold an EngineClient and never a JobManager or PeerCache.
 #pragma once
 
-#include "AdminReply.h"
+#include "control/AdminReply.h"
+#include "core/EngineSettings.h"
+#include "core/JobSpec.h"
 #include "JobCache.h"
-#include "CredentialStore.h"
-#include "EngineSettings.h"
-#include "JobSpec.h"
-#include "Owner.h"
+#include "owner/Owner.h"
+#include "store/CredentialStore.h"
 
 #include <QObject>
 #include <QPointer>

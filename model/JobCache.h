@@ -3,7 +3,7 @@
 // dialog. Lives on the GUI thread.
 #pragma once
 
-#include "Job.h"
+#include "core/Job.h"
 
 #include <QHash>
 #include <QList>

@@ -3,7 +3,7 @@
 // progress-only changes coalesced like JobListModel's.
 #pragma once
 
-#include "Job.h"
+#include "core/Job.h"
 
 #include <QAbstractTableModel>
 #include <QTimer>

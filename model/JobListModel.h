@@ -7,7 +7,7 @@
 // The model also measures each running job's speed from its bytesTransferred over time.
 #pragma once
 
-#include "Job.h"
+#include "core/Job.h"
 
 #include <QAbstractTableModel>
 #include <QElapsedTimer>

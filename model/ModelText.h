@@ -1,7 +1,7 @@
 // Texts the models share: percentages, data sizes and times, the same way in every column.
 #pragma once
 
-#include "Job.h"
+#include "core/Job.h"
 
 #include <QCoreApplication>
 #include <QDateTime>

@@ -1,7 +1,7 @@
 #include "AdminRunner.h"
 
-#include "Profile.h"
-#include "Sha256.h"
+#include "core/Sha256.h"
+#include "store/Profile.h"
 #include "TestContent.h"
 
 #include <QDeadlineTimer>

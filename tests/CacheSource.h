@@ -2,8 +2,8 @@
 // with its size (the store never opens a path itself). Keep the returned handle until insert().
 #pragma once
 
-#include "CacheStore.h"
-#include "OwnedFile.h"
+#include "owner/OwnedFile.h"
+#include "peercache/CacheStore.h"
 
 #include <QFile>
 

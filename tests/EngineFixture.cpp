@@ -1,10 +1,10 @@
 #include "EngineFixture.h"
 
-#include "EngineService.h"
+#include "control/EngineService.h"
 
-#include "Downloader.h"
-#include "JobStore.h"
-#include "Owner.h"
+#include "owner/Owner.h"
+#include "store/JobStore.h"
+#include "transfer/Downloader.h"
 
 #include <QDir>
 #include <algorithm>

@@ -1,11 +1,11 @@
-// The engine built in-process for a test, wired as engine/Engine.cpp wires it: a JobStore on a
+// The engine built in-process for a test, wired as engine/control/Engine.cpp wires it: a JobStore on a
 // private profile, a Downloader on its own transfer thread and a JobManager on the test's thread,
 // driven by a ManualClock so that retry delays, timeouts and time slices pass on demand.
 #pragma once
 
-#include "Clock.h"
-#include "Job.h"
-#include "JobManager.h"
+#include "core/Clock.h"
+#include "core/Job.h"
+#include "jobs/JobManager.h"
 
 #include <QList>
 #include <QObject>

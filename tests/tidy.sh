@@ -3,7 +3,7 @@
 # (app/ ui/ model/ engine/ and their headers; not tests/ nor generated files), two at a time. Any
 # warning fails the run (--warnings-as-errors='*'). It configures build-tests the way tests/run.sh
 # does for its compile_commands.json (nothing is built: the sources include no generated header).
-# FILE REGEX (matched against absolute paths) narrows the run, e.g. tests/tidy.sh 'engine/Job\.cpp'.
+# FILE REGEX (matched against absolute paths) narrows the run, e.g. tests/tidy.sh 'engine/core/Job\.cpp'.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source app/packages.sh

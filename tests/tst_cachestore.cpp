@@ -3,7 +3,7 @@
 // an interrupted insert leaves nothing servable, and peers collect strikes and bans.
 // Clock and disk size are injected: nothing here waits for real time.
 #include "CacheSource.h"
-#include "CacheStore.h"
+#include "peercache/CacheStore.h"
 #include "TestContent.h"
 
 #include <QDir>

@@ -9,10 +9,10 @@
 #include "TestContent.h"
 #include "TlsOrigin.h"
 
-#include "BitsError.h"
-#include "JobManager.h"
-#include "JobTypes.h"
-#include "Sha256.h"
+#include "core/BitsError.h"
+#include "core/JobTypes.h"
+#include "core/Sha256.h"
+#include "jobs/JobManager.h"
 
 #include <QFile>
 #include <QScopeGuard>

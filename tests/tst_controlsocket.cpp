@@ -8,8 +8,8 @@
 // closed, `wait` ones are not; malformed requests get E_INVALIDARG saying what is wrong; a
 // half-closed client gets its replies; a connection costs one descriptor, no pidfd.
 #include "AdminRunner.h"
-#include "ControlLimits.h"
-#include "Profile.h"
+#include "control/ControlLimits.h"
+#include "store/Profile.h"
 
 #include <QDir>
 #include <QFile>

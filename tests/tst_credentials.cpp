@@ -4,10 +4,10 @@
 // and comes back. After every test the whole profile directory (database, WAL, engine.log) and
 // everything ferry-admin printed are scanned for the passwords used: they must be nowhere.
 #include "AdminRunner.h"
-#include "CredentialStore.h"
 #include "FaultServer.h"
 #include "NginxServer.h"
 #include "ProxyServer.h"
+#include "store/CredentialStore.h"
 #include "TestContent.h"
 
 #include <QDeadlineTimer>

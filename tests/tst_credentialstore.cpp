@@ -2,7 +2,7 @@
 // session that tests/run.sh starts (FERRY_REQUIRE_KEYCHAIN=1 there: a missing keychain fails
 // the test instead of skipping it). What is written is read back, per job, target and scheme;
 // removal is final; and the password is in no file in clear, not even the keyring's own.
-#include "CredentialStore.h"
+#include "store/CredentialStore.h"
 
 #include <QDirIterator>
 #include <QFile>

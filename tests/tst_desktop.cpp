@@ -4,7 +4,7 @@
 #include "AdminRunner.h"
 #include "NginxServer.h"
 
-#include "Profile.h"
+#include "store/Profile.h"
 
 #include <QDir>
 #include <QFileInfo>

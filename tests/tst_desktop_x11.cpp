@@ -11,8 +11,8 @@
 
 #include "JobFilterProxy.h"
 #include "JobListModel.h"
-#include "JobManager.h"
 #include "JobPropertiesDialog.h"
+#include "jobs/JobManager.h"
 #include "MainWindow.h"
 #include "Translations.h"
 #include "TrayIcon.h"

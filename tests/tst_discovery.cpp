@@ -1,9 +1,9 @@
 // Peer-cache discovery (docs/peer-caching.md §5, T4): the datagram codec and its rejections, and
 // Discovery nodes talking over real UDP sockets on 127.0.0.1 with static peers (no multicast).
 // Raw sockets stand in for an attacker: they capture, replay, forge and flood.
-#include "Discovery.h"
-#include "DiscoveryMessage.h"
-#include "PeerCrypto.h"
+#include "peercache/Discovery.h"
+#include "peercache/DiscoveryMessage.h"
+#include "peercache/PeerCrypto.h"
 
 #include <QCborArray>
 #include <QCborMap>

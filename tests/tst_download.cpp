@@ -8,10 +8,10 @@
 #include "TestContent.h"
 #include "TlsOrigin.h"
 
-#include "BitsError.h"
-#include "JobManager.h"
-#include "Owner.h"
-#include "Sha256.h"
+#include "core/BitsError.h"
+#include "core/Sha256.h"
+#include "jobs/JobManager.h"
+#include "owner/Owner.h"
 
 #include <QDateTime>
 #include <QDir>

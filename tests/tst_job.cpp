@@ -1,10 +1,10 @@
 // The pure parts: a job's defaults and state machine (docs/jobs.md §1, §3), the scheduler (§2),
 // AddFile's rules (§6.1), error naming (§5), the owner mapping and access rules (§12, §13).
-#include "BitsError.h"
-#include "FileRules.h"
-#include "JobAccess.h"
-#include "Job.h"
-#include "Scheduler.h"
+#include "core/BitsError.h"
+#include "core/FileRules.h"
+#include "core/Job.h"
+#include "jobs/Scheduler.h"
+#include "owner/JobAccess.h"
 
 #include <QTemporaryDir>
 #include <QTest>

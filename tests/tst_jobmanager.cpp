@@ -1,9 +1,9 @@
 // JobManager's API over a real SQLite store: finding jobs, validation, persistence of every
 // property and transition, recovery from corrupt or foreign databases, many jobs.
-#include "Clock.h"
-#include "Downloader.h"
-#include "JobManager.h"
-#include "JobStore.h"
+#include "core/Clock.h"
+#include "jobs/JobManager.h"
+#include "store/JobStore.h"
+#include "transfer/Downloader.h"
 
 #include <QDir>
 #include <QFileInfo>

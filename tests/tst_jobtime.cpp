@@ -5,10 +5,10 @@
 #include "FaultServer.h"
 #include "TestContent.h"
 
-#include "BitsError.h"
 #include "ChildServer.h"
-#include "JobManager.h"
-#include "Sha256.h"
+#include "core/BitsError.h"
+#include "core/Sha256.h"
+#include "jobs/JobManager.h"
 
 #include <QFileInfo>
 #include <QTest>

@@ -6,18 +6,18 @@
 #include "FaultServer.h"
 #include "TestContent.h"
 
+#include "ClipboardWatch.h"
+#include "core/Sha256.h"
+#include "DesktopSettings.h"
 #include "JobFilterProxy.h"
 #include "JobListModel.h"
-#include "JobManager.h"
 #include "JobPropertiesDialog.h"
-#include "ClipboardWatch.h"
-#include "DesktopSettings.h"
+#include "jobs/JobManager.h"
 #include "MainWindow.h"
 #include "NewJobDialog.h"
 #include "SettingsDialog.h"
 #include "Translations.h"
 #include "TrayIcon.h"
-#include "Sha256.h"
 
 #include <QAction>
 #include <QClipboard>

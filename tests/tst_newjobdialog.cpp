@@ -6,9 +6,9 @@
 #include "FaultServer.h"
 #include "TestContent.h"
 
-#include "JobManager.h"
+#include "core/Sha256.h"
+#include "jobs/JobManager.h"
 #include "NewJobDialog.h"
-#include "Sha256.h"
 
 #include <QCheckBox>
 #include <QClipboard>

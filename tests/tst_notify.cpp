@@ -6,8 +6,8 @@
 #include "EngineFixture.h"
 #include "FaultServer.h"
 
-#include "BitsError.h"
-#include "JobManager.h"
+#include "core/BitsError.h"
+#include "jobs/JobManager.h"
 
 #include <QDir>
 #include <QFile>

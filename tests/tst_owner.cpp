@@ -7,7 +7,7 @@
 #include "AdminRunner.h"
 #include "NginxServer.h"
 #include "OtherUser.h"
-#include "Profile.h"
+#include "store/Profile.h"
 
 #include <QDir>
 #include <QFile>

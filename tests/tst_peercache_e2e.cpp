@@ -7,7 +7,7 @@
 #include "NginxServer.h"
 #include "TestContent.h"
 
-#include "PeerCrypto.h"
+#include "peercache/PeerCrypto.h"
 
 #include <QDir>
 #include <QDirIterator>

@@ -7,13 +7,13 @@
 #include "EngineFixture.h"
 
 #include "JobListModel.h"
-#include "JobManager.h"
-#include "JobStore.h"
+#include "jobs/JobManager.h"
 #include "MainWindow.h"
-#include "PeerCache.h"
+#include "peercache/PeerCache.h"
 #include "PeerCacheWindow.h"
 #include "PeerListModel.h"
 #include "PeerRecordsModel.h"
+#include "store/JobStore.h"
 
 #include <QAction>
 #include <QApplication>

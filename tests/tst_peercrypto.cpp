@@ -1,9 +1,9 @@
 // Peer cache primitives (docs/peer-caching.md §3, §4, §7): HMAC/HKDF against the RFC vectors, base32,
 // the group key and its subkeys, origin digests, peer eligibility, content keys and lookup ids,
 // and the MAC'd manifest. No network.
-#include "ContentKey.h"
-#include "Manifest.h"
-#include "PeerCrypto.h"
+#include "peercache/ContentKey.h"
+#include "peercache/Manifest.h"
+#include "peercache/PeerCrypto.h"
 #include "TestContent.h"
 
 #include <QCborArray>

@@ -4,10 +4,10 @@
 // 127.0.0.1: QNetworkAccessManager for ordinary requests, a raw QSslSocket where the bytes on the
 // wire must be exactly as written.
 #include "CacheSource.h"
-#include "CacheStore.h"
-#include "Manifest.h"
-#include "PeerCrypto.h"
-#include "PeerServer.h"
+#include "peercache/CacheStore.h"
+#include "peercache/Manifest.h"
+#include "peercache/PeerCrypto.h"
+#include "peercache/PeerServer.h"
 #include "TestContent.h"
 
 #include <QCryptographicHash>

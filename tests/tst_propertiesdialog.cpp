@@ -4,11 +4,11 @@
 #include "EngineClient.h"
 #include "EngineFixture.h"
 
-#include "JobAccess.h"
 #include "JobFilesModel.h"
-#include "JobManager.h"
 #include "JobPropertiesDialog.h"
+#include "jobs/JobManager.h"
 #include "ModelText.h"
+#include "owner/JobAccess.h"
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -1,8 +1,8 @@
 // ProxyRules (docs/jobs.md §8, BG_JOB_PROXY_USAGE OVERRIDE): how a job's proxy list and bypass list
 // are read, and which proxies a URL is sent through. No network: only the parsed rules and the
 // QNetworkProxy lists a job's connection manager would be given.
-#include "BitsError.h"
-#include "ProxyRules.h"
+#include "core/BitsError.h"
+#include "core/ProxyRules.h"
 
 #include <QNetworkProxy>
 #include <QTest>

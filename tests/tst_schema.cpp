@@ -3,7 +3,7 @@
 // every field intact; a second open changes nothing; a database newer than this build, or one
 // whose upgrade fails, stops the engine and is left byte for byte as it was.
 #include "AdminRunner.h"
-#include "JobStore.h"
+#include "store/JobStore.h"
 
 #include <QDir>
 #include <QFile>

@@ -2,8 +2,8 @@
 // itself: these calls go straight to EngineService::call, as the control socket's and the
 // window's do, with no caller-side check in between. A verb added to the table is covered here
 // without a line of this test changing.
+#include "control/EngineService.h"
 #include "EngineFixture.h"
-#include "EngineService.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>

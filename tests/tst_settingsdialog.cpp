@@ -6,10 +6,10 @@
 #include "EngineFixture.h"
 
 #include "DesktopSettings.h"
-#include "JobManager.h"
-#include "JobStore.h"
-#include "PeerCache.h"
+#include "jobs/JobManager.h"
+#include "peercache/PeerCache.h"
 #include "SettingsDialog.h"
+#include "store/JobStore.h"
 
 #include <QAbstractButton>
 #include <QAbstractSpinBox>

@@ -3,9 +3,9 @@
 // QNetworkReply error the engine can see, every certificate problem Qt reports. Each expectation
 // is the job state a user would read (the BITS code, ERROR or TRANSIENT_ERROR, the wait before the
 // next attempt), so a changed mapping fails here.
-#include "BitsError.h"
-#include "JobTypes.h"
-#include "TransferPolicy.h"
+#include "core/BitsError.h"
+#include "core/JobTypes.h"
+#include "transfer/TransferPolicy.h"
 
 #include <QTest>
 

@@ -1,9 +1,9 @@
 #include "ConnectionPage.h"
 
-#include "FileRules.h"
+#include "core/FileRules.h"
+#include "core/ProxyRules.h"
 #include "JobCredentialsBox.h"
 #include "PropertyWidgets.h"
-#include "ProxyRules.h"
 
 #include <QCheckBox>
 #include <QComboBox>

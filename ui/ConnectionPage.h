@@ -8,7 +8,7 @@
 // yet applied.
 #pragma once
 
-#include "Job.h"
+#include "core/Job.h"
 #include "JobField.h"
 
 #include <QWidget>

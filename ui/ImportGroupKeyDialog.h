@@ -3,7 +3,7 @@
 // and then accepts the dialog or shows the refusal (refused). The key is cleared on close.
 #pragma once
 
-#include "BitsError.h"
+#include "core/BitsError.h"
 
 #include <QDialog>
 

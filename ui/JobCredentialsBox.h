@@ -5,8 +5,8 @@
 // answer back (saveAnswered, removeAnswered) before it calls refresh().
 #pragma once
 
-#include "CredentialStore.h"
-#include "Job.h"
+#include "core/Job.h"
+#include "store/CredentialStore.h"
 
 #include <QGroupBox>
 

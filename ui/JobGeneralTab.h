@@ -3,7 +3,7 @@
 // what the user changed; JobPropertiesDialog sends the change to the engine.
 #pragma once
 
-#include "Job.h"
+#include "core/Job.h"
 #include "JobField.h"
 
 #include <QWidget>

@@ -3,7 +3,7 @@
 // who is looking (the viewer). A view only.
 #pragma once
 
-#include "Owner.h"
+#include "owner/Owner.h"
 
 #include <QWidget>
 

@@ -6,8 +6,8 @@
 // dialog then follows the client's job cache, so what it shows is always the engine's view.
 #pragma once
 
-#include "JobField.h"
 #include "EngineClient.h"
+#include "JobField.h"
 
 #include <QDialog>
 #include <QHash>

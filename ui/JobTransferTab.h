@@ -5,7 +5,7 @@
 // JobPropertiesDialog sends the change to the engine.
 #pragma once
 
-#include "Job.h"
+#include "core/Job.h"
 #include "JobField.h"
 
 #include <QWidget>

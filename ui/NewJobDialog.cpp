@@ -1,9 +1,9 @@
 #include "NewJobDialog.h"
 
-#include "FileRules.h"
-#include "JobTypes.h"
+#include "core/FileRules.h"
+#include "core/JobTypes.h"
 #include "MessageLabel.h"
-#include "Owner.h"
+#include "owner/Owner.h"
 #include "PriorityBox.h"
 #include "UrlDrop.h"
 

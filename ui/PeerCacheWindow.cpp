@@ -1,9 +1,9 @@
 #include "PeerCacheWindow.h"
 
 #include "ConfirmBox.h"
+#include "EngineClient.h"
 #include "MessageLabel.h"
 #include "ModelText.h"
-#include "EngineClient.h"
 #include "PeerListModel.h"
 #include "PeerRecordsModel.h"
 

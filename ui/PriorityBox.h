@@ -1,7 +1,7 @@
 // The four BITS priorities to choose from, each item's data being its JobPriority.
 #pragma once
 
-#include "JobTypes.h"
+#include "core/JobTypes.h"
 
 #include <QComboBox>
 

@@ -4,9 +4,9 @@
 #include "ImportGroupKeyDialog.h"
 #include "MessageLabel.h"
 #include "NewGroupKeyDialog.h"
-#include "PeerGroup.h"
-#include "SettingsPeerCachingPage.h"
+#include "peercache/PeerGroup.h"
 #include "SettingsGeneralPage.h"
+#include "SettingsPeerCachingPage.h"
 
 #include <QCoreApplication>
 #include <QDialogButtonBox>

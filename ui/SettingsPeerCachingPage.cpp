@@ -1,7 +1,7 @@
 #include "SettingsPeerCachingPage.h"
 
 #include "ConfirmBox.h"
-#include "EngineSettings.h"
+#include "core/EngineSettings.h"
 
 #include <QCheckBox>
 #include <QFormLayout>

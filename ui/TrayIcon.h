@@ -3,7 +3,7 @@
 // With a tray, closing the window keeps Ferry and its transfers running here.
 #pragma once
 
-#include "Job.h"
+#include "core/Job.h"
 
 #include <QHash>
 #include <QObject>

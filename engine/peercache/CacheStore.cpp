@@ -1,8 +1,8 @@
-#include "CacheStore.h"
+#include "peercache/CacheStore.h"
 
-#include "JobStore.h"
-#include "OwnedFile.h"
-#include "Sha256.h"
+#include "core/Sha256.h"
+#include "owner/OwnedFile.h"
+#include "store/JobStore.h"
 
 #include <QAtomicInt>
 #include <QDateTime>

@@ -4,7 +4,7 @@
 // Lives on the engine thread and owns its own connection to the database file.
 #pragma once
 
-#include "BitsError.h"
+#include "core/BitsError.h"
 
 #include <QByteArray>
 #include <QHash>

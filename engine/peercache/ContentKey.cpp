@@ -1,8 +1,8 @@
-#include "ContentKey.h"
+#include "peercache/ContentKey.h"
 
-#include "HttpDate.h"
-#include "PeerCrypto.h"
-#include "Sha256.h"
+#include "core/HttpDate.h"
+#include "core/Sha256.h"
+#include "peercache/PeerCrypto.h"
 
 #include <optional>
 

@@ -1,4 +1,4 @@
-#include "Discovery.h"
+#include "peercache/Discovery.h"
 
 #include <QDateTime>
 #include <QHostInfo>

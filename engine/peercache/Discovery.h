@@ -9,7 +9,7 @@
 // source and in total, and never larger than the PROBE plus 64 bytes.
 #pragma once
 
-#include "DiscoveryMessage.h"
+#include "peercache/DiscoveryMessage.h"
 
 #include <QElapsedTimer>
 #include <QHash>

@@ -1,4 +1,4 @@
-#include "DiscoveryMessage.h"
+#include "peercache/DiscoveryMessage.h"
 
 #include <QCborArray>
 #include <QCborMap>

@@ -9,7 +9,7 @@
 // nobody without the key reaches the CBOR parser.
 #pragma once
 
-#include "PeerCrypto.h"
+#include "peercache/PeerCrypto.h"
 
 #include <QByteArray>
 #include <QList>

@@ -1,8 +1,8 @@
-#include "Manifest.h"
+#include "peercache/Manifest.h"
 
-#include "OwnedFile.h"
-#include "PeerCrypto.h"
-#include "Sha256.h"
+#include "core/Sha256.h"
+#include "owner/OwnedFile.h"
+#include "peercache/PeerCrypto.h"
 
 #include <QCborArray>
 #include <QCborMap>

@@ -3,7 +3,7 @@
 // checked by the client before it trusts any block.
 #pragma once
 
-#include "ContentKey.h"
+#include "peercache/ContentKey.h"
 
 #include <QByteArray>
 #include <QList>

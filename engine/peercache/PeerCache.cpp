@@ -1,8 +1,8 @@
-#include "PeerCache.h"
+#include "peercache/PeerCache.h"
 
-#include "JobStore.h"
-#include "OwnedFile.h"
-#include "PeerPolicy.h"
+#include "owner/OwnedFile.h"
+#include "core/SettingsPolicy.h"
+#include "store/JobStore.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -334,7 +334,7 @@ void PeerCache::rediscover()
 
 QString PeerCache::settingFor(const QString &cacheKey)
 {
-    return PeerPolicy::settingFor(cacheKey);
+    return SettingsPolicy::settingFor(cacheKey);
 }
 
 Status PeerCache::set(const QString &key, const QString &value)

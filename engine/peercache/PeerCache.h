@@ -5,13 +5,13 @@
 // ferry-admin's `cache` and `peers` verbs and the window's peer-cache views drive it.
 #pragma once
 
-#include "CacheStore.h"
-#include "Discovery.h"
-#include "Job.h"
-#include "EngineSettings.h"
-#include "PeerSource.h"
-#include "PeerGroup.h"
-#include "PeerServer.h"
+#include "core/EngineSettings.h"
+#include "core/Job.h"
+#include "peercache/CacheStore.h"
+#include "peercache/Discovery.h"
+#include "peercache/PeerGroup.h"
+#include "peercache/PeerServer.h"
+#include "peercache/PeerSource.h"
 
 #include <QJsonArray>
 #include <QJsonObject>

@@ -1,6 +1,6 @@
-#include "PeerCrypto.h"
+#include "peercache/PeerCrypto.h"
 
-#include "Sha256.h"
+#include "core/Sha256.h"
 
 #include <QtGlobal>
 

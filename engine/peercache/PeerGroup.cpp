@@ -1,7 +1,7 @@
-#include "PeerGroup.h"
+#include "peercache/PeerGroup.h"
 
-#include "CredentialStore.h"
-#include "JobStore.h"
+#include "store/CredentialStore.h"
+#include "store/JobStore.h"
 
 #include <QDebug>
 

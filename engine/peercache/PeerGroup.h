@@ -4,8 +4,8 @@
 // readable key peer caching stays off, and reason() says why.
 #pragma once
 
-#include "BitsError.h"
-#include "PeerCrypto.h"
+#include "core/BitsError.h"
+#include "peercache/PeerCrypto.h"
 
 #include <QObject>
 

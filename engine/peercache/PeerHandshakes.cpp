@@ -1,4 +1,4 @@
-#include "PeerHandshakes.h"
+#include "peercache/PeerHandshakes.h"
 
 #include <QLoggingCategory>
 #include <QSslPreSharedKeyAuthenticator>

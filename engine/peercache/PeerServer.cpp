@@ -1,7 +1,7 @@
-#include "PeerServer.h"
+#include "peercache/PeerServer.h"
 
-#include "CacheStore.h"
-#include "PeerRequest.h"
+#include "peercache/CacheStore.h"
+#include "peercache/PeerRequest.h"
 
 #include <QFile>
 #include <QFileInfo>

@@ -3,9 +3,9 @@
 // serves cache records by lookup id, never by name. Lives on the engine thread.
 #pragma once
 
-#include "BitsError.h"
-#include "PeerCrypto.h"
-#include "PeerHandshakes.h"
+#include "core/BitsError.h"
+#include "peercache/PeerCrypto.h"
+#include "peercache/PeerHandshakes.h"
 
 #include <QHash>
 #include <QHostAddress>

@@ -1,7 +1,7 @@
-#include "PeerSource.h"
+#include "peercache/PeerSource.h"
 
-#include "HttpRequest.h"
-#include "Sha256.h"
+#include "core/HttpRequest.h"
+#include "core/Sha256.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -5,8 +5,8 @@
 // Lives on the transfer thread.
 #pragma once
 
-#include "ContentKey.h"
-#include "Manifest.h"
+#include "peercache/ContentKey.h"
+#include "peercache/Manifest.h"
 
 #include <QByteArray>
 #include <QList>

@@ -1,9 +1,9 @@
 // ferry-bench-seed PROFILE_DIR [COUNT]: writes COUNT (default 10000) suspended jobs, each with
 // one file, straight into PROFILE_DIR/jobs.db through JobStore, for the start-up benchmark in
 // throughput.sh. No engine may be running on that profile.
-#include "Job.h"
-#include "JobStore.h"
-#include "Owner.h"
+#include "core/Job.h"
+#include "owner/Owner.h"
+#include "store/JobStore.h"
 
 #include <QCoreApplication>
 #include <QDateTime>

@@ -1,4 +1,4 @@
-// The control socket's request decoder (engine/ControlRequest), which reads what any local user
+// The control socket's request decoder (engine/control/ControlRequest), which reads what any local user
 // sends to a system engine. Input: one request line as ControlConnection hands it over (the bytes
 // before the newline, at most control::MaxRequestBytes).
 // Promises checked: decode answers either a request or an error, never both; a request's verb is
@@ -6,8 +6,8 @@
 // and a request encoded again as {"verb", "args", "json"} decodes to the same request.
 #include "FuzzCheck.h"
 
-#include "ControlLimits.h"
-#include "ControlRequest.h"
+#include "control/ControlLimits.h"
+#include "control/ControlRequest.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

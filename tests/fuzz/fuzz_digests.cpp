@@ -6,7 +6,7 @@
 // that carries it is read back the same.
 #include "FuzzCheck.h"
 
-#include "ContentKey.h"
+#include "peercache/ContentKey.h"
 
 using namespace ferry::fuzz;
 using namespace ferry::peercache;

@@ -9,7 +9,7 @@
 // under the right key; whatever decode() accepts survives encode() and decode() unchanged.
 #include "FuzzCheck.h"
 
-#include "DiscoveryMessage.h"
+#include "peercache/DiscoveryMessage.h"
 
 using namespace ferry::fuzz;
 using namespace ferry::peercache;

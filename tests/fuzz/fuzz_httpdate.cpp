@@ -1,10 +1,10 @@
-// The HTTP date parser (engine/HttpDate), which reads origin servers' Last-Modified and Date.
+// The HTTP date parser (engine/core/HttpDate), which reads origin servers' Last-Modified and Date.
 // Input: the header value, as Latin-1 (how the engine reads header bytes).
 // Promises checked: a date it accepts, written back as an IMF-fixdate, parses to the same instant,
 // and so does that date's RFC 2822 form.
 #include "FuzzCheck.h"
 
-#include "HttpDate.h"
+#include "core/HttpDate.h"
 
 #include <QLocale>
 #include <QTimeZone>

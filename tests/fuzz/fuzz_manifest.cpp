@@ -7,8 +7,8 @@
 // ck_d) and survives encode() and decode() unchanged; another key never verifies it.
 #include "FuzzCheck.h"
 
-#include "Manifest.h"
-#include "PeerCrypto.h"
+#include "peercache/Manifest.h"
+#include "peercache/PeerCrypto.h"
 
 using namespace ferry::fuzz;
 using namespace ferry::peercache;

@@ -7,8 +7,8 @@
 // CR, LF or NUL; parseRange's single range always lies inside the file.
 #include "FuzzCheck.h"
 
-#include "PeerRequest.h"
-#include "PeerServer.h"
+#include "peercache/PeerRequest.h"
+#include "peercache/PeerServer.h"
 
 #include <QtEndian>
 

@@ -1,11 +1,11 @@
-// The OVERRIDE proxy list and bypass list parser (engine/ProxyRules), which reads what a user or a
+// The OVERRIDE proxy list and bypass list parser (engine/core/ProxyRules), which reads what a user or a
 // client of the system instance types. Input: list NUL bypass NUL url, as UTF-8.
 // Promises checked: a refusal is BG_E_INVALID_PROXY_INFO with a reason; accepted rules always
 // give a request at least one proxy, and each is either no proxy or an http/socks5 proxy with a
 // host and a port from 1 to 65535.
 #include "FuzzCheck.h"
 
-#include "ProxyRules.h"
+#include "core/ProxyRules.h"
 
 #include <QUrl>
 

@@ -1,0 +1,107 @@
+// A BITS job and its files as plain values, with the state machine of docs/jobs.md §1.
+// No I/O here: JobManager persists and acts on what these methods decide.
+#pragma once
+
+#include "core/BitsError.h"
+#include "core/JobTypes.h"
+#include "owner/Owner.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QMetaType>
+#include <QStringList>
+#include <QUrl>
+#include <QUuid>
+
+namespace ferry {
+
+struct JobFile
+{
+    QUrl remoteUrl;
+    QString localName;           // absolute target path
+    QString tempName;            // .<name>.ferry-<jobid>.part next to the target
+    qint64 bytesTotal = -1;      // -1 while unknown
+    qint64 bytesTransferred = 0; // durable (checkpointed) or live, see Job::files
+    bool transferred = false;    // all bytes are in the temporary file
+    bool completed = false;      // renamed to localName by Complete
+    bool downloadedFromPeer = false;  // any committed byte came from a peer (IsDownloadedFromPeer)
+    qint64 bytesFromPeers = 0;
+    QString peerId;                  // who supplied them
+    PeerVerification peerVerification = PeerVerification::None; // how the bytes were verified, once transferred
+    ValidationState validationState = ValidationState::Unset;    // SetValidationState
+    QStringList contentKeys;         // CK-V / CK-D the origin's answer gave (docs/peer-caching.md §4)
+    QString notServable;             // why the origin's answer forbids caching it, if it does
+    QString sha256;                  // lower-case hex of the bytes as the transfer wrote them, if hashed
+    QString etag;                // validator of the bytes we hold
+    QString lastModified;        // raw Last-Modified header of the bytes we hold
+};
+
+struct JobProgress
+{
+    quint64 bytesTotal = 0;      // SizeUnknown while any file's size is unknown
+    quint64 bytesTransferred = 0;
+    int filesTotal = 0;
+    int filesTransferred = 0;
+};
+
+class Job
+{
+public:
+    QUuid id;
+    QString displayName;
+    QString description;
+    JobType type = JobType::Download;
+    JobPriority priority = JobPriority::Normal;
+    JobState state = JobState::Suspended;
+    QList<JobFile> files;
+    QDateTime creationTime;
+    QDateTime modificationTime;
+    QDateTime transferCompletionTime;
+    JobError error;
+    int errorCount = 0;
+    quint32 minimumRetryDelay = defaults::MinimumRetryDelay;
+    quint32 noProgressTimeout = defaults::NoProgressTimeout;
+    quint32 maximumDownloadTime = defaults::MaximumDownloadTime;
+    qint64 downloadTimeUsedMs = 0;   // time spent CONNECTING/TRANSFERRING since the last Resume
+    quint32 peerCachingFlags = 0;
+    Owner owner;
+    QString notifyProgram;
+    QString notifyParameters;
+    bool notifyPending = false;      // the notification program has yet to run successfully
+    ProxyUsage proxyUsage = ProxyUsage::Preconfig;
+    QString proxyList;
+    QString proxyBypassList;
+    QStringList customHeaders;       // "Name: value"
+    QList<CredentialKey> credentials; // which credentials the keychain holds for this job
+    quint32 securityFlags = 0;       // security:: redirect policy and TLS flags
+    quint64 queueSequence = 0;       // round-robin order among equal priorities
+
+    static Job create(const QString &displayName, const Owner &owner, const QDateTime &now);
+    static QString temporaryNameFor(const QString &localName, const QUuid &jobId);
+
+    JobProgress progress() const;
+    // Fetched with credentials (stored credentials, or a URL that carried user-info): such
+    // content is neither fetched from nor served to peers.
+    bool credentialed() const;
+    int currentFileIndex() const;    // first file not yet transferred, -1 if none
+    bool hasPendingFiles() const { return currentFileIndex() >= 0; }
+
+    // State machine (docs/jobs.md §1.2). Each returns the API result; on success the job has changed.
+    Status resume();
+    Status suspend();
+    Status cancel();
+    Status markAcknowledged();
+    Status checkMutable() const;     // INVALID_STATE for final jobs
+
+    // Transitions driven by the scheduler and transfers.
+    void toConnecting();
+    void toTransferring();
+    void toQueued();                 // preempted or retry delay over
+    void toTransferred(const QDateTime &now);
+    void toTransientError(const JobError &e);
+    void toError(const JobError &e);
+};
+
+} // namespace ferry
+
+Q_DECLARE_METATYPE(ferry::Job)

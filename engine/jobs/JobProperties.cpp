@@ -1,0 +1,159 @@
+// JobManager's setters of job properties (docs/jobs.md §9, the BITS SetXxx calls): each checks
+// its value, then changes the job through JobManager::change (stored before it is announced);
+// those that change how a connection is made restart a running transfer with the new settings.
+#include "jobs/JobManager.h"
+
+#include "core/FileRules.h"
+
+#include <QDir>
+
+namespace ferry {
+
+Status JobManager::takeOwnership(const QUuid &id, const Owner &owner)
+{
+    QList<CredentialKey> dropped;
+    const Status s = change(id, [&](Job &job) {
+        job.owner = owner;
+        // As BITS: a new owner does not inherit the old owner's secrets or commands.
+        job.customHeaders.clear();
+        job.notifyProgram.clear();
+        job.notifyParameters.clear();
+        dropped = job.credentials;
+        job.credentials.clear();
+        return Status();
+    });
+    if (s) {
+        forgetCredentials(id, dropped);
+        connectionChanged(m_jobs[id]);
+    }
+    return s;
+}
+
+Status JobManager::setDisplayName(const QUuid &id, const QString &name)
+{
+    if (name.size() > defaults::MaxDisplayName)
+        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the display name is longer than %1 characters").arg(defaults::MaxDisplayName)};
+    if (Status s = checkPlainText(name, QStringLiteral("the display name")); !s)
+        return s;
+    return change(id, [&](Job &job) { job.displayName = name; return Status(); });
+}
+
+Status JobManager::setDescription(const QUuid &id, const QString &text)
+{
+    if (text.size() > defaults::MaxDescription)
+        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the description is longer than %1 characters").arg(defaults::MaxDescription)};
+    if (Status s = checkPlainText(text, QStringLiteral("the description")); !s)
+        return s;
+    return change(id, [&](Job &job) { job.description = text; return Status(); });
+}
+
+Status JobManager::setPriority(const QUuid &id, JobPriority priority)
+{
+    const Status s = change(id, [&](Job &job) { job.priority = priority; return Status(); });
+    if (s)
+        scheduleSoon();
+    return s;
+}
+
+Status JobManager::setPeerCachingFlags(const QUuid &id, quint32 flags)
+{
+    if (flags & ~peercaching::ValidMask)
+        return {hr::E_NOTIMPL, QStringLiteral("peer-caching flags 0x%1 hold undefined bits; only CLIENT (0x1) and SERVER (0x2) exist")
+                                   .arg(flags, 0, 16)};
+    quint32 before = 0;
+    const Status s = change(id, [&](Job &job) {
+        before = job.peerCachingFlags;
+        job.peerCachingFlags = flags;
+        return Status();
+    });
+    // A change of CLIENT mid-transfer: stop, and resume at the same offset under the new rule.
+    if (s && ((before ^ flags) & peercaching::Client))
+        connectionChanged(m_jobs[id]);
+    return s;
+}
+
+Status JobManager::setMaximumDownloadTime(const QUuid &id, quint32 seconds)
+{
+    return change(id, [&](Job &job) { job.maximumDownloadTime = seconds; return Status(); });
+}
+
+Status JobManager::setNoProgressTimeout(const QUuid &id, quint32 seconds)
+{
+    return change(id, [&](Job &job) { job.noProgressTimeout = seconds; return Status(); });
+}
+
+Status JobManager::setMinimumRetryDelay(const QUuid &id, quint32 seconds)
+{
+    return change(id, [&](Job &job) {
+        job.minimumRetryDelay = qMax(seconds, defaults::MinimumRetryDelayFloor);
+        return Status();
+    });
+}
+
+Status JobManager::setNotifyCmdLine(const QUuid &id, const QString &program, const QString &parameters)
+{
+    if (!program.isEmpty() && !QDir::isAbsolutePath(program))
+        return {hr::E_INVALIDARG, QStringLiteral("the notification program must be an absolute path (no PATH search)")};
+    if (parameters.size() > defaults::MaxNotifyParameters)
+        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the parameters are longer than %1 characters").arg(defaults::MaxNotifyParameters)};
+    return change(id, [&](Job &job) {
+        job.notifyProgram = program;
+        job.notifyParameters = program.isEmpty() ? QString() : parameters;
+        return Status();
+    });
+}
+
+Status JobManager::setCustomHeaders(const QUuid &id, const QStringList &headers)
+{
+    for (const QString &h : headers)
+        if (Status s = checkHeaderLine(h); !s)
+            return s;
+    return change(id, [&](Job &job) { job.customHeaders = headers; return Status(); });
+}
+
+Status JobManager::setProxyUsage(const QUuid &id, ProxyUsage usage, const QString &list, const QString &bypass)
+{
+    if (usage == ProxyUsage::Override && list.trimmed().isEmpty())
+        return {hr::E_INVALIDARG, QStringLiteral("OVERRIDE needs a proxy list")};
+    if (list.size() > defaults::MaxProxyList || bypass.size() > defaults::MaxProxyList)
+        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("proxy lists hold at most %1 characters").arg(defaults::MaxProxyList)};
+    const Status s = change(id, [&](Job &job) {
+        job.proxyUsage = usage;
+        job.proxyList = usage == ProxyUsage::Override ? list : QString();
+        job.proxyBypassList = usage == ProxyUsage::Override ? bypass : QString();
+        return Status();
+    });
+    if (s)
+        connectionChanged(m_jobs[id]);
+    return s;
+}
+
+Status JobManager::setSecurityFlags(const QUuid &id, quint32 flags)
+{
+    const quint32 policy = flags & security::RedirectMask;
+    if ((flags & ~security::ValidMask)
+        || (policy != security::RedirectAllowSilent && policy != security::RedirectAllowReport && policy != security::RedirectDisallow))
+        return {hr::E_INVALIDARG, QStringLiteral("security flags 0x%1 hold undefined bits or an unknown redirect policy").arg(flags, 0, 16)};
+    if (flags & security::EnableCrlCheck)
+        return {hr::E_NOTIMPL, QStringLiteral("certificate revocation (CRL) checking is not available: Qt's TLS does not fetch CRLs")};
+    const Status s = change(id, [&](Job &job) { job.securityFlags = flags; return Status(); });
+    if (s)
+        connectionChanged(m_jobs[id]);
+    return s;
+}
+
+// What a connection is made with changed: the next request uses a fresh connection manager with
+// the new settings, and a running transfer starts over with them now.
+void JobManager::connectionChanged(Job &job)
+{
+    Runtime &rt = m_runtime[job.id];
+    rt.connectionGeneration = m_nextGeneration++;
+    rt.secrets.reset();
+    if (isActive(job.state)) {
+        stopTransfer(job.id);
+        requeue(job);
+        scheduleSoon();
+    }
+}
+
+} // namespace ferry

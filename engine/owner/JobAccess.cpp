@@ -1,0 +1,28 @@
+#include "owner/JobAccess.h"
+
+namespace ferry {
+
+bool canSee(const Owner &caller, const Owner &owner)
+{
+    return caller.isRoot() || caller.uid == owner.uid;
+}
+
+Status checkCanChange(const Owner &caller, const Owner &owner)
+{
+    if (owner.elevated && !caller.elevated)
+        return {hr::E_ACCESSDENIED, QStringLiteral("the job was created by an elevated process; only an elevated "
+                                                   "caller may change it (you may still read it)")};
+    if (int(caller.integrity) < int(owner.integrity))
+        return {hr::E_ACCESSDENIED, QStringLiteral("the job's owner runs at integrity level %1, above yours (%2)")
+                                        .arg(integrityName(owner.integrity), integrityName(caller.integrity))};
+    return {};
+}
+
+Status checkCanTakeOwnership(const Owner &caller, const Owner &owner)
+{
+    if (!caller.elevated && caller.uid != owner.uid)
+        return {hr::E_ACCESSDENIED, QStringLiteral("taking ownership of another user's job needs an elevated caller")};
+    return checkCanChange(caller, owner);
+}
+
+} // namespace ferry
