@@ -249,6 +249,7 @@ private slots:
     void oversizedRequestIsRefused();
     void halfClosedClientGetsItsReplies();
     void aConnectionCostsOneDescriptor();
+    void subscriberGetsTheJobFeedInOrder();
     void requestAfterTheConnectingProcessIsGoneIsUntrusted();
 
 private:
@@ -602,6 +603,51 @@ void TestControlSocket::halfClosedClientGetsItsReplies()
     const QJsonObject done = waiter.readReply();
     QVERIFY2(isCancelled(done), qPrintable(show(done)));
     QVERIFY(waiter.waitClosed());
+}
+
+// `subscribe` turns the connection into the caller's job feed (docs/engine.md, "The window's
+// client"): every job first, then each change in order, one JSON line per event.
+void TestControlSocket::subscriberGetsTheJobFeedInOrder()
+{
+    QVERIFY(startEngine(QStringLiteral("feed")) > 0);
+    const QString before = createJob(QStringLiteral("there before"));
+    RawConnection feed(socketPath());
+    QVERIFY(feed.send(requestLine(QStringLiteral("subscribe"))));
+    QJsonObject first = feed.readReply();
+    if (first.value(QLatin1String("event")).toString() == QLatin1String("settings"))
+        first = feed.readReply(); // the settings come first, then every job
+    QCOMPARE(first.value(QLatin1String("event")).toString(), QStringLiteral("jobs"));
+    const QJsonArray jobs = first.value(QLatin1String("jobs")).toArray();
+    QCOMPARE(jobs.size(), 1);
+    QCOMPARE(jobs.at(0).toObject().value(QLatin1String("id")).toString(), before);
+
+    const QString made = createJob(QStringLiteral("made while watching"));
+    ADMIN_OK(runAdmin(m_profile, {QStringLiteral("setdescription"), made, QStringLiteral("second change")}));
+    ADMIN_OK(runAdmin(m_profile, {QStringLiteral("cancel"), made}));
+    QStringList seen;
+    QString description;
+    while (!seen.endsWith(QStringLiteral("removed"))) {
+        const QJsonObject event = feed.readReply();
+        const QString kind = event.value(QLatin1String("event")).toString();
+        QVERIFY2(!kind.isEmpty(), qPrintable(show(event)));
+        if (kind == QLatin1String("settings") || kind == QLatin1String("peercache"))
+            continue;
+        const QString id = kind == QLatin1String("removed") ? event.value(QLatin1String("id")).toString()
+                                                            : event.value(QLatin1String("job")).toObject().value(QLatin1String("id")).toString();
+        QCOMPARE(id, made);
+        if (kind == QLatin1String("changed") && description.isEmpty())
+            description = event.value(QLatin1String("job")).toObject().value(QLatin1String("description")).toString();
+        seen << kind;
+    }
+    QCOMPARE(seen.first(), QStringLiteral("changed"));           // created, then changed...
+    QVERIFY(seen.count(QStringLiteral("changed")) >= 2);
+    QCOMPARE(seen.last(), QStringLiteral("removed"));            // ...and removed last
+    QVERIFY(description.isEmpty() || description == QStringLiteral("second change"));
+
+    // The connection serves nothing else now: a request sent on it is not answered.
+    QVERIFY(feed.send(requestLine(QStringLiteral("list"))));
+    const QByteArray unanswered = feed.readLine(500);
+    QVERIFY2(unanswered.isEmpty(), unanswered.constData());
 }
 
 // Identified clients cost the engine their socket and nothing else: no pidfd stays open.

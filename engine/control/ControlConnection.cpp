@@ -63,6 +63,16 @@ void ControlConnection::reply(const QByteArray &line)
     pump(); // the next request, unless this reply came from within pump()
 }
 
+void ControlConnection::stream(const QByteArray &line)
+{
+    if (!m_inFlight || m_fd < 0 || m_closing)
+        return;
+    m_timer.start();
+    queue(line + '\n');
+    if (unwritten() > control::ReplyHighWaterBytes)
+        closeNow("it left its events unread");
+}
+
 void ControlConnection::closeWith(const QByteArray &line)
 {
     m_closing = true;

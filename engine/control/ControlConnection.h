@@ -27,6 +27,10 @@ public:
 
     void start();                            // starts reading
     void reply(const QByteArray &line);      // answers the request handed out last (no newline)
+    // One more line for a request that streams (`subscribe`): the request stays in progress, so
+    // the connection serves nothing else. A client that leaves more than ReplyHighWaterBytes
+    // unread is closed: a subscriber is never allowed to make the engine hold its backlog.
+    void stream(const QByteArray &line);
     bool isClosed() const { return m_fd < 0; }
 
 signals:

@@ -5,8 +5,11 @@
 #include "control/ControlListener.h"
 #include "control/ControlRequest.h"
 #include "control/EngineService.h"
+#include "control/JobJson.h"
 #include "control/PeerIdentity.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QPointer>
 
@@ -115,6 +118,8 @@ void ControlServer::handle(ControlConnection *connection, const QByteArray &line
     const ControlRequest request = ControlRequest::decode(line);
     if (!request.ok())
         return connection->reply(AdminReply::failure(hr::E_INVALIDARG, request.error).toLine());
+    if (request.verb == QLatin1String("subscribe"))
+        return subscribe(connection, request.json);
     // The reply may come later (wait, the keychain): only to a connection still open. `wait`
     // holds the connection: it serves nothing else until this replies (engine/control/ControlLimits.h).
     QPointer<ControlConnection> guard(connection);
@@ -124,6 +129,37 @@ void ControlServer::handle(ControlConnection *connection, const QByteArray &line
                             guard->reply(r.toLine());
                     },
                     [guard] { return !guard.isNull(); });
+}
+
+// `subscribe`: the connection becomes the caller's job feed (docs/engine.md, "The window's
+// client"), one JSON line per event: {"event": "jobs", "jobs": [...]} first, then "changed"
+// (a job), "removed" (an id), "settings" and "peercache". It serves nothing else from then on and
+// is closed if it leaves its events unread (ControlConnection::stream).
+void ControlServer::subscribe(ControlConnection *connection, bool)
+{
+    JobFeed *feed = m_service->subscribe(connection->peer().caller());
+    connect(connection, &QObject::destroyed, feed, &QObject::deleteLater);
+    connect(connection, &ControlConnection::closed, feed, &QObject::deleteLater);
+    const auto send = [connection](const QJsonObject &event) {
+        connection->stream(QJsonDocument(event).toJson(QJsonDocument::Compact));
+    };
+    connect(feed, &JobFeed::jobsReset, connection, [send](const QList<Job> &jobs) {
+        QJsonArray all;
+        for (const Job &job : jobs)
+            all << jobToJson(job);
+        send({{QStringLiteral("event"), QStringLiteral("jobs")}, {QStringLiteral("jobs"), all}});
+    });
+    connect(feed, &JobFeed::jobChanged, connection, [send](const Job &job) {
+        send({{QStringLiteral("event"), QStringLiteral("changed")}, {QStringLiteral("job"), jobToJson(job)}});
+    });
+    connect(feed, &JobFeed::jobRemoved, connection, [send](const QUuid &id) {
+        send({{QStringLiteral("event"), QStringLiteral("removed")}, {QStringLiteral("id"), id.toString(QUuid::WithoutBraces)}});
+    });
+    connect(feed, &JobFeed::settingsChanged, connection,
+            [send] { send({{QStringLiteral("event"), QStringLiteral("settings")}}); });
+    connect(feed, &JobFeed::peerCacheChanged, connection,
+            [send] { send({{QStringLiteral("event"), QStringLiteral("peercache")}}); });
+    feed->start();
 }
 
 } // namespace ferry

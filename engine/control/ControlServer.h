@@ -36,6 +36,7 @@ private:
     void turnAway(int fd, uint uid, const AdminReply &why);
     void handle(ControlConnection *connection, const QByteArray &line);
     void onClosed(ControlConnection *connection);
+    void subscribe(ControlConnection *connection, bool json);
     bool privileged(uint uid) const;
 
     EngineService *m_service;

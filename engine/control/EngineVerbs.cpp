@@ -123,6 +123,11 @@ const std::vector<Verb> &engineVerbs()
              emit c.service.openRequested(c.args);
              c.reply(R());
          }},
+        {"subscribe", A::Anyone, 0, 0, "  (this connection becomes your job feed: one JSON line per event)", [](VerbCall &c) {
+             // Served by the control socket itself (ControlServer::subscribe): in process, a
+             // window subscribes through EngineService::subscribe.
+             c.reply(R::failure(hr::E_NOTIMPL, QStringLiteral("subscribe streams over the control socket only")));
+         }},
         {"shutdown", A::EngineUser, 0, 0, "", [](VerbCall &c) {
              c.reply(R());
              emit c.service.shutdownRequested();
