@@ -1,11 +1,15 @@
 #include "EngineClient.h"
 
 #include "control/EngineService.h"
+#include "control/JobJson.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMetaObject>
+#include <QTimer>
+
+#include <utility>
 
 namespace ferry {
 
@@ -44,7 +48,7 @@ EngineClient::EngineClient(EngineService *service, const Owner &caller, QObject 
 
 EngineClient::~EngineClient()
 {
-    if (m_feed)
+    if (m_service && m_feed)
         QMetaObject::invokeMethod(m_feed, &QObject::deleteLater, Qt::QueuedConnection);
 }
 
@@ -55,8 +59,106 @@ void EngineClient::onSettings(const EngineSettings &settings)
     emit settingsChanged(settings);
 }
 
+EngineClient::EngineClient(const QString &socketPath, QObject *parent)
+    : QObject(parent), m_caller(Owner::ofThisProcess()), m_jobs(new JobCache(this))
+{
+    m_requests = new QLocalSocket(this);
+    m_feedSocket = new QLocalSocket(this);
+    connect(m_requests, &QLocalSocket::readyRead, this, &EngineClient::onReplies);
+    connect(m_feedSocket, &QLocalSocket::readyRead, this, &EngineClient::onEvents);
+    // A local socket connects at once or not at all: no wait the window would feel.
+    for (QLocalSocket *s : {m_requests, m_feedSocket}) {
+        s->connectToServer(socketPath);
+        s->waitForConnected(2000);
+    }
+    const auto gone = [this] {
+        for (const ReplyThen &then : std::exchange(m_waiting, {}))
+            if (then)
+                then(AdminReply::failure(hr::E_FAIL, tr("the engine closed the connection")));
+    };
+    connect(m_requests, &QLocalSocket::disconnected, this, gone);
+    if (m_feedSocket->state() == QLocalSocket::ConnectedState)
+        m_feedSocket->write(QJsonDocument(QJsonObject{{QStringLiteral("verb"), QStringLiteral("subscribe")}}).toJson(QJsonDocument::Compact) + '\n');
+}
+
+bool EngineClient::isConnected() const
+{
+    if (m_service)
+        return true;
+    return m_requests->state() == QLocalSocket::ConnectedState && m_feedSocket->state() == QLocalSocket::ConnectedState;
+}
+
+void EngineClient::onReplies()
+{
+    while (m_requests->canReadLine()) {
+        const QJsonObject o = QJsonDocument::fromJson(m_requests->readLine()).object();
+        if (m_waiting.isEmpty())
+            continue;
+        const ReplyThen then = m_waiting.takeFirst();
+        if (then)
+            then(AdminReply::fromJson(o));
+    }
+}
+
+void EngineClient::onEvents()
+{
+    while (m_feedSocket->canReadLine()) {
+        const QJsonObject o = QJsonDocument::fromJson(m_feedSocket->readLine()).object();
+        const QString event = o.value(QLatin1String("event")).toString();
+        if (event == QLatin1String("jobs")) {
+            QList<Job> jobs;
+            for (const QJsonValue &v : o.value(QLatin1String("jobs")).toArray())
+                if (const auto job = jobFromJson(v.toObject()))
+                    jobs << *job;
+            m_jobs->reset(jobs);
+        } else if (event == QLatin1String("changed")) {
+            if (const auto job = jobFromJson(o.value(QLatin1String("job")).toObject()))
+                m_jobs->update(*job);
+        } else if (event == QLatin1String("removed")) {
+            m_jobs->remove(QUuid::fromString(o.value(QLatin1String("id")).toString()));
+        } else if (event == QLatin1String("settings")) {
+            readSettings();
+        } else if (event == QLatin1String("peercache")) {
+            emit peerCacheChanged();
+        } else if (!o.value(QLatin1String("ok")).toBool(true)) {
+            emit refused(o.value(QLatin1String("message")).toString()); // the engine refused the feed
+        }
+    }
+}
+
+void EngineClient::readSettings()
+{
+    request(QStringLiteral("getconfig"), {}, [this](const AdminReply &reply) {
+        if (!reply.ok)
+            return;
+        const QJsonObject o = reply.json.toObject();
+        EngineSettings settings;
+        const QJsonObject values = o.value(QLatin1String("settings")).toObject();
+        for (auto it = values.begin(); it != values.end(); ++it) {
+            QString stored;
+            parseSetting(it.key(), it.value().toString(), &settings, &stored);
+        }
+        settings.policyFile = o.value(QLatin1String("policyFile")).toString();
+        for (const QJsonValue &v : o.value(QLatin1String("policySettings")).toArray())
+            settings.policySettings << v.toString();
+        onSettings(settings);
+    });
+}
+
 void EngineClient::request(const QString &verb, const QStringList &args, ReplyThen then)
 {
+    if (m_requests) {
+        if (m_requests->state() != QLocalSocket::ConnectedState) {
+            if (then)
+                QTimer::singleShot(0, this, [then] { then(AdminReply::failure(hr::E_FAIL, tr("no engine answers on its socket"))); });
+            return;
+        }
+        const QJsonObject line{{QStringLiteral("verb"), verb}, {QStringLiteral("args"), QJsonArray::fromStringList(args)},
+                               {QStringLiteral("json"), true}};
+        m_waiting << std::move(then);
+        m_requests->write(QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n');
+        return;
+    }
     // The answer is posted to the application object (on this thread): the pointer to this
     // client is only ever looked at here.
     QPointer<EngineClient> self(this);

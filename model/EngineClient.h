@@ -12,6 +12,7 @@
 #include "owner/Owner.h"
 #include "store/CredentialStore.h"
 
+#include <QLocalSocket>
 #include <QObject>
 #include <QPointer>
 
@@ -30,6 +31,11 @@ public:
     // owner, or as caller (tests play other users through it).
     explicit EngineClient(EngineService *service, QObject *parent = nullptr);
     EngineClient(EngineService *service, const Owner &caller, QObject *parent = nullptr);
+    // An engine that runs already (`ferry --headless`, the system instance), reached over its
+    // control socket: the same calls, one connection for the requests (answered in order) and one
+    // that `subscribe`s to the job feed. The engine knows the caller from the kernel.
+    explicit EngineClient(const QString &socketPath, QObject *parent = nullptr);
+    bool isConnected() const;       // over the socket: both connections are up (in process: true)
     ~EngineClient() override;
 
     using Then = std::function<void(const Status &)>;        // empty: a refusal goes to refused()
@@ -80,8 +86,14 @@ signals:
 private:
     static QString key(const QUuid &id) { return id.toString(QUuid::WithoutBraces); }
     void onSettings(const EngineSettings &settings);
+    void onReplies();               // socket: lines on the request connection
+    void onEvents();                // socket: lines on the feed connection
+    void readSettings();            // socket: `getconfig` into settings()
 
-    EngineService *m_service;       // on the engine thread: reached only by queued calls
+    EngineService *m_service = nullptr; // on the engine thread: reached only by queued calls
+    QLocalSocket *m_requests = nullptr; // over the socket instead
+    QLocalSocket *m_feedSocket = nullptr;
+    QList<ReplyThen> m_waiting;         // one per request sent, in order
     Owner m_caller;
     QPointer<JobFeed> m_feed;       // on the engine thread
     JobCache *m_jobs;

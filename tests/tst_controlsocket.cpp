@@ -8,6 +8,7 @@
 // closed, `wait` ones are not; malformed requests get E_INVALIDARG saying what is wrong; a
 // half-closed client gets its replies; a connection costs one descriptor, no pidfd.
 #include "AdminRunner.h"
+#include "EngineClient.h"
 #include "control/ControlLimits.h"
 #include "store/Profile.h"
 
@@ -27,6 +28,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <memory>
+#include <optional>
 #include <poll.h>
 #include <sys/wait.h>
 #include <sys/resource.h>
@@ -250,6 +252,7 @@ private slots:
     void halfClosedClientGetsItsReplies();
     void aConnectionCostsOneDescriptor();
     void subscriberGetsTheJobFeedInOrder();
+    void windowClientWorksOverTheSocket();
     void requestAfterTheConnectingProcessIsGoneIsUntrusted();
 
 private:
@@ -648,6 +651,41 @@ void TestControlSocket::subscriberGetsTheJobFeedInOrder()
     QVERIFY(feed.send(requestLine(QStringLiteral("list"))));
     const QByteArray unanswered = feed.readLine(500);
     QVERIFY2(unanswered.isEmpty(), unanswered.constData());
+}
+
+// The window's client over the socket of an engine that runs already (`ferry --headless`): the
+// jobs arrive through the feed, a change made through it comes back through the feed, a
+// refusal reaches the caller, and a cancelled job leaves the window's copy.
+void TestControlSocket::windowClientWorksOverTheSocket()
+{
+    using ferry::EngineClient;
+    using ferry::Status;
+    QVERIFY(startEngine(QStringLiteral("window")) > 0);
+    const QUuid id = QUuid::fromString(createJob(QStringLiteral("listed")));
+    QVERIFY(!id.isNull());
+    EngineClient client(socketPath());
+    QVERIFY(client.isConnected());
+    QTRY_COMPARE_WITH_TIMEOUT(client.jobs()->count(), 1, 20000);
+    QCOMPARE(client.jobs()->job(id)->displayName, QStringLiteral("listed"));
+    QCOMPARE(client.jobs()->job(id)->state, ferry::JobState::Suspended);
+    QTRY_VERIFY_WITH_TIMEOUT(client.hasSettings(), 20000);
+    QCOMPARE(client.settings().maxBackgroundJobs, 1);
+
+    std::optional<Status> answered;
+    client.setDescription(id, QStringLiteral("from the window"), [&answered](const Status &s) { answered = s; });
+    QTRY_VERIFY_WITH_TIMEOUT(answered.has_value(), 20000);
+    QVERIFY2(answered->ok(), qPrintable(answered->message));
+    QTRY_COMPARE_WITH_TIMEOUT(client.jobs()->job(id)->description, QStringLiteral("from the window"), 20000);
+
+    std::optional<Status> refused;
+    client.setNumber(QStringLiteral("setpeercachingflags"), id, 0xF0, [&refused](const Status &s) { refused = s; });
+    QTRY_VERIFY_WITH_TIMEOUT(refused.has_value(), 20000);
+    QCOMPARE(refused->code, ferry::hr::E_NOTIMPL);
+    QCOMPARE(client.jobs()->job(id)->peerCachingFlags, 0u);
+
+    client.cancel(id);
+    QTRY_VERIFY_WITH_TIMEOUT(client.jobs()->job(id) == nullptr, 20000);
+    QCOMPARE(client.jobs()->count(), 0);
 }
 
 // Identified clients cost the engine their socket and nothing else: no pidfd stays open.

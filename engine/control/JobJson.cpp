@@ -49,6 +49,7 @@ QJsonObject jobToJson(const Job &job)
             {QStringLiteral("code"), errorHex(job.error.code)},
             {QStringLiteral("name"), errorName(job.error.code)},
             {QStringLiteral("description"), job.error.description},
+            {QStringLiteral("fileIndex"), job.error.fileIndex},
             {QStringLiteral("file"), job.error.fileIndex >= 0 && job.error.fileIndex < job.files.size()
                                           ? QJsonValue(job.files[job.error.fileIndex].remoteUrl.toString())
                                           : QJsonValue()},
@@ -155,6 +156,82 @@ QString jobErrorText(const Job &job)
     if (job.error.fileIndex >= 0 && job.error.fileIndex < job.files.size())
         text += QStringLiteral("\nfile: %1").arg(job.files[job.error.fileIndex].remoteUrl.toDisplayString());
     return text;
+}
+
+std::optional<Job> jobFromJson(const QJsonObject &o)
+{
+    const auto str = [&o](const char *key) { return o.value(QLatin1String(key)).toString(); };
+    const auto num = [&o](const char *key) { return o.value(QLatin1String(key)).toDouble(); };
+    Job job;
+    job.id = QUuid::fromString(str("id"));
+    const auto state = parseState(str("state"));
+    const auto priority = parsePriority(str("priority"));
+    if (job.id.isNull() || !state || !priority)
+        return std::nullopt;
+    job.state = *state;
+    job.priority = *priority;
+    job.displayName = str("name");
+    job.description = str("description");
+    job.errorCount = int(num("errorCount"));
+    job.peerCachingFlags = quint32(num("peerCachingFlags"));
+    job.maximumDownloadTime = quint32(num("maxDownloadTime"));
+    job.downloadTimeUsedMs = qRound64(num("downloadTimeUsed") * 1000.0);
+    job.noProgressTimeout = quint32(num("noProgressTimeout"));
+    job.minimumRetryDelay = quint32(num("minRetryDelay"));
+    job.owner.userName = str("owner");
+    job.owner.uid = uint(num("ownerUid"));
+    job.owner.elevated = o.value(QLatin1String("ownerElevated")).toBool();
+    job.owner.integrity = parseIntegrity(str("ownerIntegrityLevel")).value_or(IntegrityLevel::Untrusted);
+    const QJsonObject notify = o.value(QLatin1String("notifyCmdLine")).toObject();
+    job.notifyProgram = notify.value(QLatin1String("program")).toString();
+    job.notifyParameters = notify.value(QLatin1String("parameters")).toString();
+    job.proxyUsage = parseProxyUsage(str("proxyUsage")).value_or(ProxyUsage::Preconfig);
+    job.proxyList = str("proxyList");
+    job.proxyBypassList = str("proxyBypassList");
+    for (const QJsonValue &h : o.value(QLatin1String("customHeaders")).toArray())
+        job.customHeaders << h.toString();
+    for (const QJsonValue &v : o.value(QLatin1String("credentials")).toArray()) {
+        const auto target = parseAuthTarget(v.toObject().value(QLatin1String("target")).toString());
+        const auto scheme = parseAuthScheme(v.toObject().value(QLatin1String("scheme")).toString());
+        if (target && scheme)
+            job.credentials << CredentialKey{*target, *scheme};
+    }
+    job.securityFlags = quint32(num("securityFlags"));
+    const QJsonObject times = o.value(QLatin1String("times")).toObject();
+    const auto time = [&times](const char *key) {
+        return QDateTime::fromString(times.value(QLatin1String(key)).toString(), Qt::ISODateWithMs);
+    };
+    job.creationTime = time("creation");
+    job.modificationTime = time("modification");
+    job.transferCompletionTime = time("transferCompletion");
+    const QJsonObject error = o.value(QLatin1String("error")).toObject();
+    if (!error.isEmpty()) {
+        job.error.code = error.value(QLatin1String("code")).toString().toUInt(nullptr, 16);
+        job.error.description = error.value(QLatin1String("description")).toString();
+        job.error.fileIndex = error.value(QLatin1String("fileIndex")).toInt(-1);
+        const QString context = error.value(QLatin1String("context")).toString();
+        for (int c = 0; c <= int(ErrorContext::RemoteApplication); ++c)
+            if (contextName(ErrorContext(c)) == context)
+                job.error.context = ErrorContext(c);
+    }
+    for (const QJsonValue &v : o.value(QLatin1String("files")).toArray()) {
+        const QJsonObject f = v.toObject();
+        JobFile file;
+        file.remoteUrl = QUrl(f.value(QLatin1String("remoteUrl")).toString());
+        file.localName = f.value(QLatin1String("localName")).toString();
+        file.tempName = f.value(QLatin1String("tempName")).toString();
+        file.bytesTotal = qint64(f.value(QLatin1String("bytesTotal")).toDouble(-1));
+        file.bytesTransferred = qint64(f.value(QLatin1String("bytesTransferred")).toDouble());
+        file.transferred = f.value(QLatin1String("transferred")).toBool();
+        file.completed = f.value(QLatin1String("completed")).toBool();
+        file.downloadedFromPeer = f.value(QLatin1String("downloadedFromPeer")).toBool();
+        file.bytesFromPeers = qint64(f.value(QLatin1String("bytesFromPeers")).toDouble());
+        file.peerVerification = parsePeerVerification(f.value(QLatin1String("integrityLevel")).toString()).value_or(PeerVerification::None);
+        file.validationState = parseValidationState(f.value(QLatin1String("validationState")).toString()).value_or(ValidationState::Unset);
+        file.peerId = f.value(QLatin1String("peerId")).toString();
+        job.files << file;
+    }
+    return job;
 }
 
 } // namespace ferry
