@@ -23,6 +23,17 @@ char *toString(JobState state)
 
 namespace test {
 
+Owner ownerWith(uint uid, bool elevated, IntegrityLevel level)
+{
+    Owner o;
+    o.uid = uid;
+    o.gid = uid;
+    o.userName = Owner::nameOf(uid);
+    o.elevated = elevated;
+    o.integrity = level;
+    return o;
+}
+
 QString describeJob(const Job &j)
 {
     if (j.id.isNull())

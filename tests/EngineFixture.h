@@ -40,6 +40,10 @@ constexpr int WaitMs = 20000; // how long WAIT_STATE waits: a wait, never a meas
 // Where a job stands, for failure messages: state, error, bytes and download time.
 QString describeJob(const Job &job);
 
+// An owner with these facts (uid and gid alike, the name the system has for the uid), for tests
+// that play other users and privileges without being them.
+Owner ownerWith(uint uid, bool elevated, IntegrityLevel level);
+
 // Waits (in a test slot of a class holding `m_f`) for a job's state; on failure says where the
 // job is instead and why.
 #define WAIT_STATE(id, expected)                                                                   \

@@ -2,6 +2,7 @@
 // to date by the engine's change and removal signals, with coalesced repaints, a measured speed,
 // the files of one job, and the search/state filter. Every model runs under
 // QAbstractItemModelTester while it changes.
+#include "EngineFixture.h"
 #include "JobFilesModel.h"
 #include "JobFilterProxy.h"
 #include "JobListModel.h"
@@ -14,21 +15,13 @@
 #include <cmath>
 
 using namespace ferry;
+using ferry::test::ownerWith;
 
 namespace {
 
 constexpr qint64 KB = 1024;
 constexpr qint64 MB = 1024 * 1024;
 
-Owner ownerWith(uint uid, bool elevated, IntegrityLevel level)
-{
-    Owner o;
-    o.uid = uid;
-    o.userName = Owner::nameOf(uid);
-    o.elevated = elevated;
-    o.integrity = level;
-    return o;
-}
 
 Owner namedOwner(uint uid, const QString &name)
 {

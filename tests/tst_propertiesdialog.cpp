@@ -41,13 +41,7 @@ namespace {
 
 Owner makeOwner(bool elevated, IntegrityLevel integrity)
 {
-    Owner o;
-    o.uid = ::getuid();
-    o.gid = ::getgid();
-    o.userName = Owner::nameOf(o.uid);
-    o.elevated = elevated;
-    o.integrity = integrity;
-    return o;
+    return ownerWith(::getuid(), elevated, integrity); // this test's own uid: the files are its own
 }
 
 const Owner OrdinaryUser = makeOwner(false, IntegrityLevel::Medium);

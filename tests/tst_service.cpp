@@ -18,16 +18,6 @@ using namespace ferry::test;
 
 namespace {
 
-Owner ownerWith(uint uid, bool elevated, IntegrityLevel level)
-{
-    Owner o;
-    o.uid = uid;
-    o.gid = uid;
-    o.userName = Owner::nameOf(uid);
-    o.elevated = elevated;
-    o.integrity = level;
-    return o;
-}
 
 // Calls a verb and returns its reply, which every verb gives at once when it refuses.
 AdminReply callNow(EngineService &service, const QString &verb, const QStringList &args, const Owner &caller)

@@ -31,18 +31,6 @@ void records(VerbCall &c)
 
 void peers(VerbCall &c)
 {
-    if (!c.args.isEmpty()) {
-        const QString what = c.args[0].toLower();
-        if (!c.service.isEngineUser(c.caller))
-            return c.reply(R::failure(hr::E_ACCESSDENIED, QStringLiteral("only the engine's user or root may change the peer list")));
-        if (what == QLatin1String("clear"))
-            return c.reply(R::fromStatus(c.peers()->clearPeers(), QStringLiteral("Peer list cleared.")));
-        if (what == QLatin1String("discover")) {
-            c.peers()->rediscover();
-            return c.reply(R::success(QStringLiteral("Discovery probe sent.")));
-        }
-        return c.reply(R::failure(hr::E_INVALIDARG, QStringLiteral("usage: peers [--json] | clear | discover")));
-    }
     const QJsonArray list = c.peers()->peersJson();
     QStringList lines;
     for (const QJsonValue &v : list) {
@@ -98,7 +86,14 @@ const std::vector<Verb> &cacheVerbs()
 {
     static const std::vector<Verb> table = {
         {"cache info", A::Anyone, 0, 0, "", [](VerbCall &c) { c.reply(R::success(c.peers()->infoText(), c.peers()->info())); }},
-        {"cache peers", A::Anyone, 0, 1, "[--json] | clear | discover   (also: peers)", peers},
+        {"cache peers", A::Anyone, 0, 0, "[--json]   (also: peers)", peers},
+        {"cache peers clear", A::EngineUser, 0, 0, "", [](VerbCall &c) {
+             c.answer(c.peers()->clearPeers(), QStringLiteral("Peer list cleared."));
+         }},
+        {"cache peers discover", A::EngineUser, 0, 0, "", [](VerbCall &c) {
+             c.peers()->rediscover();
+             c.reply(R::success(QStringLiteral("Discovery probe sent.")));
+         }},
         {"cache records", A::EngineUser, 0, 0, "[--json]", records},
         {"cache set", A::EngineUser, 2, 2, "KEY VALUE", [](VerbCall &c) { c.answer(c.peers()->set(c.args[0], c.args[1])); }},
         {"cache groupkey", A::EngineUser, 1, 3, "create [--revoke-previous] | show | import KEY [--revoke-previous] | revoke",

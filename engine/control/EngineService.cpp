@@ -127,13 +127,17 @@ void EngineService::call(const QString &rawVerb, const QStringList &rawArgs, con
 {
     QString name = normalizedVerb(rawVerb);
     QStringList args = rawArgs;
-    // The peer cache's verbs are "cache SUB ..."; `peers` is `cache peers`.
     if (name == QLatin1String("peers"))
-        name = QStringLiteral("cache peers");
-    else if (name == QLatin1String("cache") && !args.isEmpty())
-        name = QStringLiteral("cache ") + args.takeFirst().toLower();
+        name = QStringLiteral("cache peers"); // bitsadmin-style shorthand
+    // A verb of several words ("cache info", "cache peers clear") is the longest row the
+    // arguments spell: each subverb is a row with its own access class.
     const auto &table = verbs();
-    const auto found = std::find_if(table.begin(), table.end(), [&](const Verb &v) { return name == QLatin1String(v.name); });
+    const auto rowNamed = [&table](const QString &n) {
+        return std::find_if(table.begin(), table.end(), [&n](const Verb &v) { return n == QLatin1String(v.name); });
+    };
+    while (!args.isEmpty() && rowNamed(name + QLatin1Char(' ') + args.first().toLower()) != table.end())
+        name += QLatin1Char(' ') + args.takeFirst().toLower();
+    const auto found = rowNamed(name);
     if (found == table.end()) {
         if (name.startsWith(QLatin1String("cache")))
             return reply(AdminReply::failure(hr::E_INVALIDARG, QStringLiteral("usage: cache info | set KEY VALUE | groupkey "
@@ -231,28 +235,28 @@ Status EngineService::submit(const JobSpec &spec, const Owner &caller, QUuid *id
     return s;
 }
 
-int EngineService::resumeAll(const Owner &caller)
+int EngineService::forChangeableJobs(const Owner &caller, const std::function<bool(const Job &)> &wanted,
+                                     Status (JobManager::*verb)(const QUuid &))
 {
     int n = 0;
-    for (const Job &job : m_jobs->jobs()) {
-        if (!canSee(caller, job.owner) || !checkCanChange(caller, job.owner))
-            continue;
-        if (job.state == JobState::Suspended || job.state == JobState::Error || job.state == JobState::TransientError)
-            n += bool(m_jobs->resume(job.id));
-    }
+    for (const Job &job : m_jobs->jobs())
+        if (canSee(caller, job.owner) && checkCanChange(caller, job.owner) && wanted(job))
+            n += bool((m_jobs->*verb)(job.id));
     return n;
+}
+
+int EngineService::resumeAll(const Owner &caller)
+{
+    return forChangeableJobs(caller, [](const Job &job) {
+        return job.state == JobState::Suspended || job.state == JobState::Error || job.state == JobState::TransientError;
+    }, &JobManager::resume);
 }
 
 int EngineService::suspendAll(const Owner &caller)
 {
-    int n = 0;
-    for (const Job &job : m_jobs->jobs()) {
-        if (!canSee(caller, job.owner) || !checkCanChange(caller, job.owner))
-            continue;
-        if (job.state != JobState::Suspended && job.state != JobState::Transferred)
-            n += bool(m_jobs->suspend(job.id));
-    }
-    return n;
+    return forChangeableJobs(caller, [](const Job &job) {
+        return job.state != JobState::Suspended && job.state != JobState::Transferred;
+    }, &JobManager::suspend);
 }
 
 void EngineService::addWaiter(const QUuid &id, ReplyFn reply, std::function<bool()> alive)

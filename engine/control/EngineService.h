@@ -143,6 +143,9 @@ private:
     void onJobChanged(const Job &job);
     void onJobRemoved(const QUuid &id);
     void answerWaiters(const QUuid &id, const QString &state);
+    // verb on every job the caller may see and change that wanted picks; how many it took.
+    int forChangeableJobs(const Owner &caller, const std::function<bool(const Job &)> &wanted,
+                          Status (JobManager::*verb)(const QUuid &));
 
     JobManager *m_jobs;
     peercache::PeerCache *m_peers;

@@ -57,7 +57,6 @@ public:
     Status set(const QString &key, const QString &value);
     using SettingWriter = std::function<Status(const QString &setting, const QString &value)>;
     void setSettingWriter(SettingWriter writer) { m_writeSetting = std::move(writer); }
-    EngineSettings settings() const { return m_settings; }
     static QString settingFor(const QString &cacheKey);
 
     // Whether (and with which peers) a job's transfer may use peers: CLIENT = machine ∧ job.
