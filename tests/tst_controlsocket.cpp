@@ -253,6 +253,7 @@ private slots:
     void aConnectionCostsOneDescriptor();
     void subscriberGetsTheJobFeedInOrder();
     void windowClientWorksOverTheSocket();
+    void subscriberThatNeverReadsIsDropped();
     void requestAfterTheConnectingProcessIsGoneIsUntrusted();
 
 private:
@@ -686,6 +687,32 @@ void TestControlSocket::windowClientWorksOverTheSocket()
     client.cancel(id);
     QTRY_VERIFY_WITH_TIMEOUT(client.jobs()->job(id) == nullptr, 20000);
     QCOMPARE(client.jobs()->count(), 0);
+}
+
+// A subscriber that never reads may not make the engine hold its backlog: once more than
+// ReplyHighWaterBytes of events wait unread it is closed, and the engine goes on serving others.
+void TestControlSocket::subscriberThatNeverReadsIsDropped()
+{
+    QVERIFY(startEngine(QStringLiteral("deaf")) > 0);
+    const QString job = createJob(QStringLiteral("busy"));
+    RawConnection deaf(socketPath());
+    QVERIFY(deaf.send(requestLine(QStringLiteral("subscribe"))));
+    QVERIFY(!deaf.readLine().isEmpty()); // subscribed; from here on it reads nothing
+
+    // Each change is one event of about 2 KiB for the subscriber: 3,000 of them are far more than
+    // the bound plus what the kernel's socket buffers take.
+    RawConnection writer(socketPath());
+    const QString text(1000, QLatin1Char('x'));
+    constexpr int Changes = 3000;
+    for (int i = 0; i < Changes; ++i) {
+        QVERIFY(writer.send(requestLine(QStringLiteral("setdescription"), {job, text + QString::number(i)})));
+        const QJsonObject r = writer.readReply();
+        QVERIFY2(r.value(QLatin1String("ok")).toBool(), qPrintable(show(r)));
+    }
+    QVERIFY2(deaf.waitClosed(20000), "the engine kept a subscriber that reads nothing");
+    RawConnection other(socketPath());
+    QVERIFY(other.send(requestLine(QStringLiteral("getdescription"), {job})));
+    QCOMPARE(other.readReply().value(QLatin1String("text")).toString(), text + QString::number(Changes - 1));
 }
 
 // Identified clients cost the engine their socket and nothing else: no pidfd stays open.
