@@ -39,7 +39,7 @@ qint64 lastLength(const QByteArray &header)
 
 PeerSource::PeerSource(PeerPlan plan, QUrl url, QStringList headers, QNetworkAccessManager *originNam,
                        QNetworkAccessManager *peerNam, QObject *parent)
-    : QObject(parent)
+    : DataSource(parent)
     , m_plan(std::move(plan))
     , m_url(std::move(url))
     , m_headers(std::move(headers))
@@ -53,10 +53,11 @@ PeerSource::~PeerSource()
     stop();
 }
 
-void PeerSource::start(qint64 offset)
+void PeerSource::start(const HeldFile &held)
 {
-    m_out.offset = offset;
-    if (offset % Manifest::BlockSize != 0)
+    m_held = held;
+    m_out.offset = held.offset;
+    if (held.offset % Manifest::BlockSize != 0)
         return finish(QStringLiteral("the file resumes mid-block; peers are not asked"));
     probe(false);
 }
@@ -139,6 +140,10 @@ void PeerSource::onProbed()
         return finish(QStringLiteral("the origin did not answer the probe (%1): no peers without it").arg(reply->errorString()));
     m_out.facts = facts;
     m_out.probed = true;
+    if (m_out.offset > 0 && (facts.etag != m_held.etag || facts.lastModified != m_held.lastModified)) {
+        m_restartWhy = QStringLiteral("the file changed on the server; restarting it from the beginning");
+        m_out.offset = 0; // the held bytes are another version's: the peers' copy starts at 0
+    }
     const QString why = ineligibility(facts);
     if (!why.isEmpty())
         return finish(QStringLiteral("not peer-eligible: %1").arg(why));
@@ -351,8 +356,8 @@ bool PeerSource::takeBlocks(bool)
     const Manifest &m = *m_out.manifest;
     while (m_blockIndex < m.blockCount() && m_pending.size() >= m.blockLength(m_blockIndex)) {
         const qint64 length = m.blockLength(m_blockIndex);
-        const QByteArray data = m_pending.left(length);
-        if (sha256Of(data) != m.blocks[m_blockIndex]) {
+        const QByteArray bytes = m_pending.left(length);
+        if (sha256Of(bytes) != m.blocks[m_blockIndex]) {
             const QString why = QStringLiteral("block %1 does not match the manifest").arg(m_blockIndex);
             qCWarning(lcPeers).noquote() << "peer" << m_peer.peerId << "at" << m_peer.host << ":" << why;
             m_out.verdicts << PeerVerdict{m_peer.peerId, false, why};
@@ -363,7 +368,13 @@ bool PeerSource::takeBlocks(bool)
         m_out.offset += length;
         m_out.bytesFromPeers += length;
         ++m_blockIndex;
-        emit block(data);
+        if (!m_answered) {
+            m_answered = true;
+            emit answered({m_out.offset - length, m_restartWhy, m_out.facts.size, m_out.facts.etag, m_out.facts.lastModified, {}});
+            if (m_done)
+                return false;
+        }
+        emit data(bytes);
         if (m_done)
             return false;
     }
@@ -381,7 +392,7 @@ void PeerSource::finish(const QString &note)
         m_out.peerId = m_peer.peerId;
     if (!note.isEmpty())
         qCInfo(lcPeers).noquote() << m_url.toDisplayString() << ":" << note;
-    emit finished(m_out);
+    emit finished();
 }
 
 } // namespace ferry::peercache

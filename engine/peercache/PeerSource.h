@@ -2,15 +2,16 @@
 // derives the content keys, asks the known peers for the lookup id, checks the manifest, and
 // streams the file's blocks from one peer, handing on only blocks whose SHA-256 matches the
 // manifest. Whatever peers cannot supply is left to the origin (the Transfer that owns this).
-// Lives on the transfer thread.
+// A DataSource (docs/engine.md, "Where bytes come from"): finished() means "all the peers had",
+// which may be nothing; outcome() then tells what they did. Lives on the transfer thread.
 #pragma once
 
+#include "core/DataSource.h"
 #include "peercache/ContentKey.h"
 #include "peercache/Manifest.h"
 
 #include <QByteArray>
 #include <QList>
-#include <QObject>
 #include <QPointer>
 #include <QStringList>
 #include <QUrl>
@@ -61,7 +62,7 @@ struct PeerOutcome
     QList<PeerVerdict> verdicts;
 };
 
-class PeerSource : public QObject
+class PeerSource : public DataSource
 {
     Q_OBJECT
 public:
@@ -74,17 +75,15 @@ public:
                QNetworkAccessManager *peerNam, QObject *parent = nullptr);
     ~PeerSource() override;
 
-    // offset must be a multiple of Manifest::BlockSize (else peers are skipped).
-    void start(qint64 offset);
-    void stop();
+    // held.offset must be a multiple of Manifest::BlockSize (else peers are skipped). When the
+    // origin names another version of the file than held's validators, peers deliver it from 0.
+    void start(const HeldFile &held) override;
+    void stop() override;
 
     // Reads the origin's facts from a probe response (HEAD or a one-byte ranged GET).
     static OriginFacts factsOf(const QNetworkReply *reply);
-    const OriginFacts &facts() const { return m_out.facts; }
-
-signals:
-    void block(const QByteArray &data);      // verified, in order, starting at the start offset
-    void finished(const ferry::peercache::PeerOutcome &outcome);
+    // What the peers did, once finished(): their bytes, the manifest, the verdicts on them.
+    const PeerOutcome &outcome() const { return m_out; }
 
 private:
     void probe(bool ranged);
@@ -109,6 +108,9 @@ private:
     QNetworkAccessManager *m_peerNam;
     QPointer<QNetworkReply> m_reply;
     PeerOutcome m_out;
+    HeldFile m_held;
+    QString m_restartWhy;                    // the origin names another version than held
+    bool m_answered = false;
     QStringList m_ids;                       // lookup ids to ask for, CK-D first
     QStringList m_keys;                      // the content keys behind them
     int m_nextPeer = 0;
@@ -127,5 +129,4 @@ private:
 } // namespace ferry::peercache
 
 Q_DECLARE_METATYPE(ferry::peercache::PeerPlan)
-Q_DECLARE_METATYPE(ferry::peercache::PeerOutcome)
 Q_DECLARE_METATYPE(ferry::peercache::PeerVerdict)

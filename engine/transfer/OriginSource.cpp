@@ -2,12 +2,14 @@
 
 #include "core/HttpRequest.h"
 #include "core/JobTypes.h"
+#include "peercache/PeerSource.h"
 
 #include <QAuthenticator>
 #include <QNetworkAccessManager>
 #include <QNetworkProxy>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QRegularExpression>
 #include <QSslError>
 
 namespace ferry {
@@ -20,7 +22,8 @@ bool isStrongEtag(const QString &etag) { return !etag.isEmpty() && !etag.startsW
 
 OriginSource::OriginSource(QUrl url, QStringList headers, QList<StoredCredential> credentials, quint32 securityFlags,
                            bool http2, int fileIndex, QNetworkAccessManager *nam, QObject *parent)
-    : QObject(parent)
+    : DataSource(parent)
+    , m_url(url)
     , m_headers(std::move(headers))
     , m_credentials(std::move(credentials))
     , m_securityFlags(securityFlags)
@@ -42,8 +45,30 @@ OriginSource::OriginSource(QUrl url, QStringList headers, QList<StoredCredential
     });
 }
 
-void OriginSource::get(qint64 offset, const QString &etag, const QString &lastModified)
+OriginSource::~OriginSource()
 {
+    stop();
+}
+
+void OriginSource::start(const HeldFile &held)
+{
+    m_held = held;
+    m_stopped = false;
+    m_restartWhy.clear();
+    get(held.offset);
+}
+
+void OriginSource::stop()
+{
+    m_stopped = true;
+    drop();
+}
+
+void OriginSource::get(qint64 offset)
+{
+    m_asked = offset;
+    m_accepted = false;
+    m_facts.reset();
     QNetworkRequest request(m_currentUrl);
     request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
     // HTTP/2 only when the setting asks for it: Qt 6.4 does not hold an HTTP/2 stream back while
@@ -55,24 +80,197 @@ void OriginSource::get(qint64 offset, const QString &etag, const QString &lastMo
     addCustomHeaders(request, m_headers);
     if (offset > 0) {
         request.setRawHeader("Range", "bytes=" + QByteArray::number(offset) + '-');
-        if (isStrongEtag(etag))
-            request.setRawHeader("If-Range", etag.toLatin1());
-        else if (!lastModified.isEmpty())
-            request.setRawHeader("If-Range", lastModified.toLatin1());
+        if (isStrongEtag(m_held.etag))
+            request.setRawHeader("If-Range", m_held.etag.toLatin1());
+        else if (!m_held.lastModified.isEmpty())
+            request.setRawHeader("If-Range", m_held.lastModified.toLatin1());
     }
     m_answered.clear();
     m_certificateProblem.clear();
     m_reply = m_nam->get(request);
     m_reply->setReadBufferSize(ReadBufferSize);
-    connect(m_reply, &QNetworkReply::metaDataChanged, this, &OriginSource::metaDataChanged);
-    connect(m_reply, &QNetworkReply::readyRead, this, &OriginSource::readyRead);
-    connect(m_reply, &QNetworkReply::finished, this, &OriginSource::finished);
+    connect(m_reply, &QNetworkReply::metaDataChanged, this, &OriginSource::onMetaData);
+    connect(m_reply, &QNetworkReply::readyRead, this, &OriginSource::onReadyRead);
+    connect(m_reply, &QNetworkReply::finished, this, &OriginSource::onFinished);
     connect(m_reply, &QNetworkReply::sslErrors, this, &OriginSource::onSslErrors);
 }
 
+// Abandons the current reply without hearing from it again.
 void OriginSource::drop()
 {
     abandonReply(m_reply, this);
+}
+
+void OriginSource::onMetaData()
+{
+    if (m_accepted || m_stopped || !m_reply)
+        return;
+    const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (status >= 300 && status < 400)
+        return; // a redirect being followed
+    accept(status);
+}
+
+// What the answer means for the bytes held (docs/jobs.md §5): answered() when bytes follow,
+// else failed(), a request from 0 (the file shrank), or finished() (it was all here already).
+bool OriginSource::accept(int status)
+{
+    const QString etag = QString::fromLatin1(m_reply->rawHeader("ETag"));
+    const QString lastModified = QString::fromLatin1(m_reply->rawHeader("Last-Modified"));
+    // After a followed redirect Qt 6.4 may keep the redirect's length too ("46, 300000"): the
+    // final response's value is the last one.
+    const QByteArray lengthHeader = m_reply->rawHeader("Content-Length");
+    bool lengthOk = false;
+    qint64 length = lengthHeader.split(',').constLast().trimmed().toLongLong(&lengthOk);
+    if (!lengthOk)
+        length = -1;
+    const qint64 offset = m_asked;
+
+    if (status == 206) {
+        static const QRegularExpression rangeRe(QStringLiteral("^bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)$"));
+        const auto m = rangeRe.match(QString::fromLatin1(m_reply->rawHeader("Content-Range")).trimmed());
+        if (!m.hasMatch() || m.captured(1).toLongLong() != offset) {
+            fail({{ErrorContext::RemoteFile, hr::BG_E_INVALID_SERVER_RESPONSE,
+                   QStringLiteral("the server answered a range request with the wrong range (%1)")
+                       .arg(QString::fromLatin1(m_reply->rawHeader("Content-Range"))),
+                   m_fileIndex},
+                  false, 0});
+            return false;
+        }
+        answer({offset, offset == 0 ? m_restartWhy : QString(),
+                m.captured(3) != QLatin1String("*") ? m.captured(3).toLongLong() : m_held.size,
+                etag.isEmpty() ? m_held.etag : etag, lastModified.isEmpty() ? m_held.lastModified : lastModified, {}});
+        return !m_stopped;
+    }
+    if (status == 200) {
+        QString why = m_restartWhy;
+        if (offset > 0) {
+            const bool changed = (!etag.isEmpty() && etag != m_held.etag)
+                                 || (etag.isEmpty() && !lastModified.isEmpty() && lastModified != m_held.lastModified);
+            why = changed ? QStringLiteral("the file changed on the server; restarting it from the beginning")
+                          : QStringLiteral("the server ignored the range request; restarting the file from the beginning");
+        }
+        answer({0, why, length, etag, lastModified, {}});
+        return !m_stopped;
+    }
+    if (status == 416 && offset > 0) {
+        // The offset is at or past the end: either the file is all here, or it shrank.
+        static const QRegularExpression totalRe(QStringLiteral("^bytes\\s+\\*/(\\d+)$"));
+        const auto m = totalRe.match(QString::fromLatin1(m_reply->rawHeader("Content-Range")).trimmed());
+        drop();
+        if (m.hasMatch() && m.captured(1).toLongLong() == offset && m_held.size == offset) {
+            m_stopped = true;
+            emit finished();
+            return false;
+        }
+        m_held.etag.clear();
+        m_held.lastModified.clear();
+        m_restartWhy = QStringLiteral("the file shrank on the server; restarting it from the beginning");
+        get(0);
+        return false;
+    }
+    fail(statusFailure(status));
+    return false;
+}
+
+void OriginSource::answer(SourceAnswer answer)
+{
+    m_accepted = true;
+    m_facts = peercache::PeerSource::factsOf(m_reply);
+    answer.from = m_currentUrl;
+    emit answered(answer);
+}
+
+TransferFailure OriginSource::statusFailure(int status) const
+{
+    TransferFailure f;
+    QString text = QStringLiteral("HTTP %1 %2").arg(status).arg(m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
+    if (status >= 300 && status < 400)
+        text += QStringLiteral(": the server redirects to %1 and the job's security flags disallow redirects")
+                    .arg(m_currentUrl.resolved(m_reply->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl()).toDisplayString());
+    if (status == 401)
+        text += holdsCredentials(AuthTarget::Server) ? QStringLiteral(": the server refused the job's credentials")
+                                                     : QStringLiteral(": the server wants credentials (ferry-admin setcredentials JOB SERVER ...)");
+    f.error = {ErrorContext::RemoteFile, httpError(status), text, m_fileIndex};
+    f.transient = transferpolicy::transientHttpStatus(status);
+    f.retryAfterSeconds = transferpolicy::retryAfterSeconds(m_reply->rawHeader("Retry-After"));
+    return f;
+}
+
+void OriginSource::onReadyRead()
+{
+    if (!m_accepted || m_stopped || !m_reply)
+        return;
+    // One buffer for the life of the source: no allocation (and no page faults) per chunk.
+    if (m_buffer.size() != ReadBufferSize)
+        m_buffer.resize(ReadBufferSize);
+    while (m_reply && m_reply->bytesAvailable() > 0) {
+        const qint64 n = m_reply->read(m_buffer.data(), ReadBufferSize);
+        if (n <= 0)
+            break;
+        emit data(QByteArray::fromRawData(m_buffer.constData(), n));
+        if (m_stopped)
+            return;
+    }
+}
+
+void OriginSource::onFinished()
+{
+    if (m_stopped || !m_reply)
+        return;
+    QNetworkReply *reply = m_reply;
+    reply->deleteLater();
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (!m_accepted && status >= 300 && status < 400) {
+        TransferFailure refusal;
+        switch (judgeRedirect(&refusal)) {
+        case Redirect::Follow:
+            return get(m_asked);
+        case Redirect::Refuse:
+            return fail(refusal);
+        case Redirect::AnswerAsError:
+            break;
+        }
+    }
+    if (reply->error() != QNetworkReply::NoError) {
+        onReadyRead(); // hand on whatever arrived before the failure
+        if (m_stopped)
+            return;
+        if (!m_accepted && status >= 400) {
+            accept(status);
+            return;
+        }
+        if (reply->error() == QNetworkReply::ProxyAuthenticationRequiredError)
+            return fail({{ErrorContext::GeneralTransport, httpError(407),
+                          holdsCredentials(AuthTarget::Proxy)
+                              ? QStringLiteral("HTTP 407: the proxy refused the job's credentials")
+                              : QStringLiteral("HTTP 407: the proxy wants credentials (ferry-admin setcredentials JOB PROXY ...)"),
+                          m_fileIndex},
+                         false, 0});
+        TransferFailure f = transferpolicy::classifyNetworkError(reply->error(), reply->errorString());
+        if (reply->error() == QNetworkReply::SslHandshakeFailedError && !m_certificateProblem.isEmpty())
+            f.error.description = QStringLiteral("the server's certificate is not accepted: %1").arg(m_certificateProblem);
+        f.error.fileIndex = m_fileIndex;
+        return fail(f);
+    }
+    // A response with no body never signals metaDataChanged before finished.
+    if (!m_accepted && !accept(status))
+        return;
+    onReadyRead();
+    if (m_stopped)
+        return;
+    m_stopped = true;
+    drop();
+    emit finished();
+}
+
+void OriginSource::fail(const TransferFailure &failure)
+{
+    if (m_stopped)
+        return;
+    m_stopped = true;
+    drop();
+    emit failed(failure);
 }
 
 // Redirects are followed here, not by Qt, so that every hop obeys the job's security flags

@@ -8,9 +8,6 @@
 #include <QCryptographicHash>
 #include <QLoggingCategory>
 #include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QNetworkRequest>
-#include <QRegularExpression>
 
 namespace ferry {
 
@@ -47,10 +44,6 @@ Transfer::Transfer(TransferRequest request, QNetworkAccessManager *nam, QNetwork
     , m_origin(new OriginSource(m_req.url, m_req.headers, m_req.credentials, m_req.securityFlags, m_req.http2, m_req.fileIndex,
                                 nam, this))
 {
-    connect(m_origin, &OriginSource::metaDataChanged, this, &Transfer::onMetaData);
-    connect(m_origin, &OriginSource::readyRead, this, &Transfer::onReadyRead);
-    connect(m_origin, &OriginSource::finished, this, &Transfer::onFinished);
-    connect(m_origin, &OriginSource::warned, this, [this](const QString &message) { tell(transferevent::Warned{message}); });
 }
 
 Transfer::~Transfer()
@@ -70,56 +63,94 @@ void Transfer::start()
         return completeFile(); // everything was already here when the engine stopped
     if (m_req.peerPlan.use)
         return startFromPeers();
-    sendRequest();
+    startSource(m_origin);
+}
+
+HeldFile Transfer::held() const
+{
+    return {m_part.offset(), m_req.bytesTotal, m_req.etag, m_req.lastModified};
+}
+
+// Every source is heard through the same five signals; only the one delivering now is listened
+// to, so a source set aside can never write into the file.
+void Transfer::startSource(DataSource *source)
+{
+    if (m_source)
+        m_source->disconnect(this);
+    m_source = source;
+    m_answered = false;
+    connect(source, &DataSource::answered, this, &Transfer::onAnswered);
+    connect(source, &DataSource::data, this, &Transfer::onData);
+    connect(source, &DataSource::finished, this, &Transfer::onSourceFinished);
+    connect(source, &DataSource::failed, this, &Transfer::finishWith);
+    connect(source, &DataSource::warned, this, [this](const QString &message) { tell(transferevent::Warned{message}); });
+    m_sinceCheckpoint.start();
+    m_sinceProgress.start();
+    source->start(held());
 }
 
 // Peers first (docs/peer-caching.md §8): the PeerSource hands over verified blocks in order; the
 // origin is asked for whatever is left once it is done.
 void Transfer::startFromPeers()
 {
-    m_peerSource = new peercache::PeerSource(m_req.peerPlan, m_req.url, m_req.headers, m_nam, m_peerNam, this);
-    connect(m_peerSource, &peercache::PeerSource::block, this, &Transfer::onPeerBlock);
-    connect(m_peerSource, &peercache::PeerSource::finished, this, &Transfer::onPeerFinished);
-    m_peerSource->start(m_part.offset());
+    m_peers = new peercache::PeerSource(m_req.peerPlan, m_req.url, m_req.headers, m_nam, m_peerNam, this);
+    startSource(m_peers);
 }
 
-void Transfer::onPeerBlock(const QByteArray &data)
+// The source's bytes belong to the version of the file it names: its validators and size go
+// with them, and bytes held from another version must not stay (restartFromZero).
+void Transfer::onAnswered(const SourceAnswer &answer)
 {
     if (m_done)
         return;
-    if (m_peerBytes == 0) {
-        // The blocks are the origin's bytes as it just described them: its validators and size
-        // go with them, and bytes kept from an older version of the file must not stay.
-        const peercache::OriginFacts &facts = m_peerSource->facts();
-        if (m_part.offset() > 0 && (facts.etag != m_req.etag || facts.lastModified != m_req.lastModified)) {
-            m_peerSource->stop();
-            if (restartFromZero(QStringLiteral("the file changed on the server; restarting it from the beginning")))
-                startFromPeers();
+    m_answered = true;
+    m_req.etag = answer.etag;
+    m_req.lastModified = answer.lastModified;
+    m_req.bytesTotal = answer.size;
+    if (answer.offset != m_part.offset()) {
+        if (!restartFromZero(answer.restartReason))
             return;
-        }
-        m_req.etag = facts.etag;
-        m_req.lastModified = facts.lastModified;
-        m_req.bytesTotal = facts.size;
-        if (m_req.bytesTotal > 0 && !m_part.reserve(m_req.bytesTotal))
-            return failLocal();
-        if (!ensureHash())
-            return;
-        if (m_part.offset() == 0)
-            record(0);
-        tell(transferevent::Responded{});
+    } else if (answer.offset == 0) {
+        record(0);
     }
-    if (!writeChunk(data.constData(), data.size()))
+    // Reserve the disk space now: a full disk shows at once, not after hours of downloading.
+    if (m_req.bytesTotal > 0 && !m_part.reserve(m_req.bytesTotal))
+        return failLocal();
+    if (m_source == m_origin) {
+        identify();
+        if ((m_req.securityFlags & security::RedirectMask) == security::RedirectAllowReport && answer.from != m_req.url)
+            tell(transferevent::Redirected{answer.from});
+    }
+    if (needsHash() && !ensureHash())
         return;
-    m_peerBytes += data.size();
+    tell(transferevent::Responded{});
+}
+
+void Transfer::onData(const QByteArray &bytes)
+{
+    if (m_done)
+        return;
+    if (!writeChunk(bytes.constData(), bytes.size()))
+        return;
+    if (m_source == m_peers)
+        m_peerBytes += bytes.size();
     if (m_sinceCheckpoint.elapsed() >= m_req.checkpointMs && !checkpoint())
         return failLocal();
     reportProgress(false);
 }
 
-void Transfer::onPeerFinished(const peercache::PeerOutcome &outcome)
+void Transfer::onSourceFinished()
 {
-    m_peerSource->deleteLater();
-    m_peerSource = nullptr;
+    if (m_done)
+        return;
+    if (m_source == m_peers)
+        return onPeersFinished();
+    onOriginFinished();
+}
+
+void Transfer::onPeersFinished()
+{
+    const peercache::PeerOutcome &outcome = m_peers->outcome();
     if (!outcome.verdicts.isEmpty())
         tell(transferevent::PeerVerdicts{outcome.verdicts});
     m_facts = outcome.facts;
@@ -127,20 +158,49 @@ void Transfer::onPeerFinished(const peercache::PeerOutcome &outcome)
         m_manifest = outcome.manifest;
         m_peerId = outcome.peerId;
     }
-    if (m_done)
-        return;
+    m_peers->disconnect(this);
+    m_peers->deleteLater();
+    m_peers = nullptr;
+    m_source = nullptr;
     if (m_peerBytes > 0 && m_req.bytesTotal >= 0 && m_part.offset() >= m_req.bytesTotal) {
         identify();
         return completeFile(); // every byte came from peers
     }
-    sendRequest();
+    startSource(m_origin);
+}
+
+// The origin has said all it will: the file is whole, or the connection ended early (transient),
+// or the server sent more than it announced (the bytes cannot be trusted: start again).
+void Transfer::onOriginFinished()
+{
+    if (!m_answered)
+        return completeFile(); // a 416 for the end of the file: it was all here
+    if (m_req.bytesTotal >= 0 && m_part.offset() < m_req.bytesTotal) {
+        return finishWith({{ErrorContext::GeneralTransport, hr::E_HTTP_CONNECTION_ERROR,
+                            QStringLiteral("the connection closed after %1 of %2 bytes")
+                                .arg(m_part.offset())
+                                .arg(m_req.bytesTotal),
+                            m_req.fileIndex},
+                           true, 0});
+    }
+    if (m_req.bytesTotal >= 0 && m_part.offset() > m_req.bytesTotal) {
+        m_part.restart();
+        m_req.bytesTotal = -1;
+        m_req.etag.clear();
+        m_req.lastModified.clear();
+        record(0);
+        return finishWith({{ErrorContext::RemoteFile, hr::BG_E_INVALID_SERVER_RESPONSE,
+                            QStringLiteral("the server sent more bytes than it announced"), m_req.fileIndex},
+                           true, 0});
+    }
+    completeFile();
 }
 
 // What the origin's answer makes of this file for the peer cache (its content keys, or why it
-// may not be cached): from the transfer's own response, or the probe when peers did it all.
+// may not be cached): from the origin's own answer, or the probe when peers did it all.
 void Transfer::identify()
 {
-    peercache::OriginFacts facts = originReply() ? peercache::PeerSource::factsOf(originReply()) : m_facts;
+    peercache::OriginFacts facts = m_origin->facts() ? *m_origin->facts() : m_facts;
     if (facts.status == 206) // Content-MD5 of a partial answer is the part's, not the file's
         facts.digests.removeIf([](const peercache::OriginDigest &d) { return !d.strong; });
     if (facts.status == 206 || facts.size < 0)
@@ -157,138 +217,15 @@ void Transfer::identify()
     tell(transferevent::Identified{keys, why});
 }
 
-void Transfer::sendRequest()
-{
-    m_accepted = false;
-    m_origin->get(m_part.offset(), m_req.etag, m_req.lastModified);
-    m_sinceCheckpoint.start();
-    m_sinceProgress.start();
-}
-
 void Transfer::stop()
 {
     if (m_done)
         return;
     m_done = true;
-    if (m_peerSource)
-        m_peerSource->stop();
-    dropReply();
+    if (m_source)
+        m_source->stop();
     checkpoint();
     m_part.close();
-}
-
-// Abandons the current reply without hearing from it again.
-void Transfer::dropReply()
-{
-    m_origin->drop();
-}
-
-void Transfer::onMetaData()
-{
-    if (m_accepted || m_done || !originReply())
-        return;
-    const int status = originReply()->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (status >= 300 && status < 400)
-        return; // a redirect being followed
-    if (acceptResponse(status)) {
-        // Reserve the disk space now: a full disk shows at once, not after hours of downloading.
-        if (m_req.bytesTotal > 0 && !m_part.reserve(m_req.bytesTotal))
-            return failLocal();
-        accepted();
-    }
-}
-
-void Transfer::accepted()
-{
-    m_accepted = true;
-    identify();
-    if (needsHash() && !ensureHash())
-        return;
-    if ((m_req.securityFlags & security::RedirectMask) == security::RedirectAllowReport && m_origin->currentUrl() != m_req.url)
-        tell(transferevent::Redirected{m_origin->currentUrl()});
-    tell(transferevent::Responded{});
-}
-
-bool Transfer::acceptResponse(int status)
-{
-    const QString etag = QString::fromLatin1(originReply()->rawHeader("ETag"));
-    const QString lastModified = QString::fromLatin1(originReply()->rawHeader("Last-Modified"));
-    // After a followed redirect Qt 6.4 may keep the redirect's length too ("46, 300000"): the
-    // final response's value is the last one.
-    const QByteArray lengthHeader = originReply()->rawHeader("Content-Length");
-    bool lengthOk = false;
-    qint64 length = lengthHeader.split(',').constLast().trimmed().toLongLong(&lengthOk);
-    if (!lengthOk)
-        length = -1;
-    const qint64 offset = m_part.offset();
-
-    if (status == 206) {
-        static const QRegularExpression rangeRe(QStringLiteral("^bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)$"));
-        const auto m = rangeRe.match(QString::fromLatin1(originReply()->rawHeader("Content-Range")).trimmed());
-        if (!m.hasMatch() || m.captured(1).toLongLong() != offset) {
-            finishWith({{ErrorContext::RemoteFile, hr::BG_E_INVALID_SERVER_RESPONSE,
-                         QStringLiteral("the server answered a range request with the wrong range (%1)")
-                             .arg(QString::fromLatin1(originReply()->rawHeader("Content-Range"))),
-                         m_req.fileIndex},
-                        false, 0});
-            return false;
-        }
-        if (m.captured(3) != QLatin1String("*"))
-            m_req.bytesTotal = m.captured(3).toLongLong();
-        if (!etag.isEmpty())
-            m_req.etag = etag;
-        if (!lastModified.isEmpty())
-            m_req.lastModified = lastModified;
-        return true;
-    }
-    if (status == 200) {
-        if (offset > 0) {
-            const bool changed = (!etag.isEmpty() && etag != m_req.etag)
-                                 || (etag.isEmpty() && !lastModified.isEmpty() && lastModified != m_req.lastModified);
-            m_req.etag = etag;
-            m_req.lastModified = lastModified;
-            m_req.bytesTotal = length;
-            if (!restartFromZero(changed ? QStringLiteral("the file changed on the server; restarting it from the beginning")
-                                         : QStringLiteral("the server ignored the range request; restarting the "
-                                                          "file from the beginning")))
-                return false;
-            return true;
-        }
-        m_req.etag = etag;
-        m_req.lastModified = lastModified;
-        m_req.bytesTotal = length;
-        record(0);
-        return true;
-    }
-    if (status == 416 && offset > 0) {
-        // Our offset is at or past the end: either we already have it all, or the file shrank.
-        static const QRegularExpression totalRe(QStringLiteral("^bytes\\s+\\*/(\\d+)$"));
-        const auto m = totalRe.match(QString::fromLatin1(originReply()->rawHeader("Content-Range")).trimmed());
-        if (m.hasMatch() && m.captured(1).toLongLong() == offset && m_req.bytesTotal == offset) {
-            dropReply();
-            completeFile();
-            return false;
-        }
-        dropReply();
-        m_req.etag.clear();
-        m_req.lastModified.clear();
-        if (restartFromZero(QStringLiteral("the file shrank on the server; restarting it from the beginning")))
-            sendRequest();
-        return false;
-    }
-    TransferFailure f;
-    QString text = QStringLiteral("HTTP %1 %2").arg(status).arg(originReply()->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
-    if (status >= 300 && status < 400)
-        text += QStringLiteral(": the server redirects to %1 and the job's security flags disallow redirects")
-                    .arg(m_origin->currentUrl().resolved(originReply()->attribute(QNetworkRequest::RedirectionTargetAttribute).toUrl()).toDisplayString());
-    if (status == 401)
-        text += m_origin->holdsCredentials(AuthTarget::Server) ? QStringLiteral(": the server refused the job's credentials")
-                                                     : QStringLiteral(": the server wants credentials (ferry-admin setcredentials JOB SERVER ...)");
-    f.error = {ErrorContext::RemoteFile, httpError(status), text, m_req.fileIndex};
-    f.transient = transferpolicy::transientHttpStatus(status);
-    f.retryAfterSeconds = transferpolicy::retryAfterSeconds(originReply()->rawHeader("Retry-After"));
-    finishWith(f);
-    return false;
 }
 
 bool Transfer::restartFromZero(const QString &why)
@@ -304,25 +241,6 @@ bool Transfer::restartFromZero(const QString &why)
     tell(transferevent::Warned{why});
     reportProgress(true);
     return true;
-}
-
-void Transfer::onReadyRead()
-{
-    if (!m_accepted || m_done || !originReply())
-        return;
-    // One buffer for the life of the transfer: no allocation (and no page faults) per chunk.
-    if (m_buffer.size() != ReadBufferSize)
-        m_buffer.resize(ReadBufferSize);
-    while (originReply()->bytesAvailable() > 0) {
-        const qint64 n = originReply()->read(m_buffer.data(), ReadBufferSize);
-        if (n <= 0)
-            break;
-        if (!writeChunk(m_buffer.constData(), n))
-            return;
-    }
-    if (m_sinceCheckpoint.elapsed() >= m_req.checkpointMs && !checkpoint())
-        return failLocal();
-    reportProgress(false);
 }
 
 // Writes in pieces so that no more than checkpointBytes are ever written past the last checkpoint.
@@ -398,77 +316,6 @@ void Transfer::reportProgress(bool force)
     tell(transferevent::Progressed{m_part.offset(), m_req.bytesTotal});
 }
 
-void Transfer::onFinished()
-{
-    if (m_done || !originReply())
-        return;
-    QNetworkReply *reply = originReply();
-    reply->deleteLater();
-    const int answered = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (!m_accepted && answered >= 300 && answered < 400) {
-        TransferFailure refusal;
-        switch (m_origin->judgeRedirect(&refusal)) {
-        case OriginSource::Redirect::Follow:
-            return sendRequest();
-        case OriginSource::Redirect::Refuse:
-            return finishWith(refusal);
-        case OriginSource::Redirect::AnswerAsError:
-            break;
-        }
-    }
-    if (reply->error() != QNetworkReply::NoError) {
-        onReadyRead(); // keep whatever arrived before the failure
-        if (m_done)
-            return;
-        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        if (!m_accepted && status >= 400) {
-            acceptResponse(status);
-            return;
-        }
-        if (reply->error() == QNetworkReply::ProxyAuthenticationRequiredError)
-            return finishWith({{ErrorContext::GeneralTransport, httpError(407),
-                                m_origin->holdsCredentials(AuthTarget::Proxy)
-                                    ? QStringLiteral("HTTP 407: the proxy refused the job's credentials")
-                                    : QStringLiteral("HTTP 407: the proxy wants credentials (ferry-admin setcredentials JOB PROXY ...)"),
-                                m_req.fileIndex},
-                               false, 0});
-        TransferFailure f = transferpolicy::classifyNetworkError(reply->error(), reply->errorString());
-        if (reply->error() == QNetworkReply::SslHandshakeFailedError && !m_origin->certificateProblem().isEmpty())
-            f.error.description = QStringLiteral("the server's certificate is not accepted: %1").arg(m_origin->certificateProblem());
-        f.error.fileIndex = m_req.fileIndex;
-        return finishWith(f);
-    }
-    if (!m_accepted) {
-        // A response with no body never signals metaDataChanged before finished.
-        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        if (!acceptResponse(status))
-            return;
-        accepted();
-    }
-    onReadyRead();
-    if (m_done)
-        return;
-    if (m_req.bytesTotal >= 0 && m_part.offset() < m_req.bytesTotal) {
-        return finishWith({{ErrorContext::GeneralTransport, hr::E_HTTP_CONNECTION_ERROR,
-                            QStringLiteral("the connection closed after %1 of %2 bytes")
-                                .arg(m_part.offset())
-                                .arg(m_req.bytesTotal),
-                            m_req.fileIndex},
-                           true, 0});
-    }
-    if (m_req.bytesTotal >= 0 && m_part.offset() > m_req.bytesTotal) {
-        m_part.restart();
-        m_req.bytesTotal = -1;
-        m_req.etag.clear();
-        m_req.lastModified.clear();
-        record(0);
-        return finishWith({{ErrorContext::RemoteFile, hr::BG_E_INVALID_SERVER_RESPONSE,
-                            QStringLiteral("the server sent more bytes than it announced"), m_req.fileIndex},
-                           true, 0});
-    }
-    completeFile();
-}
-
 // The last check before a file counts as transferred (docs/peer-caching.md §8): with peer bytes
 // in it, its SHA-256 must be the manifest's; whenever the origin gave a SHA-256, that must match
 // too.
@@ -507,7 +354,7 @@ void Transfer::completeFile()
             m_peerBytes = 0;
             m_manifest.reset();
             if (restartFromZero(wrong + QStringLiteral("; fetching it again from the origin")))
-                sendRequest();
+                startSource(m_origin);
             return;
         }
         if (!wrong.isEmpty())
@@ -528,9 +375,8 @@ void Transfer::finishWith(const TransferFailure &failure)
     if (m_done)
         return;
     m_done = true;
-    if (m_peerSource)
-        m_peerSource->stop();
-    dropReply();
+    if (m_source)
+        m_source->stop();
     checkpoint();
     m_part.close();
     tell(transferevent::Failed{failure});

@@ -1,5 +1,8 @@
-// Moves the bytes of one job file from its origin over HTTP(S) into its PartFile.
-// Lives on the transfer thread with the QNetworkAccessManager it is given.
+// One attempt at one job file (docs/engine.md, "Where bytes come from"): drives its sources (peers
+// first when the plan says so, then the origin) through the DataSource interface, one at a time,
+// and writes what they deliver into the file's PartFile, hashing as it writes; checkpoints;
+// and checks the finished file against the manifest and the origin's digests.
+// Lives on the transfer thread with the QNetworkAccessManagers it is given.
 #pragma once
 
 #include "core/BitsError.h"
@@ -12,7 +15,6 @@
 #include "transfer/TransferEvent.h"
 
 #include <QElapsedTimer>
-#include <QNetworkRequest>
 #include <QObject>
 #include <QPointer>
 #include <QStringList>
@@ -81,19 +83,16 @@ signals:
     void transferEvent(const ferry::TransferEvent &event);
 
 private:
-    void sendRequest();
-    void dropReply();
-    void onMetaData();
-    void onReadyRead();
-    void onFinished();
-    bool acceptResponse(int status);
-    void accepted();
+    HeldFile held() const;
+    void startSource(DataSource *source);
     void startFromPeers();
-    void onPeerBlock(const QByteArray &data);
-    void onPeerFinished(const ferry::peercache::PeerOutcome &outcome);
+    void onAnswered(const ferry::SourceAnswer &answer);
+    void onData(const QByteArray &bytes);
+    void onSourceFinished();
+    void onPeersFinished();
+    void onOriginFinished();
     void completeFile();
     void identify();
-    QNetworkReply *originReply() const { return m_origin->reply(); }
     bool restartFromZero(const QString &why);
     bool writeChunk(const char *data, qint64 size);
     bool needsHash() const;
@@ -110,18 +109,17 @@ private:
     QNetworkAccessManager *m_peerNam;
     CheckpointLog *m_log;
     PartFile m_part;
-    OriginSource *m_origin;              // the HTTP leg: requests, redirects, TLS, challenges
-    bool m_accepted = false;
+    OriginSource *m_origin;              // the origin: always there, asked last
+    peercache::PeerSource *m_peers = nullptr; // peers, asked first when the plan says so
+    DataSource *m_source = nullptr;      // the one delivering now
+    bool m_answered = false;             // m_source said what its bytes are
     bool m_done = false;
     TransferCheckpoint m_last;
-    QByteArray m_buffer;                 // ReadBufferSize, reused for every read
     std::unique_ptr<Sha256> m_hash;      // of the part file's bytes [0, offset), while needed
-    peercache::PeerSource *m_peerSource = nullptr;
     qint64 m_peerBytes = 0;              // bytes of this run that came from a peer
     std::optional<peercache::Manifest> m_manifest;
-    peercache::OriginFacts m_facts;
+    peercache::OriginFacts m_facts;      // the origin's answer: its digests, for identify and the checks
     QString m_peerId;
-    bool m_respondedSent = false;
     QElapsedTimer m_sinceCheckpoint;
     QElapsedTimer m_sinceProgress;
 };

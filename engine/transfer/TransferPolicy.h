@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/BitsError.h"
+#include "core/DataSource.h"
 
 #include <QByteArray>
 #include <QDateTime>
@@ -14,14 +15,6 @@
 #include <QString>
 
 namespace ferry {
-
-// Why a transfer ended without its file, and whether the job may try again.
-struct TransferFailure
-{
-    JobError error;
-    bool transient = false;
-    int retryAfterSeconds = 0;   // from Retry-After, 0 if none
-};
 
 namespace transferpolicy {
 
@@ -45,4 +38,3 @@ TransferFailure classifyNetworkError(QNetworkReply::NetworkError error, const QS
 } // namespace transferpolicy
 } // namespace ferry
 
-Q_DECLARE_METATYPE(ferry::TransferFailure)
