@@ -195,6 +195,7 @@ struct FileSpec
     int trickleIntervalMs = 0;
     QByteArray digest;        // query `digest`: sha256, sha512 or wrong (a Repr-Digest header)
     QByteArray cacheControl;  // query `cc`: sent as Cache-Control
+    bool wrongRange = false;  // a range request is answered 206 from byte 0, saying so
 };
 
 // The hash of the whole payload, generated piece by piece.
@@ -453,6 +454,10 @@ void Connection::handle(const ParsedRequest &p)
             f.dropAfter = num("after", 0);
         return serveFile(p, f);
     }
+    if (path == "/wrongrange") {
+        f.wrongRange = true;
+        return serveFile(p, f);
+    }
     if (path == "/trickle") {
         f.trickleChunk = qMax<qint64>(1, num("chunk", 512));
         f.trickleIntervalMs = int(qMax<qint64>(0, num("interval", 20)));
@@ -543,6 +548,8 @@ void Connection::serveFile(const ParsedRequest &p, const FileSpec &f)
             break;
         case RangeResult::Ok:
             status = 206;
+            if (f.wrongRange)
+                start = 0;
             break;
         case RangeResult::Unsatisfiable:
             return sendSimple(416, "text/plain", QByteArray(),

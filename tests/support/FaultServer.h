@@ -28,6 +28,8 @@ class FaultServerState;
 //   /norange[?after=N]  ignores Range/If-Range, no Accept-Ranges (optional drop)
 //   /trickle?chunk=B&interval=MS[&dropafter=N]  body in B-byte pieces every MS ms (the 1st
 //                    request to this path+query aborts after N body bytes when dropafter is given)
+//   /wrongrange      like /file, but a range request is answered 206 from byte 0 (and its
+//                    Content-Range says so): not the range that was asked for
 //   /status?code=C   status C with a small HTML body
 //   /loop            302 -> /loop;  /redirect?to=<encoded path>  302 -> path
 //   /nolength        no Content-Length, Connection: close
