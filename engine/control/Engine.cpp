@@ -5,6 +5,7 @@
 #include "core/Clock.h"
 #include "jobs/JobManager.h"
 #include "jobs/NetworkWatch.h"
+#include "jobs/OwnerSessions.h"
 #include "peercache/PeerCache.h"
 #include "store/JobStore.h"
 #include "transfer/Downloader.h"
@@ -29,6 +30,7 @@ Engine::~Engine()
     m_control.reset();
     m_service.reset();
     m_network.reset();
+    m_sessions.reset();
     m_peers.reset(); // before the jobs: it is their peer planner
     m_jobs.reset(); // stops running transfers, waiting for their checkpoints
     m_transferThread.quit();
@@ -66,6 +68,11 @@ bool Engine::start(QString *error, bool listenForClients)
 
     m_jobs = std::make_unique<JobManager>(m_store.get(), m_downloader, m_clock);
     m_jobs->load();
+
+    // The system instance runs a user's jobs while the user is logged on (docs/jobs.md §12.1).
+    m_sessions = std::make_unique<OwnerSessions>();
+    m_sessions->start(::geteuid() == 0, OwnerSessions::defaultRoot());
+    m_jobs->attachOwnerSessions(m_sessions.get());
 
     m_network = std::make_unique<NetworkWatch>();
     connect(m_network.get(), &NetworkWatch::onlineChanged, m_jobs.get(), &JobManager::setNetworkOnline);

@@ -19,6 +19,7 @@ class EngineService;
 class JobManager;
 class JobStore;
 class NetworkWatch;
+class OwnerSessions;
 namespace peercache {
 class PeerCache;
 }
@@ -59,6 +60,7 @@ private:
     Downloader *m_downloader = nullptr;
     std::unique_ptr<JobManager> m_jobs;
     std::unique_ptr<NetworkWatch> m_network;
+    std::unique_ptr<OwnerSessions> m_sessions;
     std::unique_ptr<peercache::PeerCache> m_peers;
     std::unique_ptr<EngineService> m_service;
     std::unique_ptr<ControlServer> m_control;

@@ -23,6 +23,7 @@ QList<std::pair<QString, QString>> settingLines(const EngineSettings &s)
             {QStringLiteral("checkpointBytes"), QString::number(s.checkpointBytes)},
             {QStringLiteral("syncCheckpoints"), flag(s.syncCheckpoints)},
             {QStringLiteral("http2"), flag(s.http2)},
+            {QStringLiteral("runJobsOfLingeringUsers"), flag(s.runJobsOfLingeringUsers)},
             {QStringLiteral("peerCachingEnabled"), flag(s.peerCachingEnabled)},
             {QStringLiteral("peerCachingClient"), flag(s.peerCachingClient)},
             {QStringLiteral("peerCachingServer"), flag(s.peerCachingServer)},

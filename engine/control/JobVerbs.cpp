@@ -72,7 +72,15 @@ const std::vector<Verb> &jobVerbs()
         {"complete", Change, 1, 1, "JOB", [](VerbCall &c) { c.answer(c.jobs().complete(c.id)); }},
         {"takeownership", VerbAccess::TakeOwnership, 1, 1, "JOB",
          [](VerbCall &c) { c.answer(c.jobs().takeOwnership(c.id, c.caller)); }},
-        {"info", See, 1, 1, "JOB [--json]", [](VerbCall &c) { c.reply(R::success(jobInfoText(c.job), jobToJson(c.job))); }},
+        {"info", See, 1, 1, "JOB [--json]", [](VerbCall &c) {
+             QString text = jobInfoText(c.job);
+             QJsonObject json = jobToJson(c.job);
+             if (c.job.state == JobState::Queued && c.jobs().waitsForOwner(c.job)) { // docs/jobs.md §12.1
+                 text += QStringLiteral("\nwaiting for the owner to log on");
+                 json.insert(QStringLiteral("waitingForOwnerLogon"), true);
+             }
+             c.reply(R::success(text, json));
+         }},
         {"wait", See, 1, 1, "JOB   (until TRANSFERRED, ERROR or gone)",
          [](VerbCall &c) { c.service.addWaiter(c.id, c.reply, c.alive); }},
         {"getstate", See, 1, 1, "JOB", [](VerbCall &c) { c.reply(R::success(stateName(c.job.state), stateName(c.job.state))); }},

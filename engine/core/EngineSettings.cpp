@@ -49,6 +49,8 @@ Status parseSetting(const QString &key, const QString &value, EngineSettings *se
         next.syncCheckpoints = *flag;
     else if (key == QLatin1String("http2") && flag)
         next.http2 = *flag;
+    else if (key == QLatin1String("runJobsOfLingeringUsers") && flag)
+        next.runJobsOfLingeringUsers = *flag;
     else if (key == QLatin1String("peerCachingEnabled") && flag)
         next.peerCachingEnabled = *flag;
     else if (key == QLatin1String("peerCachingClient") && flag)
@@ -71,7 +73,7 @@ Status parseSetting(const QString &key, const QString &value, EngineSettings *se
         stored = next.staticPeers.join(QLatin1Char(' '));
     else
         return {hr::E_INVALIDARG, QStringLiteral("unknown setting or bad value: %1=%2 (maxBackgroundJobs 1..64, "
-                                                 "timeSliceSeconds 1..86400, checkpointBytes >= 4096, syncCheckpoints, http2, "
+                                                 "timeSliceSeconds 1..86400, checkpointBytes >= 4096, syncCheckpoints, http2, runJobsOfLingeringUsers, "
                                                  "peerCachingEnabled, peerCachingClient, peerCachingServer, multicast, "
                                                  "requireOriginDigest true|false, maxCacheSizePercent 1..80, "
                                                  "maxContentAgeSec 86400..10368000, tlsPort 0..65535, discoveryPort 1..65535, "
@@ -105,6 +107,7 @@ EngineSettings loadEngineSettings(JobStore *store)
     };
     settings.syncCheckpoints = flag("syncCheckpoints", false);
     settings.http2 = flag("http2", false);
+    settings.runJobsOfLingeringUsers = flag("runJobsOfLingeringUsers", true);
     settings.peerCachingEnabled = flag("peerCachingEnabled", false);
     settings.peerCachingClient = flag("peerCachingClient", true);
     settings.peerCachingServer = flag("peerCachingServer", true);

@@ -21,6 +21,7 @@ struct EngineSettings
     int checkpointMs = 1000;
     bool syncCheckpoints = false;
     bool http2 = false;                              // offer HTTP/2 to HTTPS origins (docs/engine.md, "HTTP/2")
+    bool runJobsOfLingeringUsers = true;             // the system instance counts linger as logged on (docs/jobs.md §12.1)
     // Computer-level peer caching (docs/peer-caching.md §2): a job's CLIENT/SERVER flag takes effect
     // only when enabled and the matching switch are on too.
     bool peerCachingEnabled = false;

@@ -6,6 +6,7 @@
 #include "jobs/FileCompletion.h"
 #include "jobs/JobClock.h"
 #include "jobs/NotifyCommand.h"
+#include "jobs/OwnerSessions.h"
 #include "jobs/TransferDispatch.h"
 #include "owner/OwnerIdentity.h"
 #include "peercache/PeerCache.h"
@@ -401,7 +402,16 @@ void JobManager::tick()
     // route looks disconnected), and a server that answers settles it (onResponded).
     QList<SchedulerEntry> candidates;
     for (const QUuid &id : std::as_const(m_order)) {
-        const Job &job = m_jobs[id];
+        Job &job = m_jobs[id];
+        if ((job.state == JobState::Queued || isActive(job.state)) && waitsForOwner(job)) {
+            if (isActive(job.state)) {
+                qCInfo(lcJobs).noquote() << job.displayName << ": its owner" << job.owner.userName
+                                         << "is no longer logged on; back to QUEUED until they are";
+                stopTransfer(id);
+                requeue(job);
+            }
+            continue; // takes no slot while it waits
+        }
         if (job.state == JobState::Queued || isActive(job.state))
             candidates << SchedulerEntry{id, job.priority, isActive(job.state), m_runtime.value(id).runningSinceMs,
                                          job.queueSequence};
@@ -448,6 +458,19 @@ void JobManager::setNetworkOnline(bool online)
             requeue(job); // the network's return is worth a new attempt
     }
     scheduleSoon();
+}
+
+void JobManager::attachOwnerSessions(OwnerSessions *sessions)
+{
+    m_sessions = sessions;
+    connect(sessions, &OwnerSessions::changed, this, &JobManager::scheduleSoon);
+    connect(sessions, &QObject::destroyed, this, [this] { m_sessions = nullptr; });
+    scheduleSoon();
+}
+
+bool JobManager::waitsForOwner(const Job &job) const
+{
+    return m_sessions && !m_sessions->mayRun(job.owner.uid, m_settings.runJobsOfLingeringUsers);
 }
 
 bool JobManager::waitsForNetwork(const Job &job) const

@@ -29,6 +29,7 @@ class JobClock;
 class Downloader;
 class JobStore;
 class NotifyCommand;
+class OwnerSessions;
 class TransferDispatch;
 struct TransferCheckpoint;
 struct TransferEvent;
@@ -111,6 +112,12 @@ public:
     void setNetworkOnline(bool online);
     bool isNetworkOnline() const { return m_online; }
 
+    // The owners' sessions (docs/jobs.md §12.1), for the system instance: a job whose owner is
+    // not logged on stays QUEUED, and a running one goes back to QUEUED when its owner logs off.
+    // Without it (or with a per-user engine's) every job runs.
+    void attachOwnerSessions(OwnerSessions *sessions);
+    bool waitsForOwner(const Job &job) const;        // QUEUED for want of its owner's session
+
 signals:
     void settingsChanged(const ferry::EngineSettings &settings); // after setSetting succeeded
     void jobChanged(const ferry::Job &job);
@@ -184,6 +191,7 @@ private:
     NotifyCommand *m_notify;
     CredentialStore *m_credentials;
     PeerPlanner m_peerPlanner;
+    OwnerSessions *m_sessions = nullptr;
     bool m_scrubAfterLoad = false;
     bool m_online = true;
 };

@@ -25,6 +25,7 @@ Status JobManager::takeOwnership(const QUuid &id, const Owner &owner)
     if (s) {
         forgetCredentials(id, dropped);
         connectionChanged(m_jobs[id]);
+        scheduleSoon(); // the new owner may be logged on, or not (docs/jobs.md §12.1)
     }
     return s;
 }
