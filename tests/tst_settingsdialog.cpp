@@ -74,6 +74,7 @@ private slots:
     void everyControlHasAnAccessibleName();
     void fieldsShowTheEngineAndTheDesktopSettings();
     void engineSettingsChangeAndSurviveRestart();
+    void inactivityDaysReachTheEngine();
     void onlyChangedKeysAreSent();
     void subBoxesDisabledWhilePeerCachingIsOff();
     void followsTheEngineWithoutClobberingAnEdit();
@@ -227,9 +228,9 @@ void tst_SettingsDialog::everyControlHasAnAccessibleName()
                                 .arg(QLatin1String(w->metaObject()->className()), w->objectName())));
     }
     QVERIFY(controls >= 22);
-    for (const char *name : {"folder", "maxBackgroundJobs", "peerEnabled", "peerClient", "peerServer", "cacheSize",
-                             "cacheAge", "tlsPort", "discoveryPort", "multicast", "staticPeers", "requireOriginDigest",
-                             "peerState", "groupState", "createKey", "importKey", "dropDirect",
+    for (const char *name : {"folder", "maxBackgroundJobs", "jobInactivityDays", "peerEnabled", "peerClient", "peerServer",
+                             "cacheSize", "cacheAge", "tlsPort", "discoveryPort", "multicast", "staticPeers",
+                             "requireOriginDigest", "peerState", "groupState", "createKey", "importKey", "dropDirect",
                              "dropAsk", "startMinimized", "startAtLogin", "watchClipboard", "message", "buttons", "apply",
                              "pages"})
         QVERIFY2(d->findChild<QWidget *>(QLatin1String(name)), name);
@@ -257,6 +258,27 @@ void tst_SettingsDialog::fieldsShowTheEngineAndTheDesktopSettings()
     QVERIFY(!find<QCheckBox>(d.get(), "startMinimized")->isChecked());
     QVERIFY(!find<QCheckBox>(d.get(), "startAtLogin")->isChecked());
     QVERIFY(find<QLabel>(d.get(), "message")->isHidden());
+}
+
+// "Cancel inactive jobs after N days": the engine's jobInactivityDays, within setconfig's range.
+void tst_SettingsDialog::inactivityDaysReachTheEngine()
+{
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("jobInactivityDays"), QStringLiteral("30")));
+    auto d = open();
+    auto *spin = find<QSpinBox>(d.get(), "jobInactivityDays");
+    QVERIFY(spin);
+    QCOMPARE(spin->value(), 30);
+    QCOMPARE(spin->minimum(), 1);
+    QCOMPARE(spin->maximum(), 999);
+    QVERIFY(!spin->accessibleName().isEmpty());
+    spin->setFocus();
+    spin->selectAll();
+    QTest::keyClicks(spin, QStringLiteral("7"));
+    QSignalSpy accepted(d.get(), &QDialog::accepted);
+    okButton(d.get())->click();
+    QTRY_COMPARE(m_f->jobs()->settings().jobInactivityDays, 7);
+    QTRY_COMPARE(accepted.size(), 1);
+    QCOMPARE(m_f->jobs()->settings().maxBackgroundJobs, 1); // nothing else was sent
 }
 
 void tst_SettingsDialog::engineSettingsChangeAndSurviveRestart()

@@ -91,6 +91,7 @@ void SettingsDialog::showPage(Page page)
 void SettingsDialog::showEngine(const EngineSettings &shown, const EngineSettings &previous, bool force)
 {
     m_general->showMaxBackgroundJobs(shown.maxBackgroundJobs, previous.maxBackgroundJobs, force);
+    m_general->showInactivityDays(shown.jobInactivityDays, previous.jobInactivityDays, force);
     m_peer->showEngine(shown, previous, force);
 }
 
@@ -259,6 +260,10 @@ QList<SettingsDialog::EngineChange> SettingsDialog::engineChanges() const
     if (maxBackgroundJobs != m_engine.maxBackgroundJobs || m_retry.contains(QStringLiteral("maxBackgroundJobs")))
         changes.append({QStringLiteral("maxBackgroundJobs"), QString::number(maxBackgroundJobs),
                         tr("the number of concurrent background jobs")});
+    const int inactivityDays = m_general->inactivityDays();
+    if (inactivityDays != m_engine.jobInactivityDays || m_retry.contains(QStringLiteral("jobInactivityDays")))
+        changes.append({QStringLiteral("jobInactivityDays"), QString::number(inactivityDays),
+                        tr("the days after which inactive jobs are cancelled")});
     changes += m_peer->changes(m_engine, m_retry);
     return changes;
 }

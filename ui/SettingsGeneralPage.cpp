@@ -22,6 +22,8 @@ namespace {
 
 constexpr int MaxBackgroundJobsMin = 1;   // setconfig's range
 constexpr int MaxBackgroundJobsMax = 64;
+constexpr int InactivityDaysMin = 1;      // setconfig jobInactivityDays
+constexpr int InactivityDaysMax = 999;
 
 QCheckBox *checkBox(const QString &text, const QString &accessibleName, const QString &objectName, QWidget *parent)
 {
@@ -101,6 +103,14 @@ QWidget *SettingsGeneralPage::buildEngine()
     m_maxBackgroundJobs->setToolTip(tr("How many jobs of high, normal or low priority may transfer at the same time. "
                                        "Foreground jobs always start at once and are not counted."));
     form->addRow(tr("&Concurrent background jobs:"), m_maxBackgroundJobs);
+    m_inactivityDays = new QSpinBox(group);
+    m_inactivityDays->setObjectName(QStringLiteral("jobInactivityDays"));
+    m_inactivityDays->setAccessibleName(tr("Cancel inactive jobs after this many days"));
+    m_inactivityDays->setRange(InactivityDaysMin, InactivityDaysMax);
+    m_inactivityDays->setSuffix(tr(" days"));
+    m_inactivityDays->setToolTip(tr("A job that is neither completed nor cancelled and has had no progress and no change "
+                                    "for this long is cancelled, and its partly downloaded files are deleted."));
+    form->addRow(tr("Cancel &inactive jobs after:"), m_inactivityDays);
     return group;
 }
 
@@ -180,14 +190,27 @@ int SettingsGeneralPage::maxBackgroundJobs() const
     return m_maxBackgroundJobs->value();
 }
 
+void SettingsGeneralPage::showInactivityDays(int shown, int previous, bool force)
+{
+    if (force || m_inactivityDays->value() == previous)
+        m_inactivityDays->setValue(shown);
+}
+
+int SettingsGeneralPage::inactivityDays() const
+{
+    return m_inactivityDays->value();
+}
+
 void SettingsGeneralPage::commitTypedNumbers()
 {
     m_maxBackgroundJobs->interpretText();
+    m_inactivityDays->interpretText();
 }
 
 void SettingsGeneralPage::setEngineEditable(bool editable)
 {
     m_maxBackgroundJobs->setEnabled(editable);
+    m_inactivityDays->setEnabled(editable);
 }
 
 void SettingsGeneralPage::browse()

@@ -35,6 +35,9 @@ public:
     // shows previous) stays unless force.
     void showMaxBackgroundJobs(int shown, int previous, bool force);
     int maxBackgroundJobs() const;
+    // The engine's jobInactivityDays, the same way.
+    void showInactivityDays(int shown, int previous, bool force);
+    int inactivityDays() const;
     void commitTypedNumbers();                        // a number typed and not yet taken
     void setEngineEditable(bool editable);
 
@@ -51,6 +54,7 @@ private:
     QRadioButton *m_dropAsk = nullptr;
 
     QSpinBox *m_maxBackgroundJobs = nullptr;
+    QSpinBox *m_inactivityDays = nullptr;
 
     QCheckBox *m_startMinimized = nullptr;
     QCheckBox *m_startAtLogin = nullptr;

@@ -33,7 +33,11 @@ QList<std::pair<QString, QString>> settingLines(const EngineSettings &s)
             {QStringLiteral("discoveryPort"), QString::number(s.discoveryPort)},
             {QStringLiteral("multicast"), flag(s.multicast)},
             {QStringLiteral("staticPeers"), s.staticPeers.join(QLatin1Char(' '))},
-            {QStringLiteral("requireOriginDigest"), flag(s.requireOriginDigest)}};
+            {QStringLiteral("requireOriginDigest"), flag(s.requireOriginDigest)},
+            {QStringLiteral("jobInactivityDays"), QString::number(s.jobInactivityDays)},
+            {QStringLiteral("maxJobsPerUser"), QString::number(s.maxJobsPerUser)},
+            {QStringLiteral("maxJobsPerMachine"), QString::number(s.maxJobsPerMachine)},
+            {QStringLiteral("maxFilesPerJob"), QString::number(s.maxFilesPerJob)}};
 }
 
 void getConfig(VerbCall &c)

@@ -44,6 +44,8 @@ QString errorName(quint32 code)
         {hr::BG_E_INVALID_AUTH_TARGET, QStringLiteral("INVALID_AUTH_TARGET")},
         {hr::BG_E_INVALID_AUTH_SCHEME, QStringLiteral("INVALID_AUTH_SCHEME")},
         {hr::BG_E_INVALID_PROXY_INFO, QStringLiteral("INVALID_PROXY_INFO")},
+        {hr::BG_E_TOO_MANY_JOBS_PER_USER, QStringLiteral("TOO_MANY_JOBS_PER_USER")},
+        {hr::BG_E_TOO_MANY_JOBS_PER_MACHINE, QStringLiteral("TOO_MANY_JOBS_PER_MACHINE")},
         {hr::BG_E_TOO_MANY_FILES_IN_JOB, QStringLiteral("TOO_MANY_FILES_IN_JOB")},
         {hr::BG_E_VALIDATION_FAILED, QStringLiteral("VALIDATION_FAILED")},
         {hr::BG_E_MAXDOWNLOAD_TIMEOUT, QStringLiteral("MAXDOWNLOAD_TIMEOUT")},

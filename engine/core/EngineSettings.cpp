@@ -1,5 +1,6 @@
 #include "core/EngineSettings.h"
 
+#include "core/JobTypes.h"
 #include "core/SettingsPolicy.h"
 #include "store/JobStore.h"
 
@@ -69,6 +70,14 @@ Status parseSetting(const QString &key, const QString &value, EngineSettings *se
         next.multicast = *flag;
     else if (key == QLatin1String("requireOriginDigest") && flag)
         next.requireOriginDigest = *flag;
+    else if (key == QLatin1String("jobInactivityDays") && ok && n >= 1 && n <= 999)
+        next.jobInactivityDays = int(n);
+    else if (key == QLatin1String("maxJobsPerUser") && ok && n >= 1 && n <= 10000)
+        next.maxJobsPerUser = int(n);
+    else if (key == QLatin1String("maxJobsPerMachine") && ok && n >= 1 && n <= 100000)
+        next.maxJobsPerMachine = int(n);
+    else if (key == QLatin1String("maxFilesPerJob") && ok && n >= 1 && n <= 10000)
+        next.maxFilesPerJob = int(n);
     else if (key == QLatin1String("staticPeers") && parseStaticPeers(value, &next.staticPeers))
         stored = next.staticPeers.join(QLatin1Char(' '));
     else
@@ -77,7 +86,9 @@ Status parseSetting(const QString &key, const QString &value, EngineSettings *se
                                                  "peerCachingEnabled, peerCachingClient, peerCachingServer, multicast, "
                                                  "requireOriginDigest true|false, maxCacheSizePercent 1..80, "
                                                  "maxContentAgeSec 86400..10368000, tlsPort 0..65535, discoveryPort 1..65535, "
-                                                 "staticPeers \"host:port ...\")")
+                                                 "staticPeers \"host:port ...\", jobInactivityDays 1..999, "
+                                                 "maxJobsPerUser 1..10000, maxJobsPerMachine 1..100000, "
+                                                 "maxFilesPerJob 1..10000)")
                                       .arg(key, value)};
     if (flag)
         stored = *flag ? QStringLiteral("1") : QStringLiteral("0");
@@ -123,6 +134,10 @@ EngineSettings loadEngineSettings(JobStore *store)
     settings.multicast = flag("multicast", true);
     settings.requireOriginDigest = flag("requireOriginDigest", false);
     parseStaticPeers(store->setting(QStringLiteral("staticPeers"), QString()), &settings.staticPeers);
+    settings.jobInactivityDays = int(number("jobInactivityDays", 90, 1, 999));
+    settings.maxJobsPerUser = int(number("maxJobsPerUser", 60, 1, 10000));
+    settings.maxJobsPerMachine = int(number("maxJobsPerMachine", 300, 1, 100000));
+    settings.maxFilesPerJob = int(number("maxFilesPerJob", defaults::MaxFilesPerJob, 1, 10000));
     // The administrator's policy wins over what is stored (docs/peer-caching.md §2).
     const SettingsPolicy policy = SettingsPolicy::load();
     for (auto it = policy.values().cbegin(); it != policy.values().cend(); ++it) {

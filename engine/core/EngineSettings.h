@@ -35,6 +35,11 @@ struct EngineSettings
     bool multicast = true;                           // false: static peers only
     QStringList staticPeers;                         // host:udpPort
     bool requireOriginDigest = false;                // no peers without a strong origin digest
+    // Job lifecycle and quotas (docs/jobs.md §3, §4.6); the quotas do not bind elevated owners.
+    int jobInactivityDays = 90;                      // 1..999: cancel a job inactive this long
+    int maxJobsPerUser = 60;                         // 1..10000
+    int maxJobsPerMachine = 300;                     // 1..100000
+    int maxFilesPerJob = 200;                        // 1..10000
 
     QStringList policySettings;                      // fixed by the administrator's policy file
     QString policyFile;

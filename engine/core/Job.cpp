@@ -12,6 +12,7 @@ Job Job::create(const QString &displayName, const Owner &owner, const QDateTime 
     job.owner = owner;
     job.creationTime = now;
     job.modificationTime = now;
+    job.lastActivityTime = now;
     return job;
 }
 

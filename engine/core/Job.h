@@ -57,6 +57,12 @@ public:
     QDateTime creationTime;
     QDateTime modificationTime;
     QDateTime transferCompletionTime;
+    // Lifecycle clocks kept across restarts (docs/jobs.md §4.5, §4.6): the last progress or change by a
+    // caller (the inactivity timeout counts from it), and in UTC wall time the first transient
+    // error since the last progress and the next retry; invalid when not running.
+    QDateTime lastActivityTime;
+    QDateTime noProgressSince;
+    QDateTime retryAt;
     JobError error;
     int errorCount = 0;
     quint32 minimumRetryDelay = defaults::MinimumRetryDelay;

@@ -12,6 +12,8 @@
 #include <QTimer>
 #include <QUuid>
 
+#include <optional>
+
 namespace ferry {
 
 class Clock;
@@ -41,11 +43,20 @@ public:
     void armDeadline(const QHash<QUuid, Job> &jobs);
 
     // A failed attempt: retry at retryAtMs; the no-progress timeout counts from the first
-    // failure since the last progress.
-    void waitToRetry(const QUuid &id, qint64 now, qint64 retryAtMs);
-    void progressed(const QUuid &id) { m_jobs[id].noProgressSinceMs = -1; }
+    // failure since the last progress. Both run on the monotonic clock; the job gets them as
+    // wall times too (noProgressSince, retryAt), which only restore() reads (docs/jobs.md §4.5).
+    void waitToRetry(Job &job, qint64 now, qint64 retryAtMs);
+    // A byte moved: the no-progress clock stops. True if it was running (the stored copy is stale).
+    bool progressed(Job &job);
     bool noProgressExpired(const Job &job, qint64 now) const;
     bool retryDue(const QUuid &id, qint64 now) const { return now >= m_jobs.value(id).retryAtMs; }
+
+    // Progress or a change by a caller: the inactivity timeout starts over (lastActivityTime).
+    void active(Job &job);
+    bool inactiveFor(const QUuid &id, qint64 now, qint64 limitMs) const;
+    // After a restart: the activity and no-progress clocks and the retry time from the wall
+    // times the job stored. A job in TRANSIENT_ERROR that stored none retries at once.
+    void restore(Job &job);
 
     // The notification program (docs/jobs.md §11) runs at or after this time.
     void notifyAt(const QUuid &id, qint64 atMs) { m_jobs[id].notifyAtMs = atMs; }
@@ -62,7 +73,8 @@ private:
         qint64 accountedUntilMs = 0;                 // download time counted up to here
         bool counting = false;                       // the download-time clock runs
         qint64 retryAtMs = 0;
-        qint64 noProgressSinceMs = -1;               // -1: progress since the last error
+        std::optional<qint64> noProgressSinceMs;     // none: progress since the last error
+        std::optional<qint64> activityMs;            // the last progress or change by a caller
         qint64 notifyAtMs = 0;                       // next run of the notification program
     };
 

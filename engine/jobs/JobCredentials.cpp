@@ -73,6 +73,7 @@ void JobManager::setCredentials(const QUuid &id, AuthTarget target, AuthScheme s
         if (added)
             job->credentials << key;
         job->modificationTime = m_clock->now();
+        touched(*job);
         if (!commit(*job)) {
             if (added)
                 job->credentials.removeAll(key);
@@ -100,6 +101,7 @@ void JobManager::removeCredentials(const QUuid &id, AuthTarget target, AuthSchem
         if (job->credentials.removeAll(key) == 0)
             return done({hr::S_FALSE, QStringLiteral("the job held no %1 credentials").arg(keyText(key))});
         job->modificationTime = m_clock->now();
+        touched(*job);
         commit(*job);
         connectionChanged(*job);
         done({});
@@ -161,7 +163,7 @@ void JobManager::onCredentialsRead(const QUuid &id, quint64 token, const Status 
             emit jobFailed(id);
         } else {
             // Locked or absent: never a transfer without them, never a fallback; wait and retry.
-            m_times->waitToRetry(id, now, now + qint64(qMin(job.minimumRetryDelay, KeychainRetrySeconds)) * 1000);
+            m_times->waitToRetry(job, now, now + qint64(qMin(job.minimumRetryDelay, KeychainRetrySeconds)) * 1000);
             job.toTransientError({ErrorContext::GeneralQueueManager, hr::E_KEYCHAIN_UNAVAILABLE,
                                   QStringLiteral("%1; the job waits until its credentials can be read").arg(status.message), -1});
             commit(job);

@@ -62,7 +62,6 @@ void JobManager::load()
     m_scheduler.maxBackgroundJobs = m_settings.maxBackgroundJobs;
     m_scheduler.timeSliceMs = qint64(m_settings.timeSliceSeconds) * 1000;
 
-    const qint64 now = m_clock->monotonicMs();
     const QList<Job> loaded = m_store->loadJobs();
     for (Job job : loaded) {
         m_nextSequence = qMax(m_nextSequence, job.queueSequence + 1);
@@ -72,8 +71,7 @@ void JobManager::load()
         const std::optional<Credentials> fromUrl = takeUserInfo(job);
         Runtime &rt = m_runtime[job.id];
         rt.committedState = job.state;
-        if (job.state == JobState::TransientError)
-            m_times->waitToRetry(job.id, now, now); // retry soon after a restart
+        m_times->restore(job); // the retry and timeout clocks go on from where they were
         m_order << job.id;
         m_jobs.insert(job.id, job);
         if (lostBytes || fromUrl)
@@ -202,14 +200,22 @@ void JobManager::scheduleSoon()
     m_times->soon();
 }
 
+void JobManager::touched(Job &job)
+{
+    m_times->active(job);
+}
+
 Status JobManager::createJob(const QString &displayName, const Owner &owner, QUuid *id)
 {
     if (displayName.size() > defaults::MaxDisplayName)
         return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the display name is longer than %1 characters").arg(defaults::MaxDisplayName)};
     if (Status s = checkPlainText(displayName, QStringLiteral("the display name")); !s)
         return s;
+    if (Status s = checkJobQuota(owner); !s)
+        return s;
     Job job = Job::create(displayName, owner, m_clock->now());
     job.queueSequence = m_nextSequence++;
+    touched(job);
     if (!m_store->saveJob(job))
         return {hr::E_FAIL, QStringLiteral("the job could not be saved")};
     m_order << job.id;
@@ -254,8 +260,9 @@ Status JobManager::addFile(const QUuid &id, const QString &remoteUrl, const QStr
             return s;
     }
     return change(id, [&](Job &job) -> Status {
-        if (job.files.size() >= defaults::MaxFilesPerJob)
-            return {hr::BG_E_TOO_MANY_FILES_IN_JOB, QStringLiteral("a job holds at most %1 files").arg(defaults::MaxFilesPerJob)};
+        if (job.files.size() >= maxFilesFor(job.owner))
+            return {hr::BG_E_TOO_MANY_FILES_IN_JOB,
+                    QStringLiteral("a job holds at most %1 files (maxFilesPerJob)").arg(m_settings.maxFilesPerJob)};
         for (const JobFile &f : std::as_const(job.files))
             if (f.localName == local)
                 return {hr::E_INVALIDARG, QStringLiteral("the job already writes to '%1'").arg(local)};
@@ -275,7 +282,7 @@ Status JobManager::resume(const QUuid &id)
         Status r = job.resume();
         if (r && job.state == JobState::Queued && before != JobState::Queued) {
             job.queueSequence = m_nextSequence++;
-            m_times->progressed(id);
+            m_times->progressed(job);
         }
         if (r)
             m_times->restartCount(id); // Resume starts a new clock
@@ -329,6 +336,7 @@ Status JobManager::complete(const QUuid &id)
         if (isActive(job->state) || job->state == JobState::Queued)
             job->state = job->hasPendingFiles() ? JobState::Suspended : JobState::Transferred;
         job->modificationTime = m_clock->now();
+        touched(*job);
         commit(*job);
         scheduleSoon();
         return {hr::E_FILE_EXISTS, problems.join(QLatin1String("; "))};
@@ -372,6 +380,7 @@ void JobManager::tick()
 {
     m_times->ticking();
     const qint64 now = m_clock->monotonicMs();
+    cancelInactiveJobs();
 
     for (const QUuid &id : std::as_const(m_order)) {
         Job &job = m_jobs[id];
@@ -393,6 +402,7 @@ void JobManager::tick()
             continue;
         m_times->track(job);
         m_store->saveDownloadTime(id, job.downloadTimeUsedMs); // a crash loses at most one tick
+        m_store->saveActivity(job);
         checkDownloadTime(job);
     }
 
@@ -550,6 +560,7 @@ Status JobManager::setValidationState(const QUuid &id, int fileIndex, bool valid
     if (!file.transferred || file.completed)
         return {hr::E_PENDING, QStringLiteral("the file is not transferred (or already completed): nothing to validate")};
     stopTransfer(id);
+    touched(*job);
     if (valid) {
         file.validationState = ValidationState::Valid;
         job->modificationTime = m_clock->now();

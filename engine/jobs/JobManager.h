@@ -149,6 +149,12 @@ private:
     bool commit(Job &job);                           // persist, then announce
     void removeFinal(Job &job);
     void scheduleSoon();
+    void touched(Job &job);                          // a change by a caller: the job is active
+    // docs/jobs.md §4.6 and §3 (engine/jobs/JobLifecycle.cpp): the inactivity timeout, and the
+    // quotas that bind every owner but an elevated one.
+    void cancelInactiveJobs();
+    Status checkJobQuota(const Owner &owner) const;
+    int maxFilesFor(const Owner &owner) const;
     void startJob(Job &job);
     void readCredentials(Job &job);
     void onCredentialsRead(const QUuid &id, quint64 token, const Status &status, const QList<StoredCredential> &read);
@@ -212,6 +218,7 @@ Status JobManager::change(const QUuid &id, F &&apply)
         return s;
     }
     job->modificationTime = m_clock->now();
+    touched(*job);
     if (!commit(*job)) {
         *job = before;
         return {hr::E_FAIL, QStringLiteral("the change could not be saved")};

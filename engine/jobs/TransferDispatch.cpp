@@ -3,6 +3,7 @@
 #include "core/Clock.h"
 #include "jobs/JobClock.h"
 #include "jobs/JobManager.h"
+#include "store/JobStore.h"
 #include "transfer/Downloader.h"
 
 #include <QLoggingCategory>
@@ -161,8 +162,11 @@ void JobManager::onProgressed(quint64 ticket, qint64 bytes, qint64 total)
     if (index < 0)
         return;
     JobFile &file = job->files[index];
-    if (bytes != file.bytesTransferred)
-        m_times->progressed(job->id);
+    if (bytes != file.bytesTransferred) {
+        m_times->active(*job);
+        if (m_times->progressed(*job))
+            m_store->saveActivity(*job); // no stale no-progress clock survives a restart
+    }
     file.bytesTransferred = bytes;
     file.bytesTotal = total;
     job->modificationTime = m_clock->now();
@@ -221,7 +225,7 @@ void JobManager::onFinished(quint64 ticket, qint64 size, const QString &etag, co
         return;
     m_dispatch->ended(ticket);
     m_runtime[job->id].ticket = 0;
-    m_times->progressed(job->id);
+    m_times->progressed(*job);
     const int index = job->currentFileIndex();
     JobFile &file = job->files[index];
     file.bytesTotal = file.bytesTransferred = size;
@@ -262,7 +266,7 @@ void JobManager::onFailed(quint64 ticket, const TransferFailure &failure)
             error.code = hr::BG_E_NETWORK_DISCONNECTED;
             error.description = QStringLiteral("the network is disconnected (%1); the job continues when it returns").arg(failure.error.description);
         }
-        m_times->waitToRetry(job->id, now, now + qint64(qMax<quint32>(job->minimumRetryDelay, quint32(failure.retryAfterSeconds))) * 1000);
+        m_times->waitToRetry(*job, now, now + qint64(qMax<quint32>(job->minimumRetryDelay, quint32(failure.retryAfterSeconds))) * 1000);
         job->toTransientError(error);
         commit(*job);
     } else {

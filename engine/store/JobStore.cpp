@@ -84,6 +84,9 @@ QByteArray jobProperties(const Job &j)
         {QStringLiteral("customHeaders"), QJsonArray::fromStringList(j.customHeaders)},
         {QStringLiteral("credentials"), credentialsJson(j.credentials)}, // which pairs, never a secret
         {QStringLiteral("securityFlags"), double(j.securityFlags)},
+        {QStringLiteral("lastActivity"), isoOrEmpty(j.lastActivityTime)},
+        {QStringLiteral("noProgressSince"), isoOrEmpty(j.noProgressSince)},
+        {QStringLiteral("retryAt"), isoOrEmpty(j.retryAt)},
     };
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
@@ -126,6 +129,11 @@ void applyProperties(Job &j, const QByteArray &json)
             j.credentials << CredentialKey{*target, *scheme};
     }
     j.securityFlags = quint32(o.value(QLatin1String("securityFlags")).toDouble()) & security::ValidMask;
+    j.lastActivityTime = fromIso(o.value(QLatin1String("lastActivity")).toString());
+    if (!j.lastActivityTime.isValid())
+        j.lastActivityTime = j.modificationTime; // stored before the field existed
+    j.noProgressSince = fromIso(o.value(QLatin1String("noProgressSince")).toString());
+    j.retryAt = fromIso(o.value(QLatin1String("retryAt")).toString());
 }
 
 } // namespace
@@ -349,6 +357,20 @@ bool JobStore::saveDownloadTime(const QUuid &id, qint64 ms)
     if (q.exec())
         return true;
     qCWarning(lcStore) << "cannot save the download time:" << q.lastError().text();
+    return false;
+}
+
+bool JobStore::saveActivity(const Job &job)
+{
+    QSqlQuery q(QSqlDatabase::database(m_connectionName));
+    q.prepare(QStringLiteral(
+        "UPDATE jobs SET props = json_set(props, '$.lastActivity', ?, '$.noProgressSince', ?) WHERE id = ?"));
+    q.addBindValue(isoOrEmpty(job.lastActivityTime));
+    q.addBindValue(isoOrEmpty(job.noProgressSince));
+    q.addBindValue(job.id.toString(QUuid::WithoutBraces));
+    if (q.exec())
+        return true;
+    qCWarning(lcStore) << "cannot save the job's activity:" << q.lastError().text();
     return false;
 }
 

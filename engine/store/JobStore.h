@@ -29,6 +29,7 @@ public:
     QList<Job> loadJobs();                  // with checkpointed progress applied
     bool saveJob(const Job &job);           // the job row and its file rows, one transaction
     bool saveDownloadTime(const QUuid &id, qint64 ms); // one field, cheap enough for every tick
+    bool saveActivity(const Job &job);      // lastActivityTime and noProgressSince only, as cheap
     bool removeJob(const QUuid &id);        // row, files and checkpoints
     bool clearCheckpoint(const QUuid &id, int fileIndex);
 
