@@ -475,11 +475,11 @@ void TestOwner::userClientOwnsMediumJob()
     QCOMPARE(changed.value(QLatin1String("description")).toString(), QStringLiteral("mine"));
     // But not take it over, not even its own job: TakeOwnership is for elevated callers only
     // (docs/jobs.md §13). Nothing changes.
-    const QJsonObject mine = info(As::Root, id);
+    const QJsonObject untaken = info(As::Root, id);
     const AdminResult take = admin(As::User, {QStringLiteral("takeownership"), id});
     ADMIN_FAILS_WITH(take, AccessDenied);
     QVERIFY2(take.err.contains(QLatin1String("elevated")), qPrintable(describe(take)));
-    QCOMPARE(info(As::Root, id), mine);
+    QCOMPARE(info(As::Root, id), untaken);
     QCOMPARE(ownerLine(info(As::Root, id)), ownerLine(expected));
 }
 
