@@ -59,6 +59,11 @@ public:
     void setNotifyCmdLine(const QUuid &id, const QString &program, const QString &parameters, Then then = {});
     void setCustomHeaders(const QUuid &id, const QStringList &lines, Then then = {});
     void setProxy(const QUuid &id, ProxyUsage usage, const QString &list, const QString &bypass, Then then = {});
+    // SetRemoteName: the file (its index in the job) is fetched again from url (docs/jobs.md §6.4).
+    void setRemoteName(const QUuid &id, int fileIndex, const QString &url, Then then = {})
+    {
+        act(QStringLiteral("setremotename"), {key(id), QString::number(fileIndex), url}, std::move(then));
+    }
     void setCredentials(const QUuid &id, AuthTarget target, AuthScheme scheme, const Credentials &credentials, Then then = {});
     void removeCredentials(const QUuid &id, AuthTarget target, AuthScheme scheme, Then then = {});
     // Create, add the files, set the options and resume as one step (nothing is left on failure).

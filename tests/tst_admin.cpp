@@ -327,9 +327,9 @@ void TestAdmin::settersRoundTripAndSurviveRestart()
     QCOMPARE(get("getpeercachingflags"), QStringLiteral("0\n"));
     ADMIN_OK(set("setpeercachingflags", QStringLiteral("3")));
 
-    // 4 is no defined flag: refused with one line naming the error, flags unchanged.
+    // 8 is no defined flag: refused with one line naming the error, flags unchanged.
     const QJsonObject beforeBad = info(id);
-    const AdminResult bad = set("setpeercachingflags", QStringLiteral("4"));
+    const AdminResult bad = set("setpeercachingflags", QStringLiteral("8"));
     ADMIN_FAILS_ONE_LINE(bad);
     QVERIFY2(bad.err.contains(QLatin1String("NOTIMPL")) && bad.err.contains(QLatin1String("0x80004001")),
              qPrintable(bad.err));

@@ -179,10 +179,11 @@ void tst_Connection::securityFlagsRefused_data()
     QTest::addColumn<quint32>("code");
     QTest::newRow("ENABLE_CRL_CHECK") << 0x1u << hr::E_NOTIMPL;
     QTest::newRow("ENABLE_CRL_CHECK with a valid policy") << 0x101u << hr::E_NOTIMPL;
-    QTest::newRow("redirect policy 0x300") << 0x300u << hr::E_INVALIDARG;
-    QTest::newRow("redirect policy 0x400") << 0x400u << hr::E_INVALIDARG;
-    QTest::newRow("undefined bit 0x1000") << 0x1000u << hr::E_INVALIDARG;
-    QTest::newRow("undefined bit 0x20") << 0x20u << hr::E_INVALIDARG;
+    // Undefined bits and redirect policies: "flag value not supported", E_NOTIMPL as in BITS.
+    QTest::newRow("redirect policy 0x300") << 0x300u << hr::E_NOTIMPL;
+    QTest::newRow("redirect policy 0x400") << 0x400u << hr::E_NOTIMPL;
+    QTest::newRow("undefined bit 0x1000") << 0x1000u << hr::E_NOTIMPL;
+    QTest::newRow("undefined bit 0x20") << 0x20u << hr::E_NOTIMPL;
 }
 
 void tst_Connection::securityFlagsRefused()
@@ -644,8 +645,11 @@ void tst_Connection::noProxyGoesDirect()
     const QUrl url = fileUrl(size, 94);
     const QUuid id = addJob(QStringLiteral("noproxy"), url);
     QVERIFY(!id.isNull());
-    // A list given with NO_PROXY is not kept: only OVERRIDE has one.
-    QVERIFY(m_f->jobs()->setProxyUsage(id, ProxyUsage::NoProxy, QStringLiteral("p:1"), QStringLiteral("x")).ok());
+    // A list given with NO_PROXY is refused (only OVERRIDE has one) and changes nothing.
+    QCOMPARE(hex(m_f->jobs()->setProxyUsage(id, ProxyUsage::NoProxy, QStringLiteral("p:1"), QStringLiteral("x")).code),
+             hex(hr::E_INVALIDARG));
+    QCOMPARE(m_f->job(id).proxyUsage, ProxyUsage::Preconfig);
+    QVERIFY(m_f->jobs()->setProxyUsage(id, ProxyUsage::NoProxy, QString(), QString()).ok());
     QCOMPARE(m_f->job(id).proxyUsage, ProxyUsage::NoProxy);
     QCOMPARE(m_f->job(id).proxyList, QString());
     QCOMPARE(m_f->job(id).proxyBypassList, QString());

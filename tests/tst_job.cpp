@@ -362,8 +362,8 @@ private slots:
         QVERIFY(checkCanChange(sudo, alice).ok());
         QVERIFY(checkCanChange(service, sudo).ok());
 
-        // TakeOwnership: the owner, or an elevated caller, within the rules.
-        QVERIFY(checkCanTakeOwnership(alice, alice).ok());
+        // TakeOwnership: an elevated caller only (not even the owner otherwise), within the rules.
+        QCOMPARE(checkCanTakeOwnership(alice, alice).code, hr::E_ACCESSDENIED);
         QCOMPARE(checkCanTakeOwnership(bob, alice).code, hr::E_ACCESSDENIED);
         QVERIFY(checkCanTakeOwnership(sudo, alice).ok());
         QCOMPARE(checkCanTakeOwnership(sudo, service).code, hr::E_ACCESSDENIED);

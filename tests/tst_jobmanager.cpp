@@ -101,11 +101,76 @@ private slots:
         QTemporaryDir dir;
         Harness h(dir.path());
         QUuid id;
-        QCOMPARE(h.jobs->createJob(QString(257, QLatin1Char('x')), {}, &id).code, hr::BG_E_STRING_TOO_LONG);
-        QVERIFY(h.jobs->jobs().isEmpty());
         QVERIFY(h.jobs->createJob(QString(256, QLatin1Char('x')), {}, &id).ok());
         QCOMPARE(h.jobs->setDescription(id, QString(1025, QLatin1Char('d'))).code, hr::BG_E_STRING_TOO_LONG);
         QVERIFY(h.jobs->setDescription(id, QString(1024, QLatin1Char('d'))).ok());
+    }
+
+    // CreateJob and SetDisplayName: a name over 256 characters is an invalid argument (E_INVALIDARG,
+    // the code BITS documents for CreateJob), and nothing is made or changed.
+    void displayNameOver256IsInvalidArg()
+    {
+        QTemporaryDir dir;
+        Harness h(dir.path());
+        QUuid id;
+        QCOMPARE(errorName(h.jobs->createJob(QString(257, QLatin1Char('x')), {}, &id).code), errorName(hr::E_INVALIDARG));
+        QVERIFY(h.jobs->jobs().isEmpty());
+        QVERIFY(h.jobs->createJob(QStringLiteral("short"), {}, &id).ok());
+        QCOMPARE(errorName(h.jobs->setDisplayName(id, QString(257, QLatin1Char('y'))).code), errorName(hr::E_INVALIDARG));
+        QCOMPARE(h.jobs->job(id)->displayName, QStringLiteral("short"));
+        QVERIFY(h.jobs->setDisplayName(id, QString(256, QLatin1Char('y'))).ok());
+        QCOMPARE(h.jobs->job(id)->displayName.size(), 256);
+    }
+
+    // SetProxySettings: each list holds at most 4,000 characters, refused with its own code.
+    void proxyListsOver4000AreTooLarge()
+    {
+        QTemporaryDir dir;
+        Harness h(dir.path());
+        QUuid id;
+        QVERIFY(h.jobs->createJob(QStringLiteral("j"), {}, &id).ok());
+        const QString longList = QStringLiteral("p:3128 ").repeated(600).left(4001);
+        QCOMPARE(errorName(h.jobs->setProxyUsage(id, ProxyUsage::Override, longList, {}).code),
+                 errorName(hr::BG_E_PROXY_LIST_TOO_LARGE));
+        QCOMPARE(errorName(h.jobs->setProxyUsage(id, ProxyUsage::Override, QStringLiteral("p:3128"), longList).code),
+                 errorName(hr::BG_E_PROXY_BYPASS_LIST_TOO_LARGE));
+        QCOMPARE(h.jobs->job(id)->proxyUsage, ProxyUsage::Preconfig);
+        QVERIFY(h.jobs->setProxyUsage(id, ProxyUsage::Override, longList.left(4000), longList.left(4000)).ok());
+        QCOMPARE(h.jobs->job(id)->proxyList.size(), 4000);
+    }
+
+    // SetProxySettings: lists go only with OVERRIDE; given with another usage they are refused
+    // (E_INVALIDARG), not silently dropped, and the job keeps what it had.
+    void proxyListsOnlyWithOverride()
+    {
+        QTemporaryDir dir;
+        Harness h(dir.path());
+        QUuid id;
+        QVERIFY(h.jobs->createJob(QStringLiteral("j"), {}, &id).ok());
+        QVERIFY(h.jobs->setProxyUsage(id, ProxyUsage::Override, QStringLiteral("p:3128"), QStringLiteral("<local>")).ok());
+        for (ProxyUsage usage : {ProxyUsage::Preconfig, ProxyUsage::NoProxy, ProxyUsage::AutoDetect}) {
+            QCOMPARE(errorName(h.jobs->setProxyUsage(id, usage, QStringLiteral("q:1"), {}).code), errorName(hr::E_INVALIDARG));
+            QCOMPARE(errorName(h.jobs->setProxyUsage(id, usage, {}, QStringLiteral("<local>")).code), errorName(hr::E_INVALIDARG));
+            QCOMPARE(h.jobs->job(id)->proxyUsage, ProxyUsage::Override);
+            QCOMPARE(h.jobs->job(id)->proxyList, QStringLiteral("p:3128"));
+        }
+        QVERIFY(h.jobs->setProxyUsage(id, ProxyUsage::NoProxy, {}, {}).ok());
+        QCOMPARE(h.jobs->job(id)->proxyList, QString());
+    }
+
+    // SetPeerCachingFlags: DISABLE_BRANCH_CACHE (0x4) is a documented flag: accepted and kept
+    // (Ferry has no BranchCache, so it changes nothing else); undefined bits are E_NOTIMPL.
+    void peerCachingDisableBranchCacheIsStored()
+    {
+        QTemporaryDir dir;
+        Harness h(dir.path());
+        QUuid id;
+        QVERIFY(h.jobs->createJob(QStringLiteral("j"), {}, &id).ok());
+        QVERIFY(h.jobs->setPeerCachingFlags(id, peercaching::DisableBranchCache | peercaching::Client).ok());
+        QCOMPARE(h.jobs->job(id)->peerCachingFlags, 0x5u);
+        QCOMPARE(errorName(h.jobs->setPeerCachingFlags(id, 0x10).code), errorName(hr::E_NOTIMPL));
+        h.reopen();
+        QCOMPARE(h.jobs->job(id)->peerCachingFlags, 0x5u);
     }
 
     void badFilesAreRejectedAndLoseNothing()
@@ -151,7 +216,7 @@ private slots:
         QUuid id;
         QVERIFY(h.jobs->createJob(QStringLiteral("j"), {}, &id).ok());
         QVERIFY(h.jobs->setPeerCachingFlags(id, peercaching::Client | peercaching::Server).ok());
-        QCOMPARE(h.jobs->setPeerCachingFlags(id, 0x4).code, hr::E_NOTIMPL);
+        QCOMPARE(h.jobs->setPeerCachingFlags(id, 0x8).code, hr::E_NOTIMPL);
         QCOMPARE(h.jobs->setPeerCachingFlags(id, 0x80000001).code, hr::E_NOTIMPL);
         QCOMPARE(h.jobs->job(id)->peerCachingFlags, 3u);
         QVERIFY(h.jobs->setMinimumRetryDelay(id, 1).ok());

@@ -473,8 +473,13 @@ void TestOwner::userClientOwnsMediumJob()
     const QJsonObject changed = info(As::User, id);
     QCOMPARE(changed.value(QLatin1String("priority")).toString(), QStringLiteral("HIGH"));
     QCOMPARE(changed.value(QLatin1String("description")).toString(), QStringLiteral("mine"));
-    // And may take it over again (the owner itself, same level): it stays the user's, MEDIUM.
-    ADMIN_OK(admin(As::User, {QStringLiteral("takeownership"), id}));
+    // But not take it over, not even its own job: TakeOwnership is for elevated callers only
+    // (docs/jobs.md §13). Nothing changes.
+    const QJsonObject untaken = info(As::Root, id);
+    const AdminResult take = admin(As::User, {QStringLiteral("takeownership"), id});
+    ADMIN_FAILS_WITH(take, AccessDenied);
+    QVERIFY2(take.err.contains(QLatin1String("elevated")), qPrintable(describe(take)));
+    QCOMPARE(info(As::Root, id), untaken);
     QCOMPARE(ownerLine(info(As::Root, id)), ownerLine(expected));
 }
 

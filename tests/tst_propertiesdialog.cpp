@@ -82,6 +82,8 @@ private slots:
     void refusedChangeShowsAMessageAndChangesNothing();
     void changeToACancelledJobShowsAMessage();
     void filesAreListed();
+    void fileUrlIsCorrectedFromTheFilesTab();
+    void fileUrlIsReadOnlyForALesserViewer();
     void staleCopyIsCorrectedFromTheEngine();
     void tabsAreInOrder();
     void credentialsAreSavedToTheKeychainAndRemoved();
@@ -659,6 +661,53 @@ void tst_PropertiesDialog::filesAreListed()
     QVERIFY(m_f->jobs()->cancel(id));
     QTRY_VERIFY(d->isJobGone());
     QCOMPARE(proxy->rowCount(), 3);
+}
+
+// The files tab shows the selected file's URL; a corrected URL typed there reaches the engine
+// (setremotename) and the file starts from zero; a bad one is refused with a message and the
+// engine's URL is shown again.
+void tst_PropertiesDialog::fileUrlIsCorrectedFromTheFilesTab()
+{
+    const QUuid id = m_f->addJob(QStringLiteral("mend"), {{QUrl(QStringLiteral("http://127.0.0.1:9/a.bin")), QStringLiteral("a.bin")},
+                                                          {QUrl(QStringLiteral("http://127.0.0.1:9/b.bin")), QStringLiteral("b.bin")}});
+    QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
+    auto d = open(id, m_f->job(id).owner, FilesTab);
+    auto *files = find<QTableView>(d.get(), "files");
+    auto *url = find<QLineEdit>(d.get(), "remoteUrl");
+    auto *change = find<QPushButton>(d.get(), "changeUrl");
+    QVERIFY(files && url && change);
+    QCOMPARE(url->text(), QStringLiteral("http://127.0.0.1:9/a.bin")); // the first file, selected
+    QVERIFY(!change->isEnabled());                                      // nothing edited yet
+    files->setCurrentIndex(files->model()->index(1, JobFilesModel::RemoteUrl));
+    QCOMPARE(url->text(), QStringLiteral("http://127.0.0.1:9/b.bin"));
+
+    retype(url, QStringLiteral("http://127.0.0.1:9/fixed.bin"));
+    QVERIFY(change->isEnabled());
+    QTest::mouseClick(change, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(m_f->job(id).files[1].remoteUrl.toString(), QStringLiteral("http://127.0.0.1:9/fixed.bin"), WaitMs);
+    QCOMPARE(m_f->job(id).files[0].remoteUrl.toString(), QStringLiteral("http://127.0.0.1:9/a.bin"));
+
+    retype(url, QStringLiteral("ftp://127.0.0.1/nope"));
+    QTest::keyClick(url, Qt::Key_Return);
+    auto *message = find<QLabel>(d.get(), "message");
+    QVERIFY(message);
+    QTRY_VERIFY_WITH_TIMEOUT(message->isVisible() && message->text().contains(QLatin1String("INVALIDARG")), WaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(url->text(), QStringLiteral("http://127.0.0.1:9/fixed.bin"), WaitMs);
+    QCOMPARE(m_f->job(id).files[1].remoteUrl.toString(), QStringLiteral("http://127.0.0.1:9/fixed.bin"));
+}
+
+// A viewer who may not change the job reads the URL but cannot edit it.
+void tst_PropertiesDialog::fileUrlIsReadOnlyForALesserViewer()
+{
+    const QUuid id = createJob(QStringLiteral("admin's"), ElevatedAdmin);
+    QVERIFY(m_f->jobs()->addFile(id, QStringLiteral("http://127.0.0.1:9/r.bin"), m_f->downloadPath(QStringLiteral("r.bin"))).ok());
+    auto d = open(id, OrdinaryUser, FilesTab);
+    QVERIFY(d->isReadOnly());
+    auto *url = find<QLineEdit>(d.get(), "remoteUrl");
+    QVERIFY(url);
+    QTRY_COMPARE(url->text(), QStringLiteral("http://127.0.0.1:9/r.bin"));
+    QVERIFY(url->isReadOnly());
+    QVERIFY(!find<QPushButton>(d.get(), "changeUrl")->isEnabled());
 }
 
 void tst_PropertiesDialog::staleCopyIsCorrectedFromTheEngine()

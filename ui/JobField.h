@@ -9,6 +9,7 @@ enum class JobField {
     Name, Description, Priority,                        // JobGeneralTab
     PeerClient, PeerServer, MaxTime, NoProgress, RetryDelay, // JobTransferTab
     Credentials, Proxy, Headers, Security,              // ConnectionPage
+    RemoteName,                                         // JobFilesTab
 };
 
 } // namespace ferry

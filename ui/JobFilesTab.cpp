@@ -3,7 +3,11 @@
 #include "JobDelegate.h"
 #include "JobFilesModel.h"
 
+#include <QHBoxLayout>
 #include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QStyledItemDelegate>
 #include <QTableView>
@@ -74,12 +78,78 @@ JobFilesTab::JobFilesTab(const Job &job, QWidget *parent)
     m_files->setColumnWidth(JobFilesModel::Size, 80);
     m_files->setColumnWidth(JobFilesModel::TempName, 180);
     layout->addWidget(m_files);
+
+    auto *urlRow = new QHBoxLayout;
+    auto *urlLabel = new QLabel(tr("&URL:"), this);
+    m_url = new QLineEdit(this);
+    m_url->setObjectName(QStringLiteral("remoteUrl"));
+    m_url->setAccessibleName(tr("URL of the selected file"));
+    m_url->setAccessibleDescription(tr("Correct it and press Change URL: the file starts again from the new URL"));
+    m_url->setClearButtonEnabled(true);
+    urlLabel->setBuddy(m_url);
+    m_changeUrl = new QPushButton(tr("C&hange URL"), this);
+    m_changeUrl->setObjectName(QStringLiteral("changeUrl"));
+    urlRow->addWidget(urlLabel);
+    urlRow->addWidget(m_url, 1);
+    urlRow->addWidget(m_changeUrl);
+    layout->addLayout(urlRow);
+    connect(m_changeUrl, &QPushButton::clicked, this, &JobFilesTab::applyUrl);
+    connect(m_url, &QLineEdit::returnPressed, this, &JobFilesTab::applyUrl);
+    connect(m_url, &QLineEdit::textEdited, this, &JobFilesTab::updateUrlState);
+    connect(m_files->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] { refreshUrl(true); });
+    if (m_proxy->rowCount() > 0)
+        m_files->setCurrentIndex(m_proxy->index(0, JobFilesModel::RemoteUrl));
+    refreshUrl(true);
 }
 
 void JobFilesTab::showJob(const Job &job)
 {
     // The job the model shows since the constructor: progress-only changes arrive coalesced.
     m_model->upsertJob(job);
+    refreshUrl(false);
+}
+
+void JobFilesTab::setEditable(bool editable)
+{
+    m_editable = editable;
+    updateUrlState();
+}
+
+int JobFilesTab::selectedFile() const
+{
+    const QModelIndex current = m_files->currentIndex();
+    return current.isValid() ? m_proxy->mapToSource(current).row() : -1;
+}
+
+void JobFilesTab::refreshUrl(bool force)
+{
+    const int file = selectedFile();
+    const JobFile *f = m_model->fileAt(file);
+    const bool editing = m_url->hasFocus() && m_url->isModified() && file == m_urlFile;
+    if (force || !editing) {
+        m_urlFile = f ? file : -1;
+        m_url->setText(f ? f->remoteUrl.toDisplayString() : QString()); // never a password
+        m_url->setModified(false);
+    }
+    updateUrlState();
+}
+
+void JobFilesTab::updateUrlState()
+{
+    const JobFile *f = m_model->fileAt(m_urlFile);
+    const bool changeable = m_editable && f && !f->completed;
+    m_url->setReadOnly(!changeable);
+    m_changeUrl->setEnabled(changeable && !m_url->text().trimmed().isEmpty()
+                            && m_url->text().trimmed() != f->remoteUrl.toDisplayString());
+}
+
+void JobFilesTab::applyUrl()
+{
+    const JobFile *f = m_model->fileAt(m_urlFile);
+    if (!m_changeUrl->isEnabled() || !f)
+        return;
+    m_url->setModified(false); // the engine's answer is shown next
+    emit remoteNameChangeRequested(m_urlFile, m_url->text().trimmed());
 }
 
 } // namespace ferry

@@ -198,6 +198,11 @@ void JobPropertiesDialog::connectTabs()
             c->setProxy(job.id, usage, list, bypass, done);
         });
     });
+    connect(m_files, &JobFilesTab::remoteNameChangeRequested, this, [this](int fileIndex, const QString &url) {
+        request(Field::RemoteName, [fileIndex, url](EngineClient *c, const Job &job, EngineClient::Then done) {
+            c->setRemoteName(job.id, fileIndex, url, std::move(done));
+        });
+    });
     connect(m_connection, &ConnectionPage::headersChangeRequested, this, [this](const QStringList &lines) {
         request(Field::Headers, [lines](EngineClient *c, const Job &job, EngineClient::Then done) { c->setCustomHeaders(job.id, lines, done); });
     });
@@ -306,6 +311,7 @@ QString JobPropertiesDialog::fieldLabel(Field field) const
     case Field::Proxy: return tr("the proxy settings");
     case Field::Headers: return tr("the custom headers");
     case Field::Security: return tr("the security settings");
+    case Field::RemoteName: return tr("the file's URL");
     }
     return {};
 }
@@ -347,6 +353,8 @@ void JobPropertiesDialog::refreshField(Field field, bool force)
     m_general->refresh(field, force);
     m_transfer->refresh(field, force);
     m_connection->refresh(field, force);
+    if (field == Field::RemoteName)
+        m_files->refreshUrl(force);
 }
 
 void JobPropertiesDialog::refreshOwner()
@@ -382,6 +390,7 @@ void JobPropertiesDialog::updateEditable()
     m_general->setEditable(!m_readOnly);
     m_transfer->setEditable(!m_readOnly);
     m_connection->setEditable(!m_readOnly);
+    m_files->setEditable(!m_readOnly);
 }
 
 void JobPropertiesDialog::pollTimeUsed()

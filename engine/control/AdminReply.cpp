@@ -11,7 +11,12 @@ QJsonObject AdminReply::toJson() const
                 {QStringLiteral("code"), errorHex(code)},
                 {QStringLiteral("name"), errorName(code)},
                 {QStringLiteral("message"), message}};
-    return {{QStringLiteral("ok"), true}, {QStringLiteral("text"), text}, {QStringLiteral("json"), json}};
+    QJsonObject o{{QStringLiteral("ok"), true}, {QStringLiteral("text"), text}, {QStringLiteral("json"), json}};
+    if (code != hr::S_OK) { // a success that says more: PARTIAL_COMPLETE, UNABLE_TO_DELETE_FILES, S_FALSE
+        o.insert(QStringLiteral("code"), errorHex(code));
+        o.insert(QStringLiteral("name"), errorName(code));
+    }
+    return o;
 }
 
 QByteArray AdminReply::toLine() const
@@ -45,7 +50,9 @@ AdminReply AdminReply::fromStatus(const Status &s, const QString &text)
 {
     if (!s)
         return failure(s);
-    return success(s.code == hr::S_OK ? text : s.message);
+    AdminReply r = success(s.code == hr::S_OK ? text : s.message);
+    r.code = s.code;
+    return r;
 }
 
 AdminReply AdminReply::fromJson(const QJsonObject &o)

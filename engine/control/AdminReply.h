@@ -15,12 +15,12 @@ struct AdminReply
     bool ok = true;
     QString text;               // what ferry-admin prints
     QJsonValue json;            // what `--json` prints, where the verb has one
-    quint32 code = 0;           // on failure
+    quint32 code = 0;           // on failure; on success a code other than S_OK (PARTIAL_COMPLETE, S_FALSE...)
     QString message;            // on failure
 
     QJsonObject toJson() const;
     QByteArray toLine() const;  // toJson() as one line of the control socket, without the newline
-    Status status() const { return ok ? Status() : Status(code, message); }
+    Status status() const { return ok ? Status(code, text) : Status(code, message); }
     static AdminReply fromJson(const QJsonObject &o);
     static AdminReply failure(quint32 code, const QString &message);
     static AdminReply failure(const Status &s);   // its message, or the error's name when it has none

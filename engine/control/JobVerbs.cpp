@@ -158,6 +158,15 @@ const std::vector<Verb> &jobVerbs()
              c.reply(R::success(QStringLiteral("0x%1 %2").arg(c.job.securityFlags, 0, 16).arg(securityFlagsText(c.job.securityFlags)),
                                 double(c.job.securityFlags)));
          }},
+        {"setremotename", Change, 3, 3, "JOB FILEINDEX URL", [](VerbCall &c) {
+             bool ok = false;
+             const int file = c.args[0].toInt(&ok);
+             if (!ok)
+                 return c.reply(usage(c, QStringLiteral("JOB FILEINDEX URL")));
+             c.answer(c.jobs().setRemoteName(c.id, file, c.args[1]));
+         }},
+        {"replaceremoteprefix", Change, 3, 3, "JOB OLDPREFIX NEWPREFIX",
+         [](VerbCall &c) { c.answer(c.jobs().replaceRemotePrefix(c.id, c.args[0], c.args[1])); }},
         {"setvalidationstate", Change, 3, 3, "JOB FILEINDEX true|false", [](VerbCall &c) {
              bool ok = false;
              const int file = c.args[0].toInt(&ok);

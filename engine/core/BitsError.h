@@ -21,6 +21,9 @@ constexpr quint32 E_ACCESSDENIED = 0x80070005;
 constexpr quint32 E_INVALIDARG = 0x80070057;
 constexpr quint32 E_FILE_EXISTS = 0x80070050;    // HRESULT_FROM_WIN32(ERROR_FILE_EXISTS)
 constexpr quint32 E_DISK_FULL = 0x80070070;      // HRESULT_FROM_WIN32(ERROR_DISK_FULL)
+constexpr quint32 E_FILE_NOT_FOUND = 0x80070002; // HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND)
+constexpr quint32 E_NOT_SAME_DEVICE = 0x80070011; // HRESULT_FROM_WIN32(ERROR_NOT_SAME_DEVICE)
+constexpr quint32 E_WRITE_PROTECT = 0x80070013;  // HRESULT_FROM_WIN32(ERROR_WRITE_PROTECT): a read-only file system
 // HRESULT_FROM_WIN32(ERROR_REQ_NOT_ACCEP), "no more connections can be made ... at this time":
 // a control-socket client over its share of connections (engine/control/ControlLimits.h).
 constexpr quint32 E_TOO_MANY_CONNECTIONS = 0x80070047;
@@ -43,6 +46,8 @@ constexpr quint32 BG_E_NETWORK_DISCONNECTED = 0x80200010;
 constexpr quint32 BG_E_MISSING_FILE_SIZE = 0x80200011;
 constexpr quint32 BG_E_INSUFFICIENT_HTTP_SUPPORT = 0x80200012;
 constexpr quint32 BG_E_INSUFFICIENT_RANGE_SUPPORT = 0x80200013;
+constexpr quint32 BG_E_PROXY_LIST_TOO_LARGE = 0x80200018;
+constexpr quint32 BG_E_PROXY_BYPASS_LIST_TOO_LARGE = 0x80200019;
 constexpr quint32 BG_E_INVALID_SERVER_RESPONSE = 0x8020001B;
 constexpr quint32 BG_E_LOCAL_FILE_CHANGED = 0x8020001D;
 constexpr quint32 BG_E_TOO_LARGE = 0x80200020;

@@ -78,7 +78,8 @@ constexpr quint32 ValidMask = EnableCrlCheck | IgnoreCertMask | RedirectMask | A
 namespace peercaching {
 constexpr quint32 Client = 0x1;
 constexpr quint32 Server = 0x2;
-constexpr quint32 ValidMask = Client | Server;
+constexpr quint32 DisableBranchCache = 0x4;        // BG_JOB_DISABLE_BRANCH_CACHE: stored, no effect (no BranchCache)
+constexpr quint32 ValidMask = Client | Server | DisableBranchCache;
 } // namespace peercaching
 
 namespace defaults {

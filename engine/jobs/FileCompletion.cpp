@@ -20,16 +20,17 @@ Q_DECLARE_LOGGING_CATEGORY(lcJobs)
 namespace {
 
 // Moves a finished temporary file to its real name without ever replacing an existing file.
-bool renameNoReplace(const QString &from, const QString &to, QString *error)
+Status renameNoReplace(const QString &from, const QString &to)
 {
     if (::renameat2(AT_FDCWD, QFile::encodeName(from).constData(), AT_FDCWD, QFile::encodeName(to).constData(),
                     RENAME_NOREPLACE)
         == 0)
-        return true;
-    *error = errno == EEXIST ? QStringLiteral("'%1' already exists and is never overwritten").arg(to)
-                             : QStringLiteral("cannot rename '%1' to '%2': %3")
-                                   .arg(from, to, QString::fromLocal8Bit(std::strerror(errno)));
-    return false;
+        return {};
+    const int err = errno;
+    if (err == EEXIST)
+        return {hr::E_FILE_EXISTS, QStringLiteral("'%1' already exists and is never overwritten").arg(to)};
+    return {renameErrorCode(err), QStringLiteral("cannot rename '%1' to '%2': %3")
+                                      .arg(from, to, QString::fromLocal8Bit(std::strerror(err)))};
 }
 
 void setModificationTime(const QString &path, const QString &lastModified)
@@ -46,6 +47,30 @@ void setModificationTime(const QString &path, const QString &lastModified)
 }
 
 } // namespace
+
+quint32 renameErrorCode(int err)
+{
+    switch (err) {
+    case EEXIST:
+    case ENOTEMPTY: // the name is a non-empty folder
+        return hr::E_FILE_EXISTS;
+    case EACCES:
+    case EPERM:     // a sticky folder, or an immutable file
+        return hr::E_ACCESSDENIED;
+    case EROFS:
+        return hr::E_WRITE_PROTECT;
+    case ENOSPC:
+    case EDQUOT:
+        return hr::E_DISK_FULL;
+    case EXDEV:     // the target's folder became another file system (a mount over it)
+        return hr::E_NOT_SAME_DEVICE;
+    case ENOENT:
+    case ENOTDIR:   // the temporary file or the target's folder is gone
+        return hr::E_FILE_NOT_FOUND;
+    default:
+        return hr::E_FAIL;
+    }
+}
 
 // A file counts as transferred only while its temporary file still holds all its bytes: after a
 // power loss (Ferry does not fdatasync unless syncCheckpoints is on) or a user's meddling, the
@@ -81,8 +106,7 @@ CompletedFiles completeFiles(Job &job)
             out.partial = true;
             continue;
         }
-        QString error;
-        if (renameNoReplace(f.tempName, f.localName, &error)) {
+        if (const Status renamed = renameNoReplace(f.tempName, f.localName); renamed) {
             setModificationTime(f.localName, f.lastModified);
             f.completed = true;
             if (f.validationState == ValidationState::Unset) {
@@ -90,17 +114,31 @@ CompletedFiles completeFiles(Job &job)
                 out.validatedNow << int(&f - job.files.data());
             }
         } else {
-            out.problems << error;
+            if (out.problems.isEmpty())
+                out.failure = renamed.code;
+            out.problems << renamed.message;
         }
     }
     return out;
 }
 
-void removeUntransferred(const Job &job)
+bool removeUntransferred(Job &job)
 {
-    for (const JobFile &f : std::as_const(job.files))
-        if (!f.completed && QFile::exists(f.tempName))
-            QFile::remove(f.tempName);
+    bool leftovers = false;
+    for (JobFile &f : job.files) {
+        if (f.transferred || f.completed)
+            continue;
+        if (QFile::exists(f.tempName) && !QFile::remove(f.tempName)) {
+            qCWarning(lcJobs).noquote() << job.displayName << ": cannot delete" << f.tempName;
+            leftovers = true;
+        }
+        f.bytesTransferred = 0; // what a later resume fetches starts from the first byte
+        f.etag.clear();
+        f.lastModified.clear();
+        f.bytesFromPeers = 0;
+        f.downloadedFromPeer = false;
+    }
+    return !leftovers;
 }
 
 bool removeTemporaryFiles(const Job &job)

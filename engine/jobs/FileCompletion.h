@@ -18,6 +18,7 @@ bool checkTransferredFiles(Job &job);
 struct CompletedFiles
 {
     QStringList problems;        // why some files could not be moved to their names
+    quint32 failure = hr::S_OK;  // the code of the first of them (renameErrorCode)
     QList<int> validatedNow;     // files Complete validated implicitly (their state was "unset")
     bool partial = false;        // some files were not transferred and are left out
 };
@@ -25,8 +26,14 @@ struct CompletedFiles
 // Renames every transferred, not yet completed file to its real name. The caller acts as the
 // job's owner.
 CompletedFiles completeFiles(Job &job);
-// Deletes the temporaries of the files Complete left out. The caller acts as the job's owner.
-void removeUntransferred(const Job &job);
+// Deletes the temporaries of the files Complete leaves out (not transferred before the call) and
+// sets their progress to zero; false when some could not be deleted. The caller acts as the
+// job's owner.
+bool removeUntransferred(Job &job);
+// The code a failed rename gets for its errno: EEXIST FILE_EXISTS, EACCES/EPERM ACCESSDENIED,
+// EROFS WRITE_PROTECT, ENOSPC/EDQUOT DISK_FULL, EXDEV NOT_SAME_DEVICE, ENOENT FILE_NOT_FOUND,
+// anything else FAIL.
+quint32 renameErrorCode(int err);
 // Deletes every temporary file, as the job's owner (Cancel); false when some stayed.
 bool removeTemporaryFiles(const Job &job);
 

@@ -208,7 +208,7 @@ void JobManager::touched(Job &job)
 Status JobManager::createJob(const QString &displayName, const Owner &owner, QUuid *id)
 {
     if (displayName.size() > defaults::MaxDisplayName)
-        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the display name is longer than %1 characters").arg(defaults::MaxDisplayName)};
+        return {hr::E_INVALIDARG, QStringLiteral("the display name is longer than %1 characters").arg(defaults::MaxDisplayName)};
     if (Status s = checkPlainText(displayName, QStringLiteral("the display name")); !s)
         return s;
     if (Status s = checkJobQuota(owner); !s)
@@ -329,24 +329,32 @@ Status JobManager::complete(const QUuid &id)
     const OwnerIdentity identity(job->owner); // the files are the owner's: rename them as the owner
     if (!identity.ok())
         return {hr::E_ACCESSDENIED, QStringLiteral("cannot act as the job's owner to move its files")};
+    // Files transferred before the call are renamed; the others are left out, their temporary
+    // files deleted (docs/jobs.md §7.1).
     const CompletedFiles done = completeFiles(*job);
-    const QStringList &problems = done.problems;
-    if (!problems.isEmpty()) {
-        // Renamed files stay visible; the job stays so the rest can be completed later.
-        if (isActive(job->state) || job->state == JobState::Queued)
-            job->state = job->hasPendingFiles() ? JobState::Suspended : JobState::Transferred;
+    for (int i = 0; i < job->files.size(); ++i)
+        if (!job->files[i].transferred && !job->files[i].completed)
+            m_store->clearCheckpoint(id, i);
+    const bool deleted = removeUntransferred(*job);
+    for (int i : done.validatedNow) // files validated earlier were offered then
+        emit fileValidated(*job, i);
+    if (!done.problems.isEmpty()) {
+        // Renamed files stay visible under their names; the job stays TRANSFERRED with the rest,
+        // for another complete once the cause is gone, or a cancel.
+        if (job->state != JobState::Transferred)
+            job->toTransferred(m_clock->now());
         job->modificationTime = m_clock->now();
         touched(*job);
         commit(*job);
         scheduleSoon();
-        return {hr::E_FILE_EXISTS, problems.join(QLatin1String("; "))};
+        return {done.failure, done.problems.join(QLatin1String("; "))};
     }
-    removeUntransferred(*job);
     job->markAcknowledged();
-    for (int i : done.validatedNow) // files validated earlier were offered then
-        emit fileValidated(*job, i);
     removeFinal(*job);
     scheduleSoon();
+    if (!deleted)
+        return {hr::BG_S_UNABLE_TO_DELETE_FILES, QStringLiteral("the job was completed%1; some temporary files could not be deleted")
+                                                     .arg(done.partial ? QStringLiteral(" with the files transferred so far") : QString())};
     if (done.partial)
         return {hr::BG_S_PARTIAL_COMPLETE, QStringLiteral("only the files transferred so far were kept")};
     return {};

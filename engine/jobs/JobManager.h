@@ -73,6 +73,10 @@ public:
     Status setCustomHeaders(const QUuid &id, const QStringList &headers);
     Status setProxyUsage(const QUuid &id, ProxyUsage usage, const QString &list, const QString &bypass);
     Status setSecurityFlags(const QUuid &id, quint32 flags);  // security::; CRL checking is E_NOTIMPL
+    // SetRemoteName / ReplaceRemotePrefix (docs/jobs.md §6.4, engine/jobs/RemoteNames.cpp): a
+    // changed file starts again from zero from its new URL; S_FALSE when no URL had the prefix.
+    Status setRemoteName(const QUuid &id, int fileIndex, const QString &remoteUrl);
+    Status replaceRemotePrefix(const QUuid &id, const QString &oldPrefix, const QString &newPrefix);
 
     // Credentials (docs/jobs.md §10). The secret goes to the OS keychain only; the job records which
     // (target, scheme) pairs it holds. Asynchronous (the keychain may take its time): done runs on
@@ -161,6 +165,7 @@ private:
     static QString connectionKeyOf(const Job &job, quint64 generation);
     void sendTransfer(Job &job);
     void connectionChanged(Job &job);                // credentials, proxy or TLS flags changed
+    void retarget(Job &job, int fileIndex, const QUrl &url); // a file's new URL: it starts again
     void forgetCredentials(const QUuid &id, const QList<CredentialKey> &keys);
     void stopTransfer(const QUuid &id);
     void requeue(Job &job);

@@ -33,7 +33,7 @@ Status JobManager::takeOwnership(const QUuid &id, const Owner &owner)
 Status JobManager::setDisplayName(const QUuid &id, const QString &name)
 {
     if (name.size() > defaults::MaxDisplayName)
-        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the display name is longer than %1 characters").arg(defaults::MaxDisplayName)};
+        return {hr::E_INVALIDARG, QStringLiteral("the display name is longer than %1 characters").arg(defaults::MaxDisplayName)};
     if (Status s = checkPlainText(name, QStringLiteral("the display name")); !s)
         return s;
     return change(id, [&](Job &job) { job.displayName = name; return Status(); });
@@ -59,7 +59,8 @@ Status JobManager::setPriority(const QUuid &id, JobPriority priority)
 Status JobManager::setPeerCachingFlags(const QUuid &id, quint32 flags)
 {
     if (flags & ~peercaching::ValidMask)
-        return {hr::E_NOTIMPL, QStringLiteral("peer-caching flags 0x%1 hold undefined bits; only CLIENT (0x1) and SERVER (0x2) exist")
+        return {hr::E_NOTIMPL, QStringLiteral("peer-caching flags 0x%1 hold undefined bits; only CLIENT (0x1), SERVER (0x2) and "
+                                              "DISABLE_BRANCH_CACHE (0x4) exist")
                                    .arg(flags, 0, 16)};
     quint32 before = 0;
     const Status s = change(id, [&](Job &job) {
@@ -116,8 +117,13 @@ Status JobManager::setProxyUsage(const QUuid &id, ProxyUsage usage, const QStrin
 {
     if (usage == ProxyUsage::Override && list.trimmed().isEmpty())
         return {hr::E_INVALIDARG, QStringLiteral("OVERRIDE needs a proxy list")};
-    if (list.size() > defaults::MaxProxyList || bypass.size() > defaults::MaxProxyList)
-        return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("proxy lists hold at most %1 characters").arg(defaults::MaxProxyList)};
+    if (usage != ProxyUsage::Override && !(list.isEmpty() && bypass.isEmpty()))
+        return {hr::E_INVALIDARG, QStringLiteral("proxy lists go only with OVERRIDE; %1 takes none").arg(proxyUsageName(usage))};
+    if (list.size() > defaults::MaxProxyList)
+        return {hr::BG_E_PROXY_LIST_TOO_LARGE, QStringLiteral("the proxy list holds at most %1 characters").arg(defaults::MaxProxyList)};
+    if (bypass.size() > defaults::MaxProxyList)
+        return {hr::BG_E_PROXY_BYPASS_LIST_TOO_LARGE,
+                QStringLiteral("the proxy bypass list holds at most %1 characters").arg(defaults::MaxProxyList)};
     const Status s = change(id, [&](Job &job) {
         job.proxyUsage = usage;
         job.proxyList = usage == ProxyUsage::Override ? list : QString();
@@ -134,7 +140,7 @@ Status JobManager::setSecurityFlags(const QUuid &id, quint32 flags)
     const quint32 policy = flags & security::RedirectMask;
     if ((flags & ~security::ValidMask)
         || (policy != security::RedirectAllowSilent && policy != security::RedirectAllowReport && policy != security::RedirectDisallow))
-        return {hr::E_INVALIDARG, QStringLiteral("security flags 0x%1 hold undefined bits or an unknown redirect policy").arg(flags, 0, 16)};
+        return {hr::E_NOTIMPL, QStringLiteral("security flags 0x%1 hold undefined bits or an unknown redirect policy").arg(flags, 0, 16)};
     if (flags & security::EnableCrlCheck)
         return {hr::E_NOTIMPL, QStringLiteral("certificate revocation (CRL) checking is not available: Qt's TLS does not fetch CRLs")};
     const Status s = change(id, [&](Job &job) { job.securityFlags = flags; return Status(); });

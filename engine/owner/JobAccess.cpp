@@ -20,8 +20,9 @@ Status checkCanChange(const Owner &caller, const Owner &owner)
 
 Status checkCanTakeOwnership(const Owner &caller, const Owner &owner)
 {
-    if (!caller.elevated && caller.uid != owner.uid)
-        return {hr::E_ACCESSDENIED, QStringLiteral("taking ownership of another user's job needs an elevated caller")};
+    if (!caller.elevated)
+        return {hr::E_ACCESSDENIED, QStringLiteral("taking ownership of a job needs an elevated caller (root, sudo or an "
+                                                   "administrator capability)")};
     return checkCanChange(caller, owner);
 }
 

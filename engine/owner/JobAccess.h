@@ -14,7 +14,7 @@ bool canSee(const Owner &caller, const Owner &owner);
 // changes a job owned at a higher integrity level. ACCESS_DENIED says which rule refused.
 Status checkCanChange(const Owner &caller, const Owner &owner);
 
-// TakeOwnership: the owner itself or an elevated caller, within the rules above.
+// TakeOwnership: an elevated caller only (even the owner is refused otherwise), within the rules above.
 Status checkCanTakeOwnership(const Owner &caller, const Owner &owner);
 
 } // namespace ferry
