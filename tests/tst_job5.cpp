@@ -53,6 +53,7 @@ private slots:
     void onDemandNeedsRandomAccessAndItsCallsAreNotImplemented();
     void fileWithRangesIsTheConcatenationOfItsSlices();
     void rangePastTheEndIsInvalidRange();
+    void rangeCutShortResumesInsideTheRange();
     void badRangesAreRefusedWhenAdded();
     void responseHeadersAreKeptPerFileWithoutCookies();
     void writeOnlyBearerTokenReachesTheServerAndNothingElse();
@@ -315,6 +316,28 @@ void TestJob5::rangePastTheEndIsInvalidRange()
     QCOMPARE(admin({QStringLiteral("wait"), tail}).exitCode, 1);
     QCOMPARE(errorCode(tail), QStringLiteral("0x8020002b"));
     ADMIN_OK(admin({QStringLiteral("cancel"), tail}));
+}
+
+// The first request (the first range) breaks after 3,000 of its 5,000 bytes: the next attempt
+// asks for the rest of that range only, from the same version of the file, then the next range.
+void TestJob5::rangeCutShortResumesInsideTheRange()
+{
+    const QString path = QStringLiteral("/drop?after=3000&size=200000&seed=13&t=%1").arg(QUuid::createUuid().toString(QUuid::Id128));
+    const QString id = createJob(QStringLiteral("cut"), {}, {});
+    ADMIN_OK(admin({QStringLiteral("addfilewithranges"), id, m_fault->url(path).toString(), m_downloads + QStringLiteral("/cut.bin"),
+                    QStringLiteral("1000:5000,100000:20000")}));
+    ADMIN_OK(admin({QStringLiteral("resume"), id}));
+    QTRY_COMPARE_WITH_TIMEOUT(state(id), QStringLiteral("TRANSIENT_ERROR"), 30000);
+    ADMIN_OK(admin({QStringLiteral("resume"), id}));
+    ADMIN_OK(admin({QStringLiteral("wait"), id}));
+    ADMIN_OK(admin({QStringLiteral("complete"), id}));
+    QCOMPARE(readAll(m_downloads + QStringLiteral("/cut.bin")),
+             TestContent::bytes(13, 1000, 5000) + TestContent::bytes(13, 100000, 20000));
+    QList<QByteArray> asked;
+    for (const FaultServer::Request &r : m_fault->requests())
+        if (r.path == path.toLatin1())
+            asked << r.rangeHeader + (r.ifRangeHeader.isEmpty() ? QByteArray() : QByteArray(" if-range"));
+    QCOMPARE(asked, (QList<QByteArray>{"bytes=1000-5999", "bytes=4000-5999 if-range", "bytes=100000-119999 if-range"}));
 }
 
 void TestJob5::badRangesAreRefusedWhenAdded()
