@@ -51,6 +51,11 @@ private slots:
     void httpErrorsCarryTheirCodeAndClass();
     void redirectNamesWhereTheBytesCameFrom();
     void stopSilencesTheSource();
+    void aRangeIsAskedExactlyAndDeliveredAlone();
+    void aRangeAnsweredWithOtherBytesIsAnInvalidServerResponse();
+    void aRangePastTheEndIsAnInvalidRange();
+    void aRangeTheServerIgnoresIsInsufficientRangeSupport();
+    void dynamicContentAsksNoRangeAndStartsFromZero();
 
 private:
     Heard run(const QString &path, const HeldFile &held, int stopAfterChunks = -1);
@@ -58,6 +63,7 @@ private:
 
     FaultServer m_server;
     QNetworkAccessManager m_nam;
+    bool m_dynamic = false;    // the next run()'s source has dynamic content
 };
 
 void tst_OriginSource::initTestCase()
@@ -70,6 +76,7 @@ Heard tst_OriginSource::run(const QString &path, const HeldFile &held, int stopA
 {
     Heard heard;
     OriginSource source(m_server.url(path), {}, {}, security::RedirectAllowSilent, false, 0, &m_nam);
+    source.setDynamicContent(m_dynamic);
     int chunks = 0;
     connect(&source, &DataSource::answered, this, [&](const SourceAnswer &a) { heard.answers << a; });
     connect(&source, &DataSource::data, this, [&](const QByteArray &bytes) {
@@ -216,6 +223,76 @@ void tst_OriginSource::stopSilencesTheSource()
     QVERIFY(!heard.bytes.isEmpty());
     QCOMPARE(heard.bytes, TestContent::bytes(10, 0, heard.bytes.size()));
     QVERIFY(heard.bytes.size() < Size);
+}
+
+
+namespace {
+HeldFile rangeOf(qint64 offset, qint64 end)
+{
+    HeldFile held;
+    held.offset = offset;
+    held.range = true;
+    held.end = end;
+    return held;
+}
+} // namespace
+
+void tst_OriginSource::aRangeIsAskedExactlyAndDeliveredAlone()
+{
+    const QString path = QStringLiteral("/file?size=%1&seed=11").arg(Size);
+    const Heard heard = run(path, rangeOf(1000, 5000));
+    QVERIFY(heard.finished);
+    QCOMPARE(heard.answers.size(), 1);
+    QCOMPARE(heard.answers[0].offset, 1000);
+    QCOMPARE(heard.answers[0].size, Size);
+    QCOMPARE(heard.bytes, TestContent::bytes(11, 1000, 4000));
+    QCOMPARE(m_server.requests().constLast().rangeHeader, QByteArray("bytes=1000-4999"));
+    // A range to the end of the file, from its first byte.
+    const Heard tail = run(path, rangeOf(0, -1));
+    QVERIFY(tail.finished);
+    QCOMPARE(tail.bytes, TestContent::bytes(11, 0, Size));
+    QCOMPARE(m_server.requests().constLast().rangeHeader, QByteArray("bytes=0-"));
+}
+
+void tst_OriginSource::aRangeAnsweredWithOtherBytesIsAnInvalidServerResponse()
+{
+    const Heard heard = run(QStringLiteral("/wrongrange?size=%1").arg(Size), rangeOf(1000, 5000));
+    QVERIFY(heard.failure);
+    QCOMPARE(heard.failure->error.code, hr::BG_E_INVALID_SERVER_RESPONSE);
+    QVERIFY(!heard.failure->transient);
+    QVERIFY(heard.bytes.isEmpty());
+}
+
+void tst_OriginSource::aRangePastTheEndIsAnInvalidRange()
+{
+    const Heard heard = run(QStringLiteral("/file?size=%1").arg(Size), rangeOf(Size + 10, Size + 20));
+    QVERIFY(heard.failure);
+    QCOMPARE(heard.failure->error.code, hr::BG_E_INVALID_RANGE);
+    QVERIFY(!heard.failure->transient);
+    QVERIFY(heard.answers.isEmpty());
+}
+
+void tst_OriginSource::aRangeTheServerIgnoresIsInsufficientRangeSupport()
+{
+    const Heard heard = run(QStringLiteral("/norange?size=%1").arg(Size), rangeOf(1000, 5000));
+    QVERIFY(heard.failure);
+    QCOMPARE(heard.failure->error.code, hr::BG_E_INSUFFICIENT_RANGE_SUPPORT);
+    QVERIFY(heard.bytes.isEmpty());
+}
+
+void tst_OriginSource::dynamicContentAsksNoRangeAndStartsFromZero()
+{
+    const QString path = QStringLiteral("/file?size=%1&seed=12").arg(Size);
+    const SourceAnswer whole = firstAnswer(path);
+    m_dynamic = true;
+    const Heard heard = run(path, {100000, Size, whole.etag, whole.lastModified});
+    m_dynamic = false;
+    QVERIFY(heard.finished);
+    QCOMPARE(heard.answers.value(0).offset, 0);
+    QVERIFY2(heard.answers[0].restartReason.contains(QLatin1String("dynamic content")), qPrintable(heard.answers[0].restartReason));
+    QCOMPARE(heard.bytes, TestContent::bytes(12, 0, Size));
+    QVERIFY(m_server.requests().constLast().rangeHeader.isEmpty());
+    QVERIFY(m_server.requests().constLast().ifRangeHeader.isEmpty());
 }
 
 QTEST_GUILESS_MAIN(tst_OriginSource)

@@ -18,6 +18,7 @@ using namespace admintest;
 namespace {
 
 const QString Fixture = QStringLiteral(FERRY_FIXTURES_DIR "/v1-profile/jobs.db");
+const QString FixtureV2 = QStringLiteral(FERRY_FIXTURES_DIR "/v2-profile/jobs.db");
 
 QUuid uuid(int n) { return QUuid(QStringLiteral("{00000000-0000-4000-8000-0000000000%1}").arg(n, 2, 10, QLatin1Char('0'))); }
 QDateTime at(int minute) { return QDateTime(QDate(2024, 5, 1), QTime(12, minute, 0, 250), Qt::UTC); }
@@ -61,6 +62,7 @@ class TestSchema : public QObject
 private slots:
     void init();
     void versionOneIsUpgradedIntact();
+    void versionTwoGainsRangesAndResponseHeaders();
     void secondOpenChangesNothing();
     void newDatabaseIsCurrent();
     void checkpointOwnsUnfinishedFile();
@@ -210,6 +212,52 @@ void TestSchema::versionOneIsUpgradedIntact()
     QCOMPARE(c.peerVerification, PeerVerification::OriginOnly);
     QCOMPARE(c.validationState, ValidationState::Valid);
     QCOMPARE(c.sha256, QStringLiteral("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+}
+
+// Version 3 adds a file's ranges and response headers: a real version-2 database keeps every job
+// and file, its files are whole files with no headers yet, and both new columns round-trip.
+void TestSchema::versionTwoGainsRangesAndResponseHeaders()
+{
+    QFile::remove(m_db);
+    QVERIFY2(QFile::copy(FixtureV2, m_db), qPrintable(FixtureV2));
+    QFile::setPermissions(m_db, QFile::ReadOwner | QFile::WriteOwner);
+    QCOMPARE(userVersion(m_db), 2);
+    const int files = sql(m_db, {QStringLiteral("SELECT count(*) FROM files")}).toInt();
+    QVERIFY(files > 0);
+    QList<Job> jobs;
+    {
+        JobStore store(m_db);
+        QString error;
+        QVERIFY2(store.open(&error), qPrintable(error));
+        jobs = store.loadJobs();
+        QCOMPARE(jobs.size(), 9);
+        int loaded = 0;
+        for (const Job &j : std::as_const(jobs)) {
+            QCOMPARE(j.maxDownloadSize, quint64(0));
+            QVERIFY(!j.dynamicContent && !j.customHeadersWriteOnly);
+            for (const JobFile &f : j.files) {
+                ++loaded;
+                QVERIFY(f.ranges.isEmpty());
+                QVERIFY(f.responseHeaders.isEmpty());
+            }
+        }
+        QCOMPARE(loaded, files);
+        Job changed = jobs[6];
+        changed.files[0].ranges = {{100, 10}, {200, FileRange::ToEof}};
+        changed.files[0].responseHeaders = "HTTP/1.1 206 Partial Content\r\nETag: \"x\"\r\n";
+        changed.maxDownloadSize = ~quint64(0);
+        QVERIFY(store.saveJob(changed));
+    }
+    QCOMPARE(userVersion(m_db), JobStore::SchemaVersion);
+    QCOMPARE(JobStore::SchemaVersion, 3);
+    JobStore store(m_db);
+    QVERIFY(store.open());
+    const QList<Job> again = store.loadJobs();
+    const JobFile &f = again[6].files[0];
+    QCOMPARE(f.ranges, (QList<FileRange>{{100, 10}, {200, FileRange::ToEof}}));
+    QCOMPARE(f.responseHeaders, QByteArray("HTTP/1.1 206 Partial Content\r\nETag: \"x\"\r\n"));
+    QCOMPARE(again[6].maxDownloadSize, ~quint64(0));
+    QCOMPARE(again[6].files[1].ranges, QList<FileRange>());
 }
 
 void TestSchema::secondOpenChangesNothing()

@@ -1,5 +1,7 @@
 #include "control/JobJson.h"
 
+#include "core/FileRanges.h"
+
 #include <QJsonArray>
 
 namespace ferry {
@@ -36,6 +38,7 @@ QJsonObject jobToJson(const Job &job)
             {QStringLiteral("integrityLevel"), peerVerificationName(f.peerVerification)},
             {QStringLiteral("validationState"), validationStateName(f.validationState)},
             {QStringLiteral("peerId"), f.peerId},
+            {QStringLiteral("ranges"), f.ranges.isEmpty() ? QJsonValue() : QJsonValue(rangesText(f.ranges))},
         });
     }
     QJsonArray credentials; // which (target, scheme) pairs are stored: never a user name or password
@@ -86,6 +89,12 @@ QJsonObject jobToJson(const Job &job)
         {QStringLiteral("credentials"), credentials},
         {QStringLiteral("securityFlags"), double(job.securityFlags)},
         {QStringLiteral("securityFlagsText"), securityFlagsText(job.securityFlags)},
+        {QStringLiteral("customHeadersWriteOnly"), job.customHeadersWriteOnly},
+        {QStringLiteral("writeOnlyHeaders"), job.writeOnlyHeaders},
+        {QStringLiteral("maxDownloadSize"), job.maxDownloadSize ? QJsonValue(QString::number(job.maxDownloadSize)) : QJsonValue()},
+        {QStringLiteral("dynamicContent"), job.dynamicContent},
+        {QStringLiteral("highPerformance"), job.highPerformance},
+        {QStringLiteral("onDemand"), job.onDemand},
         {QStringLiteral("times"), QJsonObject{{QStringLiteral("creation"), timeJson(job.creationTime)},
                                               {QStringLiteral("modification"), timeJson(job.modificationTime)},
                                               {QStringLiteral("transferCompletion"), timeJson(job.transferCompletionTime)}}},
@@ -134,6 +143,13 @@ QString jobInfoText(const Job &job)
                                                                    : QString());
     if (!job.customHeaders.isEmpty())
         lines << QStringLiteral("custom headers: %1").arg(job.customHeaders.size());
+    if (job.customHeadersWriteOnly)
+        lines << QStringLiteral("custom headers: %1, write-only (kept in the keychain)").arg(job.writeOnlyHeaders);
+    lines << QStringLiteral("max download size: %1  dynamic content: %2  high performance: %3  on demand: %4")
+                 .arg(job.maxDownloadSize ? QString::number(job.maxDownloadSize) : QStringLiteral("none"),
+                      job.dynamicContent ? QStringLiteral("yes") : QStringLiteral("no"),
+                      job.highPerformance ? QStringLiteral("yes") : QStringLiteral("no"),
+                      job.onDemand ? QStringLiteral("yes") : QStringLiteral("no"));
     lines << QStringLiteral("created: %1  modified: %2  transferred: %3")
                  .arg(job.creationTime.toString(Qt::ISODate), job.modificationTime.toString(Qt::ISODate),
                       job.transferCompletionTime.isValid() ? job.transferCompletionTime.toString(Qt::ISODate) : QStringLiteral("-"));
@@ -144,7 +160,8 @@ QString jobInfoText(const Job &job)
                      .arg(f.remoteUrl.toDisplayString(), f.localName)
                      .arg(f.bytesTransferred)
                      .arg(f.bytesTotal < 0 ? QStringLiteral("?") : QString::number(f.bytesTotal))
-                     .arg(f.completed ? QStringLiteral(" (completed)") : f.transferred ? QStringLiteral(" (transferred)") : QString());
+                     .arg(f.completed ? QStringLiteral(" (completed)") : f.transferred ? QStringLiteral(" (transferred)") : QString())
+                 + (f.ranges.isEmpty() ? QString() : QStringLiteral("  ranges %1").arg(rangesText(f.ranges)));
     return lines.join(QLatin1Char('\n'));
 }
 
@@ -197,6 +214,12 @@ std::optional<Job> jobFromJson(const QJsonObject &o)
             job.credentials << CredentialKey{*target, *scheme};
     }
     job.securityFlags = quint32(num("securityFlags"));
+    job.customHeadersWriteOnly = o.value(QLatin1String("customHeadersWriteOnly")).toBool();
+    job.writeOnlyHeaders = int(num("writeOnlyHeaders"));
+    job.maxDownloadSize = str("maxDownloadSize").toULongLong();
+    job.dynamicContent = o.value(QLatin1String("dynamicContent")).toBool();
+    job.highPerformance = o.value(QLatin1String("highPerformance")).toBool();
+    job.onDemand = o.value(QLatin1String("onDemand")).toBool();
     const QJsonObject times = o.value(QLatin1String("times")).toObject();
     const auto time = [&times](const char *key) {
         return QDateTime::fromString(times.value(QLatin1String(key)).toString(), Qt::ISODateWithMs);
@@ -229,6 +252,7 @@ std::optional<Job> jobFromJson(const QJsonObject &o)
         file.peerVerification = parsePeerVerification(f.value(QLatin1String("integrityLevel")).toString()).value_or(PeerVerification::None);
         file.validationState = parseValidationState(f.value(QLatin1String("validationState")).toString()).value_or(ValidationState::Unset);
         file.peerId = f.value(QLatin1String("peerId")).toString();
+        file.ranges = rangesFromText(f.value(QLatin1String("ranges")).toString());
         job.files << file;
     }
     return job;

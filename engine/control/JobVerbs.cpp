@@ -40,6 +40,24 @@ void setNumber(VerbCall &c, Set set)
 
 R number(quint32 n) { return R::success(QString::number(n), double(n)); }
 
+// A boolean setter: "JOB true|false".
+template <typename Set>
+void setFlag(VerbCall &c, Set set)
+{
+    const QString v = c.args[0].toLower();
+    if (v != QLatin1String("true") && v != QLatin1String("false"))
+        return c.reply(usage(c, QStringLiteral("JOB true|false")));
+    c.answer((c.jobs().*set)(c.id, v == QLatin1String("true")));
+}
+
+// ON_DEMAND_MODE's calls (RequestFileRanges, UpdateDownloadPosition, GetFilledFileRanges) are not
+// implemented: an on-demand job transfers its files whole (docs/jobs.md).
+void onDemandCall(VerbCall &c)
+{
+    c.reply(R::failure({hr::E_NOTIMPL, QStringLiteral("%1 is not implemented: Ferry stores ON_DEMAND_MODE but transfers "
+                                                      "every file whole, in order").arg(c.verb)}));
+}
+
 void credentials(VerbCall &c, bool set)
 {
     const auto target = parseAuthTarget(c.args[0]);
@@ -66,6 +84,31 @@ const std::vector<Verb> &jobVerbs()
 {
     static const std::vector<Verb> table = {
         {"addfile", Change, 3, 3, "JOB URL LOCALPATH", [](VerbCall &c) { c.answer(c.jobs().addFile(c.id, c.args[0], c.args[1])); }},
+        {"addfilewithranges", Change, 4, 4, "JOB URL LOCALPATH OFFSET:LENGTH[,OFFSET:LENGTH...]  (LENGTH may be eof)",
+         [](VerbCall &c) { c.answer(c.jobs().addFileWithRanges(c.id, c.args[0], c.args[1], c.args[2])); }},
+        {"setmaxdownloadsize", Change, 2, 2, "JOB BYTES  (before the first resume)", [](VerbCall &c) {
+             bool ok = false;
+             const qulonglong bytes = c.args[0].trimmed().toULongLong(&ok, 0);
+             if (!ok)
+                 return c.reply(usage(c, QStringLiteral("JOB BYTES")));
+             c.answer(c.jobs().setMaxDownloadSize(c.id, bytes));
+         }},
+        {"setdynamiccontent", Change, 2, 2, "JOB true|false  (before the first resume)",
+         [](VerbCall &c) { setFlag(c, &JobManager::setDynamicContent); }},
+        {"sethighperformance", Change, 2, 2, "JOB true|false  (before the first addfile)",
+         [](VerbCall &c) { setFlag(c, &JobManager::setHighPerformance); }},
+        {"setondemand", Change, 2, 2, "JOB true|false", [](VerbCall &c) { setFlag(c, &JobManager::setOnDemand); }},
+        {"requestfileranges", Change, 1, -1, "JOB ...  (not implemented)", onDemandCall},
+        {"updatedownloadposition", Change, 1, -1, "JOB ...  (not implemented)", onDemandCall},
+        {"getfilledfileranges", See, 1, -1, "JOB ...  (not implemented)", onDemandCall},
+        {"getresponseheaders", See, 2, 2, "JOB FILEINDEX", [](VerbCall &c) {
+             bool ok = false;
+             const int file = c.args[0].toInt(&ok);
+             if (!ok || file < 0 || file >= c.job.files.size())
+                 return c.reply(R::failure({hr::E_INVALIDARG, QStringLiteral("the job has no file %1").arg(c.args[0])}));
+             const QString raw = QString::fromLatin1(c.job.files[file].responseHeaders);
+             c.reply(R::success(raw.trimmed(), raw));
+         }},
         {"resume", Change, 1, 1, "JOB", [](VerbCall &c) { c.answer(c.jobs().resume(c.id)); }},
         {"suspend", Change, 1, 1, "JOB", [](VerbCall &c) { c.answer(c.jobs().suspend(c.id)); }},
         {"cancel", Change, 1, 1, "JOB", [](VerbCall &c) { c.answer(c.jobs().cancel(c.id)); }},
@@ -124,9 +167,16 @@ const std::vector<Verb> &jobVerbs()
         {"getnotifycmdline", See, 1, 1, "JOB", [](VerbCall &c) {
              c.reply(R::success(QStringLiteral("%1 %2").arg(c.job.notifyProgram, c.job.notifyParameters).trimmed()));
          }},
-        {"setcustomheaders", Change, 1, -1, "JOB [\"Name: value\" ...]",
-         [](VerbCall &c) { c.answer(c.jobs().setCustomHeaders(c.id, c.args)); }},
+        {"setcustomheaders", Change, 1, -1, "JOB [\"Name: value\" ...]", [](VerbCall &c) {
+             c.jobs().setCustomHeaders(c.id, c.args, [reply = c.reply](const Status &s) { reply(R::fromStatus(s)); });
+         }},
+        {"makecustomheaderswriteonly", Change, 1, 1, "JOB  (for good: the headers are then kept in the keychain only)",
+         [](VerbCall &c) {
+             c.jobs().makeCustomHeadersWriteOnly(c.id, [reply = c.reply](const Status &s) { reply(R::fromStatus(s)); });
+         }},
         {"getcustomheaders", See, 1, 1, "JOB", [](VerbCall &c) {
+             if (c.job.customHeadersWriteOnly)
+                 return c.reply(R::failure({hr::E_ACCESSDENIED, QStringLiteral("the job's custom headers are write-only")}));
              c.reply(R::success(c.job.customHeaders.join(QLatin1Char('\n')), QJsonArray::fromStringList(c.job.customHeaders)));
          }},
         {"setdisplayname", Change, 2, 2, "JOB NAME", [](VerbCall &c) { c.answer(c.jobs().setDisplayName(c.id, c.args[0])); }},

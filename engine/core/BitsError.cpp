@@ -54,6 +54,15 @@ QString errorName(quint32 code)
         {hr::BG_E_TOO_MANY_FILES_IN_JOB, QStringLiteral("TOO_MANY_FILES_IN_JOB")},
         {hr::BG_E_VALIDATION_FAILED, QStringLiteral("VALIDATION_FAILED")},
         {hr::BG_E_MAXDOWNLOAD_TIMEOUT, QStringLiteral("MAXDOWNLOAD_TIMEOUT")},
+        {hr::BG_E_INVALID_RANGE, QStringLiteral("INVALID_RANGE")},
+        {hr::BG_E_OVERLAPPING_RANGES, QStringLiteral("OVERLAPPING_RANGES")},
+        {hr::BG_E_TOO_MANY_RANGES_IN_FILE, QStringLiteral("TOO_MANY_RANGES_IN_FILE")},
+        {hr::BG_E_PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY, QStringLiteral("PROPERTY_SUPPORTED_FOR_DOWNLOAD_JOBS_ONLY")},
+        {hr::BG_E_READ_ONLY_PROPERTY_AFTER_ADDFILE, QStringLiteral("READ_ONLY_PROPERTY_AFTER_ADDFILE")},
+        {hr::BG_E_READ_ONLY_PROPERTY_AFTER_RESUME, QStringLiteral("READ_ONLY_PROPERTY_AFTER_RESUME")},
+        {hr::BG_E_MAX_DOWNLOAD_SIZE_INVALID_VALUE, QStringLiteral("MAX_DOWNLOAD_SIZE_INVALID_VALUE")},
+        {hr::BG_E_MAX_DOWNLOAD_SIZE_LIMIT_REACHED, QStringLiteral("MAX_DOWNLOAD_SIZE_LIMIT_REACHED")},
+        {hr::BG_E_RANDOM_ACCESS_NOT_SUPPORTED, QStringLiteral("RANDOM_ACCESS_NOT_SUPPORTED")},
     };
     if (auto it = names.constFind(code); it != names.constEnd())
         return *it;

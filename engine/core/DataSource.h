@@ -31,6 +31,10 @@ struct HeldFile
     qint64 size = -1;            // -1: not known yet
     QString etag;
     QString lastModified;
+    // A range of the file (transfer/RangeSource): only the bytes [offset, end) are wanted
+    // (end -1: to the end of the file), and only an answer with exactly those will do.
+    bool range = false;
+    qint64 end = -1;
 };
 
 // What a source says of the bytes it is about to deliver, before the first of them.

@@ -80,19 +80,20 @@ Status checkLocalName(const QString &text, QString *cleanPath)
     return {};
 }
 
-Status checkHeaderLine(const QString &line)
+Status checkHeaderLine(const QString &line, bool writeOnly)
 {
     static const QRegularExpression re(QStringLiteral("^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\\r\\n]*$"));
     if (!re.match(line).hasMatch())
         return {hr::E_INVALIDARG, QStringLiteral("'%1' is not a valid HTTP header line (Name: value)").arg(line)};
-    // Custom headers are kept in the job's database row and shown by info; a header that
-    // carries a secret would put it there in clear.
+    // Readable custom headers are kept in the job's database row and shown by info; a header
+    // that carries a secret would put it there in clear. Write-only ones live in the keychain.
     static const QStringList secretNames = {QStringLiteral("authorization"), QStringLiteral("proxy-authorization"),
                                             QStringLiteral("cookie")};
-    const QString name = line.left(line.indexOf(QLatin1Char(':'))).trimmed().toLower();
-    if (secretNames.contains(name))
-        return {hr::E_INVALIDARG, QStringLiteral("a %1 header would be stored in clear with the job; use setcredentials, "
-                                                 "which keeps secrets in the keychain").arg(line.left(line.indexOf(QLatin1Char(':'))))};
+    const QString name = line.left(line.indexOf(QLatin1Char(':'))).trimmed();
+    if (!writeOnly && secretNames.contains(name.toLower()))
+        return {hr::E_INVALIDARG, QStringLiteral("a %1 header carries a secret: make the job's custom headers write-only first "
+                                                 "(ferry-admin makecustomheaderswriteonly JOB), then they are kept in the "
+                                                 "keychain only").arg(name)};
     return {};
 }
 

@@ -11,7 +11,10 @@ namespace ferry {
 
 Status checkRemoteUrl(const QString &text, QUrl *url);
 Status checkLocalName(const QString &text, QString *cleanPath);
-Status checkHeaderLine(const QString &line);
+// A custom header line "Name: value". Authorization, Proxy-Authorization and Cookie carry
+// secrets and are accepted only for write-only headers, which live in the keychain
+// (docs/security.md).
+Status checkHeaderLine(const QString &line, bool writeOnly = false);
 // Names and descriptions are shown in terminals and lists of other users (root's `list` in a
 // system instance): no C0 or C1 control characters, no DEL (docs/security.md). WHAT names the
 // field in the message ("the display name").

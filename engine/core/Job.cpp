@@ -25,7 +25,7 @@ QString Job::temporaryNameFor(const QString &localName, const QUuid &jobId)
 
 bool Job::credentialed() const
 {
-    if (!credentials.isEmpty())
+    if (!credentials.isEmpty() || writeOnlyHeaders > 0)
         return true;
     for (const JobFile &f : files)
         if (!f.remoteUrl.userInfo().isEmpty())

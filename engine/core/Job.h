@@ -15,6 +15,16 @@
 
 namespace ferry {
 
+// One slice of the remote file (AddFileWithRanges, docs/jobs.md "Ranges"): the local file is
+// the concatenation of its ranges, in the order given.
+struct FileRange
+{
+    static constexpr qint64 ToEof = -1;  // BG_LENGTH_TO_EOF, as a length only
+    qint64 offset = 0;
+    qint64 length = ToEof;
+    friend bool operator==(const FileRange &, const FileRange &) = default;
+};
+
 struct JobFile
 {
     QUrl remoteUrl;
@@ -34,6 +44,8 @@ struct JobFile
     QString sha256;                  // lower-case hex of the bytes as the transfer wrote them, if hashed
     QString etag;                // validator of the bytes we hold
     QString lastModified;        // raw Last-Modified header of the bytes we hold
+    QList<FileRange> ranges;     // AddFileWithRanges; empty: the whole file
+    QByteArray responseHeaders;  // raw headers of the file's last response, bounded, no Set-Cookie value
 };
 
 struct JobProgress
@@ -81,12 +93,23 @@ public:
     QList<CredentialKey> credentials; // which credentials the keychain holds for this job
     quint32 securityFlags = 0;       // security:: redirect policy and TLS flags
     quint64 queueSequence = 0;       // round-robin order among equal priorities
+    // IBackgroundCopyJob5 properties (docs/jobs.md, "Job properties of BITS 5").
+    quint64 maxDownloadSize = 0;     // MAX_DOWNLOAD_SIZE in bytes; 0: no limit
+    bool dynamicContent = false;     // no ranges: an interrupted file starts again from byte 0
+    bool highPerformance = false;    // fewer checkpoints (docs/jobs.md)
+    bool onDemand = false;           // ON_DEMAND_MODE: stored; its calls are E_NOTIMPL
+    bool resumedOnce = false;        // Resume was called once: some properties are fixed now
+    // MakeCustomHeadersWriteOnly: the headers live in the keychain only (docs/security.md);
+    // customHeaders is then empty and writeOnlyHeaders says how many lines the keychain holds.
+    bool customHeadersWriteOnly = false;
+    int writeOnlyHeaders = 0;
 
     static Job create(const QString &displayName, const Owner &owner, const QDateTime &now);
     static QString temporaryNameFor(const QString &localName, const QUuid &jobId);
 
     JobProgress progress() const;
-    // Fetched with credentials (stored credentials, or a URL that carried user-info): such
+    // Fetched with credentials (stored credentials, write-only custom headers, or a URL that
+    // carried user-info): such
     // content is neither fetched from nor served to peers.
     bool credentialed() const;
     int currentFileIndex() const;    // first file not yet transferred, -1 if none

@@ -119,18 +119,26 @@ void JobManager::forgetCredentials(const QUuid &id, const QList<CredentialKey> &
     }
 }
 
-// The job's credentials come from the keychain before its first request, every run: after a
-// restart too. The job is CONNECTING meanwhile.
+// The job's credentials and write-only custom headers come from the keychain before its first
+// request, every run: after a restart too. The job is CONNECTING meanwhile.
 void JobManager::readCredentials(Job &job)
 {
     const quint64 token = m_dispatch->nextTicket();
     m_runtime[job.id].credentialsRead = token;
     auto read = std::make_shared<QList<StoredCredential>>();
+    auto headers = std::make_shared<QStringList>();
     auto failure = std::make_shared<Status>();
-    auto left = std::make_shared<qsizetype>(job.credentials.size());
+    auto left = std::make_shared<qsizetype>(job.credentials.size() + (job.writeOnlyHeaders > 0 ? 1 : 0));
     const QUuid id = job.id;
+    const auto oneDone = [=, this] {
+        if (--*left == 0) {
+            if (failure->ok())
+                m_runtime[id].secretHeaders = *headers;
+            onCredentialsRead(id, token, *failure, *read);
+        }
+    };
     for (const CredentialKey &key : std::as_const(job.credentials)) {
-        m_credentials->read(id, key.target, key.scheme, [=, this](const Status &s, const Credentials &c) {
+        m_credentials->read(id, key.target, key.scheme, [=](const Status &s, const Credentials &c) {
             if (s)
                 read->append({key, c});
             else if (failure->ok())
@@ -138,8 +146,19 @@ void JobManager::readCredentials(Job &job)
                                ? Status(s.code, QStringLiteral("the %1 credentials are no longer in the keychain; set them again "
                                                                "and resume the job").arg(keyText(key)))
                                : s;
-            if (--*left == 0)
-                onCredentialsRead(id, token, *failure, *read);
+            oneDone();
+        });
+    }
+    if (job.writeOnlyHeaders > 0) {
+        m_credentials->readSecret(CredentialStore::headersKeyFor(id), [=](const Status &s, const QByteArray &data) {
+            if (s)
+                *headers = QString::fromUtf8(data).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+            else if (failure->ok())
+                *failure = s.code == hr::BG_E_NOT_FOUND
+                               ? Status(s.code, QStringLiteral("the write-only custom headers are no longer in the keychain; set "
+                                                               "them again and resume the job"))
+                               : s;
+            oneDone();
         });
     }
 }

@@ -1,5 +1,7 @@
 #include "jobs/JobManager.h"
 
+#include "core/FileRanges.h"
+
 #include "core/Clock.h"
 #include "core/FileRules.h"
 #include "core/HttpDate.h"
@@ -187,6 +189,8 @@ void JobManager::removeFinal(Job &job)
 {
     const QUuid id = job.id;
     forgetCredentials(id, job.credentials); // a job that ends takes its secrets with it
+    if (job.writeOnlyHeaders > 0)
+        forgetHeaders(id);
     m_store->removeJob(id);
     m_runtime.remove(id);
     m_times->forget(id);
@@ -243,6 +247,12 @@ QString JobManager::unusedLocalName(const QString &folder, const QString &fileNa
 
 Status JobManager::addFile(const QUuid &id, const QString &remoteUrl, const QString &localName)
 {
+    return addFileWithRanges(id, remoteUrl, localName, QString());
+}
+
+// An empty RANGES adds the whole file.
+Status JobManager::addFileWithRanges(const QUuid &id, const QString &remoteUrl, const QString &localName, const QString &rangeList)
+{
     Status found;
     const Job *target = mutableJob(id, &found);
     if (!target)
@@ -251,6 +261,13 @@ Status JobManager::addFile(const QUuid &id, const QString &remoteUrl, const QStr
     QString local;
     if (Status s = checkRemoteUrl(remoteUrl, &url); !s)
         return s;
+    QList<FileRange> ranges;
+    if (!rangeList.isNull()) {
+        if (Status s = parseRanges(rangeList, &ranges); !s)
+            return s;
+        if (target->dynamicContent)
+            return {hr::E_INVALIDARG, QStringLiteral("a job with dynamic content cannot fetch ranges of a file")};
+    }
     {
         // The folder must be writable by the job's owner, not merely by the engine (docs/jobs.md §6.1).
         const OwnerIdentity identity(target->owner);
@@ -270,6 +287,7 @@ Status JobManager::addFile(const QUuid &id, const QString &remoteUrl, const QStr
         file.remoteUrl = url;
         file.localName = local;
         file.tempName = Job::temporaryNameFor(local, job.id);
+        file.ranges = ranges;
         job.files << file;
         return {};
     });
@@ -280,6 +298,8 @@ Status JobManager::resume(const QUuid &id)
     const Status s = change(id, [&](Job &job) {
         const JobState before = job.state;
         Status r = job.resume();
+        if (r)
+            job.resumedOnce = true; // DYNAMIC_CONTENT and MAX_DOWNLOAD_SIZE are fixed from now on
         if (r && job.state == JobState::Queued && before != JobState::Queued) {
             job.queueSequence = m_nextSequence++;
             m_times->progressed(job);
@@ -548,7 +568,7 @@ void JobManager::startJob(Job &job)
         job.modificationTime = m_clock->now();
         commit(job);
     }
-    if (!job.credentials.isEmpty() && !rt.secrets)
+    if ((!job.credentials.isEmpty() || job.writeOnlyHeaders > 0) && !rt.secrets)
         return readCredentials(job);
     sendTransfer(job);
 }

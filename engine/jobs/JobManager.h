@@ -56,6 +56,8 @@ public:
     // "base (n).ext": links are queued without ever colliding.
     QString unusedLocalName(const QString &folder, const QString &fileName) const;
     Status addFile(const QUuid &id, const QString &remoteUrl, const QString &localName);
+    // AddFileWithRanges (docs/jobs.md, "Ranges"): RANGES as "OFFSET:LENGTH,..." (LENGTH eof).
+    Status addFileWithRanges(const QUuid &id, const QString &remoteUrl, const QString &localName, const QString &ranges);
     Status resume(const QUuid &id);
     Status suspend(const QUuid &id);
     Status cancel(const QUuid &id);
@@ -70,7 +72,16 @@ public:
     Status setNoProgressTimeout(const QUuid &id, quint32 seconds);
     Status setMinimumRetryDelay(const QUuid &id, quint32 seconds);
     Status setNotifyCmdLine(const QUuid &id, const QString &program, const QString &parameters);
+    // Readable headers are stored with the job; write-only ones go to the keychain (asynchronous:
+    // the first form refuses them with E_ACCESSDENIED, the second stores them).
     Status setCustomHeaders(const QUuid &id, const QStringList &headers);
+    void setCustomHeaders(const QUuid &id, const QStringList &headers, std::function<void(const Status &)> done);
+    void makeCustomHeadersWriteOnly(const QUuid &id, std::function<void(const Status &)> done);
+    // IBackgroundCopyJob5 properties (docs/jobs.md, "Job properties of BITS 5").
+    Status setMaxDownloadSize(const QUuid &id, quint64 bytes);
+    Status setDynamicContent(const QUuid &id, bool on);
+    Status setHighPerformance(const QUuid &id, bool on);
+    Status setOnDemand(const QUuid &id, bool on);
     Status setProxyUsage(const QUuid &id, ProxyUsage usage, const QString &list, const QString &bypass);
     Status setSecurityFlags(const QUuid &id, quint32 flags);  // security::; CRL checking is E_NOTIMPL
     // SetRemoteName / ReplaceRemotePrefix (docs/jobs.md §6.4, engine/jobs/RemoteNames.cpp): a
@@ -143,6 +154,7 @@ private:
         JobState committedState = JobState(-1);      // state at the last commit
         quint64 credentialsRead = 0;                 // a start waiting for the keychain (its token)
         std::optional<QList<StoredCredential>> secrets; // read for the current run, memory only
+        QStringList secretHeaders;                   // write-only custom headers, read with secrets
         quint64 connectionGeneration = 0;            // see TransferRequest::connectionKey
         QSet<int> originOnly;                        // files declared invalid after peer bytes
     };
@@ -167,6 +179,8 @@ private:
     void connectionChanged(Job &job);                // credentials, proxy or TLS flags changed
     void retarget(Job &job, int fileIndex, const QUrl &url); // a file's new URL: it starts again
     void forgetCredentials(const QUuid &id, const QList<CredentialKey> &keys);
+    void forgetHeaders(const QUuid &id);             // the keychain's copy of write-only headers
+    void storeHeaders(const QUuid &id, const QStringList &headers, bool makeWriteOnly, std::function<void(const Status &)> done);
     void stopTransfer(const QUuid &id);
     void requeue(Job &job);
     std::optional<Credentials> takeUserInfo(Job &job);
@@ -186,6 +200,7 @@ private:
     void onCheckpointed(quint64 ticket, const TransferCheckpoint &checkpoint);
     void applyCheckpoint(Job &job, const TransferCheckpoint &checkpoint);
     void onFinished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified);
+    void onResponseHeaders(quint64 ticket, const QByteArray &headers);
     void onFailed(quint64 ticket, const TransferFailure &failure);
 
     JobStore *m_store;

@@ -6,16 +6,22 @@
 #include "core/FileRules.h"
 
 #include <QDir>
+#include <QLoggingCategory>
 
 namespace ferry {
+
+Q_DECLARE_LOGGING_CATEGORY(lcJobs)
 
 Status JobManager::takeOwnership(const QUuid &id, const Owner &owner)
 {
     QList<CredentialKey> dropped;
+    bool hadHeaders = false;
     const Status s = change(id, [&](Job &job) {
         job.owner = owner;
         // As BITS: a new owner does not inherit the old owner's secrets or commands.
         job.customHeaders.clear();
+        hadHeaders = job.writeOnlyHeaders > 0;
+        job.writeOnlyHeaders = 0; // write-only stays write-only; the old owner's headers go
         job.notifyProgram.clear();
         job.notifyParameters.clear();
         dropped = job.credentials;
@@ -24,6 +30,8 @@ Status JobManager::takeOwnership(const QUuid &id, const Owner &owner)
     });
     if (s) {
         forgetCredentials(id, dropped);
+        if (hadHeaders)
+            forgetHeaders(id);
         connectionChanged(m_jobs[id]);
         scheduleSoon(); // the new owner may be logged on, or not (docs/jobs.md §12.1)
     }
@@ -105,12 +113,143 @@ Status JobManager::setNotifyCmdLine(const QUuid &id, const QString &program, con
     });
 }
 
+// Readable headers are stored with the job. Write-only ones (MakeCustomHeadersWriteOnly) go to
+// the keychain first and the job records only how many there are; an empty list removes them.
 Status JobManager::setCustomHeaders(const QUuid &id, const QStringList &headers)
 {
+    Status s;
+    const Job *job = mutableJob(id, &s);
+    if (!job)
+        return s;
+    if (job->customHeadersWriteOnly)
+        return {hr::E_ACCESSDENIED, QStringLiteral("the job's custom headers are write-only: they are set through the keychain")};
     for (const QString &h : headers)
-        if (Status s = checkHeaderLine(h); !s)
+        if (Status bad = checkHeaderLine(h); !bad)
+            return bad;
+    return change(id, [&](Job &j) { j.customHeaders = headers; return Status(); });
+}
+
+void JobManager::setCustomHeaders(const QUuid &id, const QStringList &headers, std::function<void(const Status &)> done)
+{
+    Status s;
+    const Job *job = mutableJob(id, &s);
+    if (!job)
+        return done(s);
+    if (!job->customHeadersWriteOnly)
+        return done(setCustomHeaders(id, headers));
+    for (const QString &h : headers)
+        if (Status bad = checkHeaderLine(h, true); !bad)
+            return done(bad);
+    storeHeaders(id, headers, false, std::move(done));
+}
+
+// The headers become write-only for good (docs/security.md): any readable ones move to the
+// keychain, and getcustomheaders answers E_ACCESSDENIED from now on.
+void JobManager::makeCustomHeadersWriteOnly(const QUuid &id, std::function<void(const Status &)> done)
+{
+    Status s;
+    const Job *job = mutableJob(id, &s);
+    if (!job)
+        return done(s);
+    if (job->customHeadersWriteOnly)
+        return done({});
+    storeHeaders(id, job->customHeaders, true, std::move(done));
+}
+
+void JobManager::storeHeaders(const QUuid &id, const QStringList &headers, bool makeWriteOnly, std::function<void(const Status &)> done)
+{
+    const auto apply = [this, id, headers, makeWriteOnly, done](const Status &kept) {
+        if (!kept)
+            return done(kept);
+        const Status s = change(id, [&](Job &job) {
+            job.customHeadersWriteOnly = true;
+            job.customHeaders.clear();
+            job.writeOnlyHeaders = int(headers.size());
+            return Status();
+        });
+        if (!s) {
+            if (!makeWriteOnly || !headers.isEmpty())
+                forgetHeaders(id);
+            return done(s);
+        }
+        connectionChanged(m_jobs[id]); // the next request reads the new headers
+        done({});
+    };
+    const Job *job = this->job(id);
+    if (headers.isEmpty() && job && job->writeOnlyHeaders == 0)
+        apply({}); // nothing in the keychain to change
+    else if (headers.isEmpty())
+        m_credentials->removeSecret(CredentialStore::headersKeyFor(id), apply);
+    else
+        m_credentials->writeSecret(CredentialStore::headersKeyFor(id), headers.join(QLatin1Char('\n')).toUtf8(), apply);
+}
+
+void JobManager::forgetHeaders(const QUuid &id)
+{
+    m_credentials->removeSecret(CredentialStore::headersKeyFor(id), [id](const Status &s) {
+        if (!s)
+            qCWarning(lcJobs).noquote() << "the write-only custom headers of job" << id.toString(QUuid::WithoutBraces)
+                                        << "stay in the keychain:" << s.message;
+    });
+}
+
+// Fixed once the job has been resumed (docs/jobs.md, "Job properties of BITS 5").
+static Status beforeFirstResume(const Job &job, const char *property)
+{
+    if (job.resumedOnce)
+        return {hr::BG_E_READ_ONLY_PROPERTY_AFTER_RESUME,
+                QStringLiteral("%1 can only be set before the job's first resume").arg(QLatin1String(property))};
+    return {};
+}
+
+Status JobManager::setMaxDownloadSize(const QUuid &id, quint64 bytes)
+{
+    if (bytes == 0)
+        return {hr::BG_E_MAX_DOWNLOAD_SIZE_INVALID_VALUE, QStringLiteral("the maximum download size must be at least 1 byte")};
+    return change(id, [&](Job &job) {
+        if (Status s = beforeFirstResume(job, "MAX_DOWNLOAD_SIZE"); !s)
             return s;
-    return change(id, [&](Job &job) { job.customHeaders = headers; return Status(); });
+        job.maxDownloadSize = bytes;
+        return Status();
+    });
+}
+
+Status JobManager::setDynamicContent(const QUuid &id, bool on)
+{
+    return change(id, [&](Job &job) {
+        if (Status s = beforeFirstResume(job, "DYNAMIC_CONTENT"); !s)
+            return s;
+        if (on && job.onDemand)
+            return Status(hr::BG_E_RANDOM_ACCESS_NOT_SUPPORTED, QStringLiteral("an on-demand job cannot have dynamic content"));
+        if (on)
+            for (const JobFile &f : std::as_const(job.files))
+                if (!f.ranges.isEmpty())
+                    return Status(hr::E_INVALIDARG, QStringLiteral("dynamic content cannot be fetched by ranges, and this job has a file with ranges"));
+        job.dynamicContent = on;
+        return Status();
+    });
+}
+
+Status JobManager::setHighPerformance(const QUuid &id, bool on)
+{
+    return change(id, [&](Job &job) {
+        if (!job.files.isEmpty())
+            return Status(hr::BG_E_READ_ONLY_PROPERTY_AFTER_ADDFILE,
+                          QStringLiteral("HIGH_PERFORMANCE can only be set before the job's first file is added"));
+        job.highPerformance = on;
+        return Status();
+    });
+}
+
+Status JobManager::setOnDemand(const QUuid &id, bool on)
+{
+    return change(id, [&](Job &job) {
+        if (on && job.dynamicContent)
+            return Status(hr::BG_E_RANDOM_ACCESS_NOT_SUPPORTED,
+                          QStringLiteral("on-demand mode needs random access, which a job with dynamic content does not have"));
+        job.onDemand = on;
+        return Status();
+    });
 }
 
 Status JobManager::setProxyUsage(const QUuid &id, ProxyUsage usage, const QString &list, const QString &bypass)
@@ -156,6 +295,7 @@ void JobManager::connectionChanged(Job &job)
     Runtime &rt = m_runtime[job.id];
     rt.connectionGeneration = m_nextGeneration++;
     rt.secrets.reset();
+    rt.secretHeaders.clear();
     if (isActive(job.state)) {
         stopTransfer(job.id);
         requeue(job);

@@ -16,6 +16,12 @@ namespace ferry {
 
 Q_DECLARE_LOGGING_CATEGORY(lcJobs)
 
+namespace {
+// HIGH_PERFORMANCE: a checkpoint at most every 30 s or 256 MiB (docs/jobs.md).
+constexpr int HighPerformanceCheckpointMs = 30000;
+constexpr qint64 HighPerformanceCheckpointBytes = qint64(256) << 20;
+} // namespace
+
 TransferDispatch::TransferDispatch(Downloader *downloader, QObject *parent)
     : QObject(parent)
     , m_downloader(downloader)
@@ -71,7 +77,7 @@ void JobManager::sendTransfer(Job &job)
     request.bytesTotal = file.bytesTotal;
     request.etag = file.etag;
     request.lastModified = file.lastModified;
-    request.headers = job.customHeaders;
+    request.headers = job.customHeadersWriteOnly ? rt.secretHeaders : job.customHeaders;
     request.credentials = rt.secrets.value_or(QList<StoredCredential>());
     request.securityFlags = job.securityFlags;
     request.proxyUsage = job.proxyUsage;
@@ -83,11 +89,21 @@ void JobManager::sendTransfer(Job &job)
     request.syncCheckpoints = m_settings.syncCheckpoints;
     request.http2 = m_settings.http2;
     request.owner = job.owner;
-    if (m_peerPlanner && !rt.originOnly.contains(index))
+    request.ranges = file.ranges;
+    request.maxDownloadSize = job.maxDownloadSize;
+    request.dynamicContent = job.dynamicContent;
+    if (job.highPerformance) {
+        // Fewer checkpoints for many small files (docs/jobs.md, "Job properties of BITS 5").
+        request.checkpointMs = qMax(request.checkpointMs, HighPerformanceCheckpointMs);
+        request.checkpointBytes = qMax(request.checkpointBytes, HighPerformanceCheckpointBytes);
+    }
+    // Ranges of a file are not the file: peers neither serve nor receive them.
+    if (m_peerPlanner && !rt.originOnly.contains(index) && file.ranges.isEmpty())
         request.peerPlan = m_peerPlanner(job);
     // A file that may be cached for peers is hashed as it is written: the cache later takes only
     // bytes that still hash to that (docs/security.md).
-    request.hashForCache = m_settings.peerServerAllowed() && (job.peerCachingFlags & peercaching::Server) && !job.credentialed();
+    request.hashForCache = m_settings.peerServerAllowed() && (job.peerCachingFlags & peercaching::Server) && !job.credentialed()
+                            && file.ranges.isEmpty();
 
     rt.ticket = request.ticket;
     m_dispatch->send(job.id, request);
@@ -100,6 +116,7 @@ void JobManager::stopTransfer(const QUuid &id)
         return;
     it->credentialsRead = 0;   // a keychain answer still on its way starts nothing now
     it->secrets.reset();       // read again at the next run: secrets live no longer than needed
+    it->secretHeaders.clear();
     if (it->ticket == 0)
         return;
     const quint64 ticket = it->ticket;
@@ -218,6 +235,15 @@ void JobManager::onIdentified(quint64 ticket, const QStringList &keys, const QSt
     job->files[index].notServable = notServable;
 }
 
+// Kept with the file and stored at its next commit (BITS_FILE_PROPERTY_ID_HTTP_RESPONSE_HEADERS).
+void JobManager::onResponseHeaders(quint64 ticket, const QByteArray &headers)
+{
+    Job *job = jobForTicket(ticket);
+    const int index = job ? job->currentFileIndex() : -1;
+    if (index >= 0)
+        job->files[index].responseHeaders = headers;
+}
+
 void JobManager::onFinished(quint64 ticket, qint64 size, const QString &etag, const QString &lastModified)
 {
     Job *job = jobForTicket(ticket);
@@ -302,6 +328,8 @@ void JobManager::onTransferEvent(const TransferEvent &event)
                 onIdentified(ticket, e.contentKeys, e.notServable);
             else if constexpr (std::is_same_v<E, PeerVerdicts>)
                 emit peerVerdicts(e.verdicts);
+            else if constexpr (std::is_same_v<E, ResponseHeaders>)
+                onResponseHeaders(ticket, e.headers);
             else if constexpr (std::is_same_v<E, Finished>)
                 onFinished(ticket, e.size, e.etag, e.lastModified);
             else

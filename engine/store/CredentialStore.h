@@ -42,6 +42,8 @@ public:
     explicit CredentialStore(QString service = QStringLiteral("ferry"), QObject *parent = nullptr);
 
     static QString keyFor(const QUuid &job, AuthTarget target, AuthScheme scheme);
+    // Where a job's write-only custom headers are kept (docs/security.md).
+    static QString headersKeyFor(const QUuid &job) { return QStringLiteral("job/%1/custom-headers").arg(job.toString(QUuid::WithoutBraces)); }
 
     void write(const QUuid &job, AuthTarget target, AuthScheme scheme, const Credentials &credentials,
                std::function<void(const Status &)> done);

@@ -21,6 +21,11 @@ const char *const FilesV2 =
     "peer_verification INTEGER NOT NULL DEFAULT 0, validation INTEGER NOT NULL DEFAULT 0, content_keys TEXT, "
     "not_servable TEXT, sha256 TEXT, PRIMARY KEY (job_id, idx))";
 
+// Version 3 adds to a file its ranges (AddFileWithRanges, as "OFFSET:LENGTH,...", NULL for the
+// whole file) and the raw headers of its last response.
+const char *const FilesV3Columns[] = {"ALTER TABLE files ADD COLUMN ranges TEXT",
+                                      "ALTER TABLE files ADD COLUMN response_headers BLOB"};
+
 bool run(QSqlDatabase &db, const QStringList &statements, QString *error)
 {
     QSqlQuery q(db);
@@ -68,6 +73,14 @@ bool migrateToV2(QSqlDatabase &db, QString *error)
                error);
 }
 
+bool migrateToV3(QSqlDatabase &db, QString *error)
+{
+    QStringList statements;
+    for (const char *sql : FilesV3Columns)
+        statements << QString::fromLatin1(sql);
+    return run(db, statements, error);
+}
+
 struct Step
 {
     int to;
@@ -78,6 +91,7 @@ struct Step
 // Append only: each change to the schema is a new step (docs/engine.md, "Stored state").
 constexpr Step Steps[] = {
     {2, migrateToV2, "migrateToV2"},
+    {3, migrateToV3, "migrateToV3"},
 };
 static_assert(std::size(Steps) == std::size_t(Current - 1), "every version above 1 has its step");
 
@@ -102,6 +116,8 @@ bool create(QSqlDatabase &db, int applicationId, QString *error)
                                         "state INTEGER NOT NULL, priority INTEGER NOT NULL, queue_seq INTEGER NOT NULL, "
                                         "props TEXT NOT NULL)"),
                          QString::fromLatin1(FilesV2).arg(QLatin1String("IF NOT EXISTS files")),
+                         QString::fromLatin1(FilesV3Columns[0]),
+                         QString::fromLatin1(FilesV3Columns[1]),
                          QStringLiteral("PRAGMA user_version=%1").arg(Current)},
                         error);
     if (ok && db.commit())

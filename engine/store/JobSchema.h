@@ -8,7 +8,7 @@
 
 namespace ferry::schema {
 
-constexpr int Current = 2;
+constexpr int Current = 3;
 
 int version(const QSqlDatabase &db);   // PRAGMA user_version, -1 if it cannot be read
 

@@ -1,5 +1,7 @@
 #include "store/JobStore.h"
 
+#include "core/FileRanges.h"
+
 #include <QDateTime>
 #include <QFile>
 #include <QJsonArray>
@@ -87,6 +89,13 @@ QByteArray jobProperties(const Job &j)
         {QStringLiteral("lastActivity"), isoOrEmpty(j.lastActivityTime)},
         {QStringLiteral("noProgressSince"), isoOrEmpty(j.noProgressSince)},
         {QStringLiteral("retryAt"), isoOrEmpty(j.retryAt)},
+        {QStringLiteral("maxDownloadSize"), QString::number(j.maxDownloadSize)}, // a string: a double loses bits above 2^53
+        {QStringLiteral("dynamicContent"), j.dynamicContent},
+        {QStringLiteral("highPerformance"), j.highPerformance},
+        {QStringLiteral("onDemand"), j.onDemand},
+        {QStringLiteral("resumedOnce"), j.resumedOnce},
+        {QStringLiteral("customHeadersWriteOnly"), j.customHeadersWriteOnly}, // the headers are in the keychain
+        {QStringLiteral("writeOnlyHeaders"), j.writeOnlyHeaders},
     };
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
@@ -134,6 +143,13 @@ void applyProperties(Job &j, const QByteArray &json)
         j.lastActivityTime = j.modificationTime; // stored before the field existed
     j.noProgressSince = fromIso(o.value(QLatin1String("noProgressSince")).toString());
     j.retryAt = fromIso(o.value(QLatin1String("retryAt")).toString());
+    j.maxDownloadSize = o.value(QLatin1String("maxDownloadSize")).toString().toULongLong();
+    j.dynamicContent = o.value(QLatin1String("dynamicContent")).toBool();
+    j.highPerformance = o.value(QLatin1String("highPerformance")).toBool();
+    j.onDemand = o.value(QLatin1String("onDemand")).toBool();
+    j.resumedOnce = o.value(QLatin1String("resumedOnce")).toBool();
+    j.customHeadersWriteOnly = o.value(QLatin1String("customHeadersWriteOnly")).toBool();
+    j.writeOnlyHeaders = o.value(QLatin1String("writeOnlyHeaders")).toInt();
 }
 
 } // namespace
@@ -317,8 +333,8 @@ QList<Job> JobStore::loadJobs()
     }
     exec(q, QStringLiteral("SELECT job_id, idx, remote_url, local_name, temp_name, bytes_total, bytes_transferred, "
                            "checkpointed, transferred, completed, etag, last_modified, from_peer, bytes_from_peers, "
-                           "peer_id, peer_verification, validation, content_keys, not_servable, sha256 "
-                           "FROM files ORDER BY job_id, idx"));
+                           "peer_id, peer_verification, validation, content_keys, not_servable, sha256, ranges, "
+                           "response_headers FROM files ORDER BY job_id, idx"));
     while (q.next()) {
         auto it = row.constFind(q.value(0).toString());
         if (it == row.constEnd())
@@ -343,6 +359,8 @@ QList<Job> JobStore::loadJobs()
             f.contentKeys << k.toString();
         f.notServable = q.value(18).toString();
         f.sha256 = q.value(19).toString();
+        f.ranges = rangesFromText(q.value(20).toString());
+        f.responseHeaders = q.value(21).toByteArray();
         jobs[*it].files.append(f);
     }
     return jobs;
@@ -398,7 +416,8 @@ bool JobStore::saveJob(const Job &job)
     f.prepare(QStringLiteral(
         "INSERT INTO files (job_id, idx, remote_url, local_name, temp_name, bytes_total, bytes_transferred, "
         "transferred, completed, etag, last_modified, from_peer, bytes_from_peers, peer_id, peer_verification, "
-        "validation, content_keys, not_servable, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "validation, content_keys, not_servable, sha256, ranges, response_headers) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(job_id, idx) DO UPDATE SET remote_url = excluded.remote_url, local_name = excluded.local_name, "
         "temp_name = excluded.temp_name, transferred = excluded.transferred, completed = excluded.completed, "
         "bytes_transferred = CASE WHEN excluded.transferred THEN excluded.bytes_transferred ELSE bytes_transferred END, "
@@ -407,7 +426,8 @@ bool JobStore::saveJob(const Job &job)
         "last_modified = CASE WHEN excluded.transferred OR NOT checkpointed THEN excluded.last_modified "
         "ELSE last_modified END, from_peer = excluded.from_peer, bytes_from_peers = excluded.bytes_from_peers, "
         "peer_id = excluded.peer_id, peer_verification = excluded.peer_verification, validation = excluded.validation, "
-        "content_keys = excluded.content_keys, not_servable = excluded.not_servable, sha256 = excluded.sha256"));
+        "content_keys = excluded.content_keys, not_servable = excluded.not_servable, sha256 = excluded.sha256, "
+        "ranges = excluded.ranges, response_headers = excluded.response_headers"));
     for (int i = 0; ok && i < job.files.size(); ++i) {
         const JobFile &jf = job.files[i];
         f.addBindValue(id);
@@ -429,6 +449,8 @@ bool JobStore::saveJob(const Job &job)
         f.addBindValue(QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(jf.contentKeys)).toJson(QJsonDocument::Compact)));
         f.addBindValue(jf.notServable);
         f.addBindValue(jf.sha256);
+        f.addBindValue(jf.ranges.isEmpty() ? QVariant() : QVariant(rangesText(jf.ranges)));
+        f.addBindValue(jf.responseHeaders);
         ok = f.exec();
     }
     if (!ok) {

@@ -55,6 +55,13 @@ void OriginSource::start(const HeldFile &held)
     m_held = held;
     m_stopped = false;
     m_restartWhy.clear();
+    if (m_dynamic) {
+        if (held.offset > 0)
+            m_restartWhy = QStringLiteral("the job has dynamic content: an interrupted file starts again from the beginning");
+        m_held.etag.clear();
+        m_held.lastModified.clear();
+        return get(0);
+    }
     get(held.offset);
 }
 
@@ -78,7 +85,15 @@ void OriginSource::get(qint64 offset)
     request.setHeader(QNetworkRequest::UserAgentHeader, QByteArrayLiteral("Ferry/0.1"));
     request.setRawHeader("Accept-Encoding", "identity"); // bytes as stored: ranges stay meaningful
     addCustomHeaders(request, m_headers);
-    if (offset > 0) {
+    if (m_held.range) {
+        // Exactly the slice asked for, from this version of the file when one is known.
+        request.setRawHeader("Range", "bytes=" + QByteArray::number(offset) + '-'
+                                          + (m_held.end >= 0 ? QByteArray::number(m_held.end - 1) : QByteArray()));
+        if (isStrongEtag(m_held.etag))
+            request.setRawHeader("If-Range", m_held.etag.toLatin1());
+        else if (!m_held.lastModified.isEmpty())
+            request.setRawHeader("If-Range", m_held.lastModified.toLatin1());
+    } else if (offset > 0 && !m_dynamic) {
         request.setRawHeader("Range", "bytes=" + QByteArray::number(offset) + '-');
         if (isStrongEtag(m_held.etag))
             request.setRawHeader("If-Range", m_held.etag.toLatin1());
@@ -125,6 +140,11 @@ bool OriginSource::accept(int status)
     if (!lengthOk)
         length = -1;
     const qint64 offset = m_asked;
+    emit responseHeaders(rawHeaders(status));
+    if (m_stopped)
+        return false;
+    if (m_held.range)
+        return acceptRange(status, etag, lastModified, length);
 
     if (status == 206) {
         static const QRegularExpression rangeRe(QStringLiteral("^bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)$"));
@@ -171,6 +191,79 @@ bool OriginSource::accept(int status)
     }
     fail(statusFailure(status));
     return false;
+}
+
+// A range of the file (HeldFile::range): a 206 with exactly the bytes asked for; a 200 only when
+// the whole file was asked for, or when it says the file changed (the answer then starts at 0
+// and the RangeSource starts over); a 416 means the range lies past the end of the file.
+bool OriginSource::acceptRange(int status, const QString &etag, const QString &lastModified, qint64 length)
+{
+    const qint64 offset = m_asked;
+    if (status == 206) {
+        static const QRegularExpression rangeRe(QStringLiteral("^bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)$"));
+        const QByteArray contentRange = m_reply->rawHeader("Content-Range");
+        const auto m = rangeRe.match(QString::fromLatin1(contentRange).trimmed());
+        const bool total = m.hasMatch() && m.captured(3) != QLatin1String("*");
+        const qint64 size = total ? m.captured(3).toLongLong() : -1;
+        const qint64 end = m_held.end >= 0 ? m_held.end : size;
+        if (size >= 0 && end > size) {
+            fail({{ErrorContext::RemoteFile, hr::BG_E_INVALID_RANGE,
+                   QStringLiteral("the range %1-%2 ends past the end of the remote file (%3 bytes)").arg(offset).arg(end - 1).arg(size),
+                   m_fileIndex},
+                  false, 0});
+            return false;
+        }
+        if (!m.hasMatch() || m.captured(1).toLongLong() != offset || (end >= 0 && m.captured(2).toLongLong() + 1 != end)) {
+            fail({{ErrorContext::RemoteFile, hr::BG_E_INVALID_SERVER_RESPONSE,
+                   QStringLiteral("the server answered the range %1-%2 with other bytes (%3)")
+                       .arg(offset)
+                       .arg(m_held.end >= 0 ? QString::number(m_held.end - 1) : QString())
+                       .arg(QString::fromLatin1(contentRange)),
+                   m_fileIndex},
+                  false, 0});
+            return false;
+        }
+        answer({offset, {}, size, etag.isEmpty() ? m_held.etag : etag, lastModified.isEmpty() ? m_held.lastModified : lastModified, {}});
+        return !m_stopped;
+    }
+    if (status == 200) {
+        const bool changed = (!etag.isEmpty() && !m_held.etag.isEmpty() && etag != m_held.etag)
+                             || (!lastModified.isEmpty() && !m_held.lastModified.isEmpty() && lastModified != m_held.lastModified);
+        if (changed || (offset == 0 && m_held.end < 0)) {
+            answer({0, changed ? QStringLiteral("the file changed on the server; fetching its ranges again") : QString(), length,
+                    etag, lastModified, {}});
+            return !m_stopped;
+        }
+        fail({{ErrorContext::RemoteFile, hr::BG_E_INSUFFICIENT_RANGE_SUPPORT,
+               QStringLiteral("the server does not answer range requests, and this file is made of ranges"), m_fileIndex},
+              false, 0});
+        return false;
+    }
+    if (status == 416) {
+        fail({{ErrorContext::RemoteFile, hr::BG_E_INVALID_RANGE,
+               QStringLiteral("the range from %1 lies past the end of the remote file").arg(offset), m_fileIndex},
+              false, 0});
+        return false;
+    }
+    fail(statusFailure(status));
+    return false;
+}
+
+// The status line and header lines as received, bounded; a Set-Cookie keeps its name only,
+// since a cookie may be a session secret (docs/security.md).
+QByteArray OriginSource::rawHeaders(int status) const
+{
+    QByteArray raw = "HTTP/1.1 " + QByteArray::number(status) + ' '
+                     + m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString().toLatin1() + "\r\n";
+    for (const auto &[name, value] : m_reply->rawHeaderPairs()) {
+        const QByteArray line = name + ": "
+                                + (name.compare("Set-Cookie", Qt::CaseInsensitive) == 0 ? QByteArray("(value not kept)") : value)
+                                + "\r\n";
+        if (raw.size() + line.size() > MaxResponseHeaders)
+            break;
+        raw += line;
+    }
+    return raw;
 }
 
 void OriginSource::answer(SourceAnswer answer)

@@ -42,6 +42,18 @@ public:
     void start(const HeldFile &held) override;
     void stop() override;
 
+    // DYNAMIC_CONTENT (docs/jobs.md): no Range, no If-Range; every start asks for the whole file.
+    void setDynamicContent(bool on) { m_dynamic = on; }
+    static constexpr int MaxResponseHeaders = 16 * 1024;  // bytes of a response's headers kept
+
+signals:
+    // The raw headers of each response that decides something (not a redirect being followed):
+    // "HTTP/1.1 206 Partial Content\r\nName: value\r\n...", at most MaxResponseHeaders bytes,
+    // with the value of every Set-Cookie removed.
+    void responseHeaders(const QByteArray &headers);
+
+public:
+
     // The headers of the answer the bytes came with (its digests, validators, caching rules),
     // once answered(); nothing before.
     const std::optional<peercache::OriginFacts> &facts() const { return m_facts; }
@@ -58,6 +70,8 @@ private:
     void answer(SourceAnswer answer);
     void fail(const TransferFailure &failure);
     TransferFailure statusFailure(int status) const;
+    bool acceptRange(int status, const QString &etag, const QString &lastModified, qint64 length);
+    QByteArray rawHeaders(int status) const;
 
     // The current reply ended with a 3xx answer. Follow: m_currentUrl is now its target, to be
     // asked with get(); Refuse: the job's flags or the redirect limit forbid it (refusal says
@@ -86,6 +100,7 @@ private:
     QString m_restartWhy;                    // the request from 0 after a 416 said the file shrank
     bool m_accepted = false;
     bool m_stopped = true;
+    bool m_dynamic = false;
     std::optional<peercache::OriginFacts> m_facts;
     QByteArray m_buffer;                     // ReadBufferSize, reused for every read
 };

@@ -43,7 +43,13 @@ Transfer::Transfer(TransferRequest request, QNetworkAccessManager *nam, QNetwork
     , m_part(m_req.tempName)
     , m_origin(new OriginSource(m_req.url, m_req.headers, m_req.credentials, m_req.securityFlags, m_req.http2, m_req.fileIndex,
                                 nam, this))
+    , m_originLeg(m_origin)
 {
+    m_origin->setDynamicContent(m_req.dynamicContent);
+    if (!m_req.ranges.isEmpty())
+        m_originLeg = m_ranges = new RangeSource(m_req.ranges, m_origin, m_req.fileIndex, this);
+    connect(m_origin, &OriginSource::responseHeaders, this,
+            [this](const QByteArray &headers) { tell(transferevent::ResponseHeaders{headers}); });
 }
 
 Transfer::~Transfer()
@@ -63,7 +69,7 @@ void Transfer::start()
         return completeFile(); // everything was already here when the engine stopped
     if (m_req.peerPlan.use)
         return startFromPeers();
-    startSource(m_origin);
+    startSource(m_originLeg);
 }
 
 HeldFile Transfer::held() const
@@ -107,6 +113,8 @@ void Transfer::onAnswered(const SourceAnswer &answer)
     m_req.etag = answer.etag;
     m_req.lastModified = answer.lastModified;
     m_req.bytesTotal = answer.size;
+    if (overMaxSize(answer.size))
+        return;
     if (answer.offset != m_part.offset()) {
         if (!restartFromZero(answer.restartReason))
             return;
@@ -116,7 +124,10 @@ void Transfer::onAnswered(const SourceAnswer &answer)
     // Reserve the disk space now: a full disk shows at once, not after hours of downloading.
     if (m_req.bytesTotal > 0 && !m_part.reserve(m_req.bytesTotal))
         return failLocal();
-    if (m_source == m_origin) {
+    if (m_source == m_ranges) {
+        // Slices of a file have no content key: nothing to offer peers.
+        tell(transferevent::Identified{{}, QStringLiteral("the file holds only some ranges of the remote file")});
+    } else if (m_source == m_origin) {
         identify();
         if ((m_req.securityFlags & security::RedirectMask) == security::RedirectAllowReport && answer.from != m_req.url)
             tell(transferevent::Redirected{answer.from});
@@ -129,6 +140,8 @@ void Transfer::onAnswered(const SourceAnswer &answer)
 void Transfer::onData(const QByteArray &bytes)
 {
     if (m_done)
+        return;
+    if (overMaxSize(m_part.offset() + bytes.size()))
         return;
     if (!writeChunk(bytes.constData(), bytes.size()))
         return;
@@ -166,7 +179,7 @@ void Transfer::onPeersFinished()
         identify();
         return completeFile(); // every byte came from peers
     }
-    startSource(m_origin);
+    startSource(m_originLeg);
 }
 
 // The origin has said all it will: the file is whole, or the connection ended early (transient),
@@ -266,6 +279,19 @@ bool Transfer::writeChunk(const char *data, qint64 size)
     return true;
 }
 
+// MAX_DOWNLOAD_SIZE (docs/jobs.md, "Job properties of BITS 5"): a file announced larger than the
+// limit, or that grows past it, ends the job before a byte beyond the limit is written.
+bool Transfer::overMaxSize(qint64 size)
+{
+    if (m_req.maxDownloadSize == 0 || size < 0 || quint64(size) <= m_req.maxDownloadSize)
+        return false;
+    finishWith({{ErrorContext::RemoteFile, hr::BG_E_MAX_DOWNLOAD_SIZE_LIMIT_REACHED,
+                 QStringLiteral("the file is larger than the job's maximum download size (%1 bytes)").arg(m_req.maxDownloadSize),
+                 m_req.fileIndex},
+                false, 0});
+    return true;
+}
+
 // Whether this file's SHA-256 will be needed: to check peer blocks, an origin digest, or for the
 // peer cache.
 bool Transfer::needsHash() const
@@ -354,7 +380,7 @@ void Transfer::completeFile()
             m_peerBytes = 0;
             m_manifest.reset();
             if (restartFromZero(wrong + QStringLiteral("; fetching it again from the origin")))
-                startSource(m_origin);
+                startSource(m_originLeg);
             return;
         }
         if (!wrong.isEmpty())

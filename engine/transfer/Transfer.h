@@ -12,6 +12,7 @@
 #include "store/CredentialStore.h"
 #include "transfer/OriginSource.h"
 #include "transfer/PartFile.h"
+#include "transfer/RangeSource.h"
 #include "transfer/TransferEvent.h"
 
 #include <QElapsedTimer>
@@ -58,6 +59,9 @@ struct TransferRequest
     int checkpointMs = 1000;
     bool syncCheckpoints = false; // fdatasync before each checkpoint (power-loss safety)
     bool http2 = false;          // HTTP/2 offered to HTTPS origins (EngineSettings::http2)
+    QList<FileRange> ranges;     // AddFileWithRanges: the file is these slices (RangeSource)
+    quint64 maxDownloadSize = 0; // MAX_DOWNLOAD_SIZE; 0: none
+    bool dynamicContent = false; // no Range, no If-Range: every attempt starts at byte 0
 };
 
 class Transfer : public QObject
@@ -95,6 +99,7 @@ private:
     void identify();
     bool restartFromZero(const QString &why);
     bool writeChunk(const char *data, qint64 size);
+    bool overMaxSize(qint64 size);
     bool needsHash() const;
     bool ensureHash();
     bool checkpoint();
@@ -110,6 +115,8 @@ private:
     CheckpointLog *m_log;
     PartFile m_part;
     OriginSource *m_origin;              // the origin: always there, asked last
+    RangeSource *m_ranges = nullptr;     // a file of ranges: the origin asked through it
+    DataSource *m_originLeg;             // m_ranges when there is one, else m_origin
     peercache::PeerSource *m_peers = nullptr; // peers, asked first when the plan says so
     DataSource *m_source = nullptr;      // the one delivering now
     bool m_answered = false;             // m_source said what its bytes are

@@ -37,6 +37,8 @@ struct Sourced { qint64 bytesFromPeers = 0; PeerVerification verification = Peer
 // What the origin's answer makes of the file for the peer cache: its content keys, or why not.
 struct Identified { QStringList contentKeys; QString notServable; };
 struct PeerVerdicts { QList<peercache::PeerVerdict> verdicts; };   // strikes and bans to record
+// The raw headers of the origin's last response, bounded, Set-Cookie values removed (OriginSource).
+struct ResponseHeaders { QByteArray headers; };
 struct Finished { qint64 size = 0; QString etag; QString lastModified; };
 struct Failed { TransferFailure failure; };
 } // namespace transferevent
@@ -45,7 +47,8 @@ struct TransferEvent
 {
     using Payload = std::variant<transferevent::Responded, transferevent::Progressed, transferevent::Checkpointed,
                                  transferevent::Warned, transferevent::Redirected, transferevent::Sourced,
-                                 transferevent::Identified, transferevent::PeerVerdicts, transferevent::Finished,
+                                 transferevent::Identified, transferevent::PeerVerdicts, transferevent::ResponseHeaders,
+                                 transferevent::Finished,
                                  transferevent::Failed>;
     quint64 ticket = 0;          // the attempt (TransferRequest::ticket)
     Payload what;

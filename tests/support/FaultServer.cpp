@@ -195,6 +195,7 @@ struct FileSpec
     int trickleIntervalMs = 0;
     QByteArray digest;        // query `digest`: sha256, sha512 or wrong (a Repr-Digest header)
     QByteArray cacheControl;  // query `cc`: sent as Cache-Control
+    bool cookie = false;      // query `cookie=1`: Set-Cookie: sid=session-secret
     bool wrongRange = false;  // a range request is answered 206 from byte 0, saying so
 };
 
@@ -418,6 +419,7 @@ void Connection::handle(const ParsedRequest &p)
     f.lastModified = kLastModified;
     f.digest = query.queryItemValue(QStringLiteral("digest")).toLatin1();
     f.cacheControl = query.queryItemValue(QStringLiteral("cc"), QUrl::FullyDecoded).toLatin1();
+    f.cookie = query.queryItemValue(QStringLiteral("cookie")) == QLatin1String("1");
     if (m_head && query.queryItemValue(QStringLiteral("head")) == QLatin1String("405")) {
         m_closeAfter = true;
         return sendSimple(405, "text/plain", "HEAD not allowed here\n");
@@ -569,6 +571,8 @@ void Connection::serveFile(const ParsedRequest &p, const FileSpec &f)
         h.emplaceBack("Repr-Digest", digest);
     if (!f.cacheControl.isEmpty())
         h.emplaceBack("Cache-Control", f.cacheControl);
+    if (f.cookie)
+        h.emplaceBack("Set-Cookie", "sid=session-secret; Path=/; HttpOnly");
     h.emplaceBack("Content-Type", "application/octet-stream");
     if (f.framing == FileSpec::Length)
         h.emplaceBack("Content-Length", QByteArray::number(end - start));

@@ -52,6 +52,7 @@ class FaultServerState;
 //   digest=sha512    Repr-Digest: sha-512=:<base64 SHA-512 ...>: (no sha-256)
 //   digest=wrong     Repr-Digest: sha-256 of other bytes (the payload of seed+1)
 //   cc=<value>       Cache-Control: <value>, e.g. cc=no-store
+//   cookie=1         Set-Cookie: sid=session-secret; Path=/; HttpOnly
 //   head=405         HEAD answered 405 (an origin that will not answer HEAD)
 // /file always sends a strong ETag ("f<seed>-<size>") and a fixed Last-Modified.
 // "after" defaults to size/2 for /drop and /etag-change. Requests answered 401 are
