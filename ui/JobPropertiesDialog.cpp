@@ -167,7 +167,7 @@ void JobPropertiesDialog::connectTabs()
     connect(m_transfer, &JobTransferTab::notifyFlagToggled, this, [this](quint32 flag, bool on) {
         // Only the flag the user touched, as with the peer caching flags.
         request(Field::NotifyFlags, [flag, on](EngineClient *c, const Job &j, EngineClient::Then done) {
-            c->setNumber(QStringLiteral("setnotifyflags"), j.id, (j.notifyFlags & ~flag) | (on ? flag : 0u), done);
+            c->setNumber(QStringLiteral("setnotifyflags"), j.id, (j.notifyFlags & ~flag) | (on ? flag : 0u), std::move(done));
         });
     });
     connect(m_transfer, &JobTransferTab::maxTimeEdited, this, [this](quint32 seconds) {
