@@ -132,6 +132,24 @@ AdminReply AdminClient::request(const QString &verb, const QStringList &args, bo
     return AdminReply::fromJson(QJsonDocument::fromJson(line).object());
 }
 
+bool AdminClient::subscribe()
+{
+    const QJsonObject req{{QStringLiteral("verb"), QStringLiteral("subscribe")}, {QStringLiteral("json"), true}};
+    return sendAll(int(m_socket.socketDescriptor()), QJsonDocument(req).toJson(QJsonDocument::Compact) + '\n');
+}
+
+QJsonObject AdminClient::nextEvent()
+{
+    for (;;) {
+        const QByteArray line = receiveLine(int(m_socket.socketDescriptor()));
+        if (line.isEmpty())
+            return {};
+        const QJsonObject event = QJsonDocument::fromJson(line).object();
+        if (!event.isEmpty())
+            return event;
+    }
+}
+
 // False when the engine stopped reading (closed): what it sent is still there to read.
 bool AdminClient::sendAll(int fd, const QByteArray &bytes)
 {

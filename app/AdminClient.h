@@ -18,6 +18,10 @@ public:
     bool connectToRunningEngine() { return tryConnect(); } // never starts one
     // Blocks until the reply. json: whether the caller will print the JSON form.
     AdminReply request(const QString &verb, const QStringList &args, bool json = false);
+    // Makes this connection the caller's job feed (the `subscribe` request, docs/engine.md): from
+    // then on nextEvent() blocks for each event line; an empty object means the engine went away.
+    bool subscribe();
+    QJsonObject nextEvent();
 
 private:
     bool tryConnect();

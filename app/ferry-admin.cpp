@@ -1,5 +1,6 @@
 // ferry-admin: bitsadmin for Ferry. One verb per call, carried out by the profile's engine.
 #include "AdminClient.h"
+#include "JobMonitor.h"
 #include "control/EngineService.h"
 #include "core/JobSpec.h"
 #include "core/JobTypes.h"
@@ -29,6 +30,7 @@ void printUsage()
         std::fprintf(stderr, "  %s %s\n", v.name, v.syntax);
     std::fputs(
         "  transfer NAME URL LOCALPATH [URL LOCALPATH ...]   (submit, wait, complete)\n"
+        "  monitor [JOB | --all]   (one line per job event, as the notify flags ask, until Ctrl+C)\n"
         "JOB is a job id or a unique display name.\n"
         "setnotifycmdline: PROGRAM is an absolute path; PARAMETERS is one string whose first word is the\n"
         "  program's own name (as in bitsadmin), e.g. '/usr/bin/notify-send' 'notify-send \"Download done\"'.\n"
@@ -37,6 +39,9 @@ void printUsage()
         "setcredentials: without PASSWORD, or with -, the password is read from standard input (asked for\n"
         "  without echo on a terminal), so it lands in no shell history or process list. It is kept in\n"
         "  the OS keychain only, and deleted when the job ends or changes owner.\n"
+        "setnotifyflags: 0x1 JOB_TRANSFERRED, 0x2 JOB_ERROR (the default 0x3), 0x4 DISABLE (silences all),\n"
+        "  0x8 JOB_MODIFICATION (at most one per 500 ms, the latest state), 0x10 FILE_TRANSFERRED. They choose\n"
+        "  what `monitor` and subscribed programs hear and whether the notify command line runs.\n"
         "setsecurityflags: 0x100 report redirects (the file's URL becomes the final one), 0x200 refuse\n"
         "  redirects, 0x800 allow HTTPS to HTTP redirects, 0x2/0x4/0x8/0x10 ignore a certificate's name\n"
         "  mismatch / dates / unknown authority / wrong usage (weakens the origin's proof).\n"
@@ -159,6 +164,13 @@ int main(int argc, char **argv)
     }
     if (verb == QLatin1String("transfer"))
         return transfer(client, args);
+    if (verb == QLatin1String("monitor")) {
+        if (args.size() > 1) {
+            std::fputs("usage: ferry-admin monitor [JOB | --all]\n", stderr);
+            return 2;
+        }
+        return monitorJobs(client, args.value(0) == QLatin1String("--all") ? QString() : args.value(0));
+    }
     if (verb == QLatin1String("setcredentials") && (args.size() == 4 || (args.size() == 5 && args[4] == QLatin1String("-")))) {
         QString password;
         if (!readPassword(&password)) {

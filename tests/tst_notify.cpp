@@ -1,5 +1,6 @@
 // SetNotifyCmdLine (docs/jobs.md §11), in-process against the real FaultServer: the program runs when a
-// job reaches TRANSFERRED or ERROR, without a shell, with the job in its environment; a non-zero
+// job reaches TRANSFERRED or ERROR (or at once when set on a job already there), as the job's
+// notify flags allow, without a shell, with the job in its environment; a non-zero
 // exit runs it again after MinimumRetryDelay while the job stays open, and a notification not
 // yet delivered survives an engine restart. The programs are small shell scripts that log what
 // they were given.
@@ -47,6 +48,9 @@ private slots:
     void missingProgramIsRetriedAndReported();
     void pendingNotificationSurvivesRestart();
     void settingRequiresAnAbsoluteProgram();
+    void setAfterTransferredRunsAtOnce();
+    void emptyProgramWithParametersIsRefused();
+    void notifyFlagsChooseWhetherItRuns();
 
 private:
     // A script that appends "<id>|<state>|<name>|[arg1][arg2]..." to the log and exits with the
@@ -223,6 +227,67 @@ void tst_Notify::settingRequiresAnAbsoluteProgram()
     QCOMPARE(errorName(s.code), QStringLiteral("INVALIDARG"));
     QVERIFY(s.message.contains(QLatin1String("absolute")));
     QCOMPARE(m_f->job(id).notifyProgram, QString());
+}
+
+// Set after the job reached TRANSFERRED: the program runs now, as it would have on the event.
+void tst_Notify::setAfterTransferredRunsAtOnce()
+{
+    const QUuid id = transferJob(QStringLiteral("late"), QStringLiteral("/file?size=2000&seed=95"), false);
+    QVERIFY2(!id.isNull(), qPrintable(m_f->error()));
+    WAIT_STATE(id, JobState::Transferred);
+    QVERIFY(!m_f->job(id).notifyPending);
+    QVERIFY(m_f->jobs()->setNotifyCmdLine(id, writeScript(), QStringLiteral("notify.sh late")).ok());
+    m_f->advance(0);
+    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 1, WaitMs);
+    QCOMPARE(linesOf(m_log).constFirst(), id.toString(QUuid::WithoutBraces) + QStringLiteral("|TRANSFERRED|late|[late]"));
+    QTRY_VERIFY_WITH_TIMEOUT(!m_f->job(id).notifyPending, WaitMs);
+}
+
+// Parameters without a program: INVALIDARG, and the command line stays as it was.
+void tst_Notify::emptyProgramWithParametersIsRefused()
+{
+    QUuid id;
+    QVERIFY(m_f->jobs()->createJob(QStringLiteral("no program"), Owner::ofThisProcess(), &id).ok());
+    const QString script = writeScript();
+    QVERIFY(m_f->jobs()->setNotifyCmdLine(id, script, QStringLiteral("notify.sh")).ok());
+    const Status s = m_f->jobs()->setNotifyCmdLine(id, QString(), QStringLiteral("notify.sh --flag"));
+    QCOMPARE(errorName(s.code), QStringLiteral("INVALIDARG"));
+    QCOMPARE(m_f->job(id).notifyProgram, script);
+    QCOMPARE(m_f->job(id).notifyParameters, QStringLiteral("notify.sh"));
+    QVERIFY(m_f->jobs()->setNotifyCmdLine(id, QString(), QString()).ok()); // neither: cleared
+    QCOMPARE(m_f->job(id).notifyProgram, QString());
+}
+
+// JOB_TRANSFERRED and JOB_ERROR decide whether the program runs for that event; DISABLE
+// silences it whatever else is set. Undefined bits are NOTIMPL.
+void tst_Notify::notifyFlagsChooseWhetherItRuns()
+{
+    const QUuid errorOnly = transferJob(QStringLiteral("error only"), QStringLiteral("/file?size=1000&seed=96"), false);
+    const QUuid disabled = transferJob(QStringLiteral("disabled"), QStringLiteral("/status?code=404"), false);
+    const QUuid control = transferJob(QStringLiteral("control"), QStringLiteral("/file?size=1000&seed=97"), false);
+    QVERIFY2(!errorOnly.isNull() && !disabled.isNull() && !control.isNull(), qPrintable(m_f->error()));
+    const QString script = writeScript();
+    for (const QUuid &id : {errorOnly, disabled, control}) {
+        QVERIFY(m_f->jobs()->suspend(id).ok());
+        QVERIFY(m_f->jobs()->setNotifyCmdLine(id, script, QStringLiteral("notify.sh")).ok());
+    }
+    QCOMPARE(errorName(m_f->jobs()->setNotifyFlags(errorOnly, 0x40).code), QStringLiteral("NOTIMPL"));
+    QCOMPARE(m_f->job(errorOnly).notifyFlags, notifyflags::Default);
+    QVERIFY(m_f->jobs()->setNotifyFlags(errorOnly, notifyflags::JobError).ok());
+    QVERIFY(m_f->jobs()->setNotifyFlags(disabled, notifyflags::ValidMask).ok());
+    for (const QUuid &id : {errorOnly, disabled, control})
+        QVERIFY(m_f->jobs()->resume(id).ok());
+    m_f->advance(0);
+    WAIT_STATE(errorOnly, JobState::Transferred);
+    WAIT_STATE(disabled, JobState::Error);
+    WAIT_STATE(control, JobState::Transferred);
+    // Nothing owed to the silenced ones from the moment they got there; the control job's runs.
+    QVERIFY(!m_f->job(errorOnly).notifyPending);
+    QVERIFY(!m_f->job(disabled).notifyPending);
+    QTRY_COMPARE_WITH_TIMEOUT(linesOf(m_log).size(), 1, WaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_f->job(control).notifyPending, WaitMs);
+    m_f->advance(3600 * 1000);
+    QCOMPARE(linesOf(m_log), QStringList{control.toString(QUuid::WithoutBraces) + QStringLiteral("|TRANSFERRED|control|")});
 }
 
 QTEST_GUILESS_MAIN(tst_Notify)

@@ -93,6 +93,8 @@ private slots:
     void securityBoxesChangeTheEngineAndWarn();
     void refusedSecurityChangeRevertsTheBox();
     void connectionTabIsReadOnlyForALesserViewer();
+    void notifyCheckboxesSendTheFlags();
+    void notifyCheckboxesAreReadOnlyForALesserViewer();
 
 private:
     QUuid createJob(const QString &name, const Owner &owner);
@@ -1090,6 +1092,56 @@ void tst_PropertiesDialog::connectionTabIsReadOnlyForALesserViewer()
         QVERIFY2(find<QCheckBox>(e.get(), name)->isEnabled(), name);
     QVERIFY(!find<QCheckBox>(e.get(), "allowHttpsToHttp")->isEnabled()); // redirects are refused
     QVERIFY(find<QPlainTextEdit>(e.get(), "customHeaders")->isEnabled());
+}
+
+// The notification boxes show the job's notify flags (JOB_TRANSFERRED|JOB_ERROR by default) and
+// each click sends its own bit with setnotifyflags, keeping the others.
+void tst_PropertiesDialog::notifyCheckboxesSendTheFlags()
+{
+    const QUuid id = createJob(QStringLiteral("notify"), OrdinaryUser);
+    auto d = open(id, OrdinaryUser, TransferTab);
+    auto *transferred = find<QCheckBox>(d.get(), "notifyTransferred");
+    auto *error = find<QCheckBox>(d.get(), "notifyError");
+    auto *modification = find<QCheckBox>(d.get(), "notifyModification");
+    auto *file = find<QCheckBox>(d.get(), "notifyFile");
+    auto *disable = find<QCheckBox>(d.get(), "notifyDisable");
+    QVERIFY(transferred && error && modification && file && disable);
+    QVERIFY(transferred->isChecked() && error->isChecked());
+    QVERIFY(!modification->isChecked() && !file->isChecked() && !disable->isChecked());
+
+    click(modification);
+    QTRY_COMPARE(m_f->job(id).notifyFlags, notifyflags::JobTransferred | notifyflags::JobError | notifyflags::JobModification);
+    click(file);
+    QTRY_COMPARE(m_f->job(id).notifyFlags, 0x1Bu);
+    click(transferred);
+    QTRY_COMPARE(m_f->job(id).notifyFlags, 0x1Au);
+    click(disable);
+    QTRY_COMPARE(m_f->job(id).notifyFlags, 0x1Eu);
+    QVERIFY(disable->isChecked() && !transferred->isChecked());
+    QVERIFY(find<QLabel>(d.get(), "message")->isHidden());
+
+    // A change made elsewhere (ferry-admin) shows up in the boxes.
+    QVERIFY(m_f->jobs()->setNotifyFlags(id, notifyflags::FileTransferred));
+    QTRY_VERIFY(!disable->isChecked());
+    QVERIFY(file->isChecked());
+    QVERIFY(!transferred->isChecked() && !error->isChecked() && !modification->isChecked());
+}
+
+void tst_PropertiesDialog::notifyCheckboxesAreReadOnlyForALesserViewer()
+{
+    const QUuid id = createJob(QStringLiteral("admin's"), ElevatedAdmin);
+    auto d = open(id, OrdinaryUser, TransferTab);
+    QVERIFY(d->isReadOnly());
+    for (const char *name : {"notifyTransferred", "notifyError", "notifyModification", "notifyFile", "notifyDisable"})
+        QVERIFY2(!find<QCheckBox>(d.get(), name)->isEnabled(), name);
+    click(find<QCheckBox>(d.get(), "notifyDisable"));
+    QVERIFY(flushEngine());
+    QCOMPARE(m_f->job(id).notifyFlags, notifyflags::Default);
+
+    auto e = open(id, ElevatedAdmin, TransferTab);
+    QVERIFY(find<QCheckBox>(e.get(), "notifyDisable")->isEnabled());
+    click(find<QCheckBox>(e.get(), "notifyDisable"));
+    QTRY_COMPARE(m_f->job(id).notifyFlags, notifyflags::Default | notifyflags::Disable);
 }
 
 QTEST_MAIN(tst_PropertiesDialog)

@@ -10,6 +10,7 @@ enum class JobField {
     PeerClient, PeerServer, MaxTime, NoProgress, RetryDelay, // JobTransferTab
     Credentials, Proxy, Headers, Security,              // ConnectionPage
     RemoteName,                                         // JobFilesTab
+    NotifyFlags,                                        // JobTransferTab: the notification checkboxes
 };
 
 } // namespace ferry

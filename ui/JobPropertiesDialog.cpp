@@ -164,6 +164,12 @@ void JobPropertiesDialog::connectTabs()
     };
     connect(m_transfer, &JobTransferTab::peerClientToggled, this, flagChange(peercaching::Client, Field::PeerClient));
     connect(m_transfer, &JobTransferTab::peerServerToggled, this, flagChange(peercaching::Server, Field::PeerServer));
+    connect(m_transfer, &JobTransferTab::notifyFlagToggled, this, [this](quint32 flag, bool on) {
+        // Only the flag the user touched, as with the peer caching flags.
+        request(Field::NotifyFlags, [flag, on](EngineClient *c, const Job &j, EngineClient::Then done) {
+            c->setNumber(QStringLiteral("setnotifyflags"), j.id, (j.notifyFlags & ~flag) | (on ? flag : 0u), std::move(done));
+        });
+    });
     connect(m_transfer, &JobTransferTab::maxTimeEdited, this, [this](quint32 seconds) {
         request(Field::MaxTime, [seconds](EngineClient *c, const Job &j, EngineClient::Then done) {
             c->setNumber(QStringLiteral("setmaxdownloadtime"), j.id, seconds, done);
@@ -312,6 +318,7 @@ QString JobPropertiesDialog::fieldLabel(Field field) const
     case Field::Headers: return tr("the custom headers");
     case Field::Security: return tr("the security settings");
     case Field::RemoteName: return tr("the file's URL");
+    case Field::NotifyFlags: return tr("the notifications");
     }
     return {};
 }
@@ -330,7 +337,7 @@ void JobPropertiesDialog::refreshAll()
     m_connection->setJob(m_job);
     for (Field f : {Field::Name, Field::Description, Field::Priority, Field::PeerClient, Field::PeerServer,
                     Field::MaxTime, Field::NoProgress, Field::RetryDelay, Field::Credentials, Field::Proxy,
-                    Field::Headers, Field::Security})
+                    Field::Headers, Field::Security, Field::NotifyFlags})
         refreshField(f, false);
     m_general->showStatus();
     // The job the files tab shows since it was built: rows added, removed or changed in place.

@@ -5,6 +5,7 @@
 
 #include <QCheckBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QLabel>
 #include <QLocale>
@@ -83,6 +84,41 @@ JobTransferTab::JobTransferTab(QWidget *parent)
                      "the job starts the count again. When it runs out, the job stops with an error."));
     form->addRow(help);
     layout->addWidget(limits);
+
+    auto *notify = new QGroupBox(tr("Notifications"), this);
+    notify->setAccessibleName(tr("Notifications"));
+    auto *notifyLayout = new QGridLayout(notify);
+    const struct {
+        quint32 flag;
+        const char *name;
+        QString text;
+        QString accessible;
+        QString tip;
+    } choices[] = {
+        {notifyflags::JobTransferred, "notifyTransferred", tr("When the job is &transferred"), tr("Notify when the job is transferred"),
+         tr("Tell programs that watch the job, and run its notification command, when all its files are transferred.")},
+        {notifyflags::JobError, "notifyError", tr("When the job &fails"), tr("Notify when the job fails"),
+         tr("Tell programs that watch the job, and run its notification command, when it stops in the error state.")},
+        {notifyflags::JobModification, "notifyModification", tr("When the job &changes"), tr("Notify when the job changes"),
+         tr("Tell programs that watch the job of every change of its properties, state or progress (at most twice a second).")},
+        {notifyflags::FileTransferred, "notifyFile", tr("When each f&ile is transferred"), tr("Notify when each file is transferred"),
+         tr("Tell programs that watch the job whenever one of its files is transferred.")},
+        {notifyflags::Disable, "notifyDisable", tr("&No notifications at all"), tr("No notifications at all"),
+         tr("Silence every notification of this job, whatever is chosen above, including its notification command.")},
+    };
+    int row = 0;
+    for (const auto &c : choices) {
+        auto *box = new QCheckBox(c.text, notify);
+        box->setObjectName(QLatin1String(c.name));
+        box->setAccessibleName(c.accessible);
+        box->setToolTip(c.tip);
+        notifyLayout->addWidget(box, row / 2, row % 2);
+        ++row;
+        m_notify << qMakePair(c.flag, box);
+        const quint32 flag = c.flag;
+        connect(box, &QCheckBox::toggled, this, [this, flag](bool on) { emit notifyFlagToggled(flag, on); });
+    }
+    layout->addWidget(notify);
     layout->addStretch(1);
 
     m_maxTime->edited = [this](quint32 seconds) {
@@ -130,6 +166,12 @@ void JobTransferTab::refresh(JobField field, bool force)
         if (force || !m_retryDelay->isBeingEdited())
             m_retryDelay->setSeconds(m_job.minimumRetryDelay);
         break;
+    case JobField::NotifyFlags:
+        for (const auto &[flag, box] : std::as_const(m_notify)) {
+            const QSignalBlocker block(box);
+            box->setChecked((m_job.notifyFlags & flag) != 0);
+        }
+        break;
     default:
         break; // on another tab
     }
@@ -166,6 +208,8 @@ void JobTransferTab::setEditable(bool editable)
 {
     for (QWidget *w : std::initializer_list<QWidget *>{m_peerClient, m_peerServer, m_maxTime, m_noProgress, m_retryDelay})
         w->setEnabled(editable);
+    for (const auto &[flag, box] : std::as_const(m_notify))
+        box->setEnabled(editable);
 }
 
 } // namespace ferry

@@ -1,7 +1,7 @@
 // The job-properties tab "Transfer options": whether the job may download from and serve to
 // peers (with a note when the computer's settings keep that from taking effect) and its time
 // limits (maximum download time and the time used so far, no-progress timeout, minimum retry
-// delay). A view only: it shows the job it is given and emits what the user changed;
+// delay), and which notifications the job gives (its notify flags). A view only: it shows the job it is given and emits what the user changed;
 // JobPropertiesDialog sends the change to the engine.
 #pragma once
 
@@ -38,6 +38,7 @@ signals:
     void maxTimeEdited(quint32 seconds);
     void noProgressEdited(quint32 seconds);
     void retryDelayEdited(quint32 seconds);
+    void notifyFlagToggled(quint32 flag, bool on);  // one of notifyflags::
 
 private:
     Job m_job;
@@ -48,6 +49,7 @@ private:
     QLabel *m_timeUsed = nullptr;
     DurationField *m_noProgress = nullptr;
     DurationField *m_retryDelay = nullptr;
+    QList<QPair<quint32, QCheckBox *>> m_notify;    // each notify flag's checkbox
 };
 
 } // namespace ferry

@@ -133,7 +133,8 @@ void ControlServer::handle(ControlConnection *connection, const QByteArray &line
 
 // `subscribe`: the connection becomes the caller's job feed (docs/engine.md, "The window's
 // client"), one JSON line per event: {"event": "jobs", "jobs": [...]} first, then "changed"
-// (a job), "removed" (an id), "settings" and "peercache". It serves nothing else from then on and
+// (a job), "removed" (an id), "settings" and "peercache", and the job events "transferred",
+// "error", "modification" and "fileTransferred" ({"event", "id", "job", "file"}). It serves nothing else from then on and
 // is closed if it leaves its events unread (ControlConnection::stream).
 void ControlServer::subscribe(ControlConnection *connection, bool)
 {
@@ -159,6 +160,15 @@ void ControlServer::subscribe(ControlConnection *connection, bool)
             [send] { send({{QStringLiteral("event"), QStringLiteral("settings")}}); });
     connect(feed, &JobFeed::peerCacheChanged, connection,
             [send] { send({{QStringLiteral("event"), QStringLiteral("peercache")}}); });
+    // The job's notifications, as its notify flags ask (engine/control/JobEvents).
+    connect(feed, &JobFeed::jobEvent, connection, [send](const JobEvent &e) {
+        QJsonObject event{{QStringLiteral("event"), e.name()},
+                          {QStringLiteral("id"), e.job.id.toString(QUuid::WithoutBraces)},
+                          {QStringLiteral("job"), jobToJson(e.job)}};
+        if (e.kind == JobEvent::FileTransferred)
+            event.insert(QStringLiteral("file"), e.fileIndex);
+        send(event);
+    });
     feed->start();
 }
 

@@ -53,8 +53,9 @@ void JobFeed::start()
 }
 
 EngineService::EngineService(JobManager *jobs, peercache::PeerCache *peers, uint engineUid, QObject *parent)
-    : QObject(parent), m_jobs(jobs), m_peers(peers), m_engineUid(engineUid)
+    : QObject(parent), m_jobs(jobs), m_peers(peers), m_engineUid(engineUid), m_events(new JobEvents(jobs, this))
 {
+    connect(m_events, &JobEvents::event, this, &EngineService::onJobEvent);
     connect(jobs, &JobManager::jobChanged, this, &EngineService::onJobChanged);
     connect(jobs, &JobManager::jobRemoved, this, &EngineService::onJobRemoved);
     connect(jobs, &JobManager::settingsChanged, this, [this](const EngineSettings &s) {
@@ -300,6 +301,13 @@ void EngineService::onJobChanged(const Job &job)
     }
     if (job.state == JobState::Transferred || job.state == JobState::Error || isFinal(job.state))
         answerWaiters(job.id, stateName(job.state));
+}
+
+void EngineService::onJobEvent(const JobEvent &event)
+{
+    for (const QPointer<JobFeed> &feed : std::as_const(m_feeds))
+        if (feed && feed->m_started && canSee(feed->m_caller, event.job.owner))
+            emit feed->jobEvent(event);
 }
 
 void EngineService::onJobRemoved(const QUuid &id)

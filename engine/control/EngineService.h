@@ -6,6 +6,7 @@
 #pragma once
 
 #include "control/AdminReply.h"
+#include "control/JobEvents.h"
 #include "core/EngineSettings.h"
 #include "core/Job.h"
 #include "core/JobSpec.h"
@@ -81,6 +82,7 @@ signals:
     void jobRemoved(const QUuid &id);
     void settingsChanged(const ferry::EngineSettings &settings);
     void peerCacheChanged();    // its state, records or peers: read them again (`cache ...` verbs)
+    void jobEvent(const ferry::JobEvent &event); // a visible job's notification (engine/control/JobEvents)
 
 private:
     friend class EngineService;
@@ -142,6 +144,7 @@ private:
     };
     void onJobChanged(const Job &job);
     void onJobRemoved(const QUuid &id);
+    void onJobEvent(const JobEvent &event);
     void answerWaiters(const QUuid &id, const QString &state);
     // verb on every job the caller may see and change that wanted picks; how many it took.
     int forChangeableJobs(const Owner &caller, const std::function<bool(const Job &)> &wanted,
@@ -153,6 +156,7 @@ private:
     bool m_windowed = false;
     QList<Waiter> m_waiters;
     QList<QPointer<JobFeed>> m_feeds;
+    JobEvents *m_events;
 };
 
 // The tables, one per family of verbs (engine/control/JobVerbs.cpp, engine/control/EngineVerbs.cpp,

@@ -82,6 +82,7 @@ QJsonObject jobToJson(const Job &job)
         {QStringLiteral("ownerIntegrityLevel"), integrityName(job.owner.integrity)},
         {QStringLiteral("notifyCmdLine"), QJsonObject{{QStringLiteral("program"), job.notifyProgram},
                                                       {QStringLiteral("parameters"), job.notifyParameters}}},
+        {QStringLiteral("notifyFlags"), double(job.notifyFlags)},
         {QStringLiteral("proxyUsage"), proxyUsageName(job.proxyUsage)},
         {QStringLiteral("proxyList"), job.proxyList},
         {QStringLiteral("proxyBypassList"), job.proxyBypassList},
@@ -150,6 +151,7 @@ QString jobInfoText(const Job &job)
                       job.dynamicContent ? QStringLiteral("yes") : QStringLiteral("no"),
                       job.highPerformance ? QStringLiteral("yes") : QStringLiteral("no"),
                       job.onDemand ? QStringLiteral("yes") : QStringLiteral("no"));
+    lines << QStringLiteral("notify flags: 0x%1 %2").arg(job.notifyFlags, 0, 16).arg(notifyFlagsText(job.notifyFlags));
     lines << QStringLiteral("created: %1  modified: %2  transferred: %3")
                  .arg(job.creationTime.toString(Qt::ISODate), job.modificationTime.toString(Qt::ISODate),
                       job.transferCompletionTime.isValid() ? job.transferCompletionTime.toString(Qt::ISODate) : QStringLiteral("-"));
@@ -202,6 +204,7 @@ std::optional<Job> jobFromJson(const QJsonObject &o)
     const QJsonObject notify = o.value(QLatin1String("notifyCmdLine")).toObject();
     job.notifyProgram = notify.value(QLatin1String("program")).toString();
     job.notifyParameters = notify.value(QLatin1String("parameters")).toString();
+    job.notifyFlags = quint32(o.value(QLatin1String("notifyFlags")).toDouble(notifyflags::Default));
     job.proxyUsage = parseProxyUsage(str("proxyUsage")).value_or(ProxyUsage::Preconfig);
     job.proxyList = str("proxyList");
     job.proxyBypassList = str("proxyBypassList");

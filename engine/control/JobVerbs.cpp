@@ -167,6 +167,12 @@ const std::vector<Verb> &jobVerbs()
         {"getnotifycmdline", See, 1, 1, "JOB", [](VerbCall &c) {
              c.reply(R::success(QStringLiteral("%1 %2").arg(c.job.notifyProgram, c.job.notifyParameters).trimmed()));
          }},
+        {"setnotifyflags", Change, 2, 2, "JOB FLAGS  (TRANSFERRED 0x1, ERROR 0x2, DISABLE 0x4, MODIFICATION 0x8, FILE 0x10)",
+         [](VerbCall &c) { setNumber(c, &JobManager::setNotifyFlags); }},
+        {"getnotifyflags", See, 1, 1, "JOB", [](VerbCall &c) {
+             c.reply(R::success(QStringLiteral("0x%1 %2").arg(c.job.notifyFlags, 0, 16).arg(notifyFlagsText(c.job.notifyFlags)),
+                                double(c.job.notifyFlags)));
+         }},
         {"setcustomheaders", Change, 1, -1, "JOB [\"Name: value\" ...]", [](VerbCall &c) {
              c.jobs().setCustomHeaders(c.id, c.args, [reply = c.reply](const Status &s) { reply(R::fromStatus(s)); });
          }},

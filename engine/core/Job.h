@@ -86,6 +86,7 @@ public:
     QString notifyProgram;
     QString notifyParameters;
     bool notifyPending = false;      // the notification program has yet to run successfully
+    quint32 notifyFlags = notifyflags::Default;
     ProxyUsage proxyUsage = ProxyUsage::Preconfig;
     QString proxyList;
     QString proxyBypassList;

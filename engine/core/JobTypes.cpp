@@ -144,6 +144,23 @@ QString securityFlagsText(quint32 flags)
     return parts.isEmpty() ? QStringLiteral("DEFAULT") : parts.join(QLatin1Char('|'));
 }
 
+QString notifyFlagsText(quint32 flags)
+{
+    const std::array<std::pair<quint32, const char *>, 6> bits{{
+        {notifyflags::JobTransferred, "JOB_TRANSFERRED"},
+        {notifyflags::JobError, "JOB_ERROR"},
+        {notifyflags::Disable, "DISABLE"},
+        {notifyflags::JobModification, "JOB_MODIFICATION"},
+        {notifyflags::FileTransferred, "FILE_TRANSFERRED"},
+        {notifyflags::FileRangesTransferred, "FILE_RANGES_TRANSFERRED"},
+    }};
+    QStringList parts;
+    for (const auto &[bit, name] : bits)
+        if (flags & bit)
+            parts << QString::fromLatin1(name);
+    return parts.isEmpty() ? QStringLiteral("NONE") : parts.join(QLatin1Char('|'));
+}
+
 std::optional<JobState> parseState(const QString &n) { return parse(kStates, n); }
 std::optional<JobPriority> parsePriority(const QString &n) { return parse(kPriorities, n); }
 std::optional<IntegrityLevel> parseIntegrity(const QString &n) { return parse(kLevels, n); }

@@ -82,6 +82,20 @@ constexpr quint32 DisableBranchCache = 0x4;        // BG_JOB_DISABLE_BRANCH_CACH
 constexpr quint32 ValidMask = Client | Server | DisableBranchCache;
 } // namespace peercaching
 
+// SetNotifyFlags (docs/jobs.md §11): which events a job tells its clients and its notify program.
+namespace notifyflags {
+constexpr quint32 JobTransferred = 0x1;
+constexpr quint32 JobError = 0x2;
+constexpr quint32 Disable = 0x4;                  // overrides every other bit
+constexpr quint32 JobModification = 0x8;
+constexpr quint32 FileTransferred = 0x10;
+constexpr quint32 FileRangesTransferred = 0x20;   // accepted; Ferry has no file ranges, so never sent
+constexpr quint32 ValidMask = 0x3F;
+constexpr quint32 Default = JobTransferred | JobError;
+// Whether a job with FLAGS tells EVENT (one of the bits above).
+constexpr bool wants(quint32 flags, quint32 event) { return !(flags & Disable) && (flags & event); }
+} // namespace notifyflags
+
 namespace defaults {
 constexpr quint32 MinimumRetryDelay = 600;          // seconds
 constexpr quint32 MinimumRetryDelayFloor = 5;       // lower values are raised to this
@@ -109,6 +123,7 @@ QString validationStateName(ValidationState v);     // "unset", "valid", "invali
 QString authTargetName(AuthTarget t);               // "SERVER", "PROXY"
 QString authSchemeName(AuthScheme s);               // "BASIC", "DIGEST", "NTLM", "NEGOTIATE"
 QString securityFlagsText(quint32 flags);           // "REDIRECT_ALLOW_REPORT|IGNORE_UNKNOWN_CA", "DEFAULT"
+QString notifyFlagsText(quint32 flags);             // "JOB_TRANSFERRED|JOB_ERROR", "NONE"
 std::optional<JobState> parseState(const QString &name);
 std::optional<JobPriority> parsePriority(const QString &name);
 std::optional<IntegrityLevel> parseIntegrity(const QString &name);

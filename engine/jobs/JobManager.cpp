@@ -170,11 +170,14 @@ bool JobManager::commit(Job &job)
 {
     m_times->track(job);
     Runtime &rt = m_runtime[job.id];
-    const bool notifiable = job.state == JobState::Transferred || job.state == JobState::Error;
+    // docs/jobs.md §11: the program runs on TRANSFERRED or ERROR when the notify flags ask for it.
+    const bool notifiable = !job.notifyProgram.isEmpty()
+                            && ((job.state == JobState::Transferred && notifyflags::wants(job.notifyFlags, notifyflags::JobTransferred))
+                                || (job.state == JobState::Error && notifyflags::wants(job.notifyFlags, notifyflags::JobError)));
     if (!notifiable) {
         job.notifyPending = false;
-    } else if (rt.committedState != job.state && !job.notifyProgram.isEmpty()) {
-        job.notifyPending = true; // docs/jobs.md §11: the program runs on TRANSFERRED or ERROR
+    } else if (rt.committedState != job.state) {
+        job.notifyPending = true;
         m_times->notifyAt(job.id, m_clock->monotonicMs());
         scheduleSoon();
     }

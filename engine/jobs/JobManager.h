@@ -72,6 +72,7 @@ public:
     Status setNoProgressTimeout(const QUuid &id, quint32 seconds);
     Status setMinimumRetryDelay(const QUuid &id, quint32 seconds);
     Status setNotifyCmdLine(const QUuid &id, const QString &program, const QString &parameters);
+    Status setNotifyFlags(const QUuid &id, quint32 flags);   // notifyflags::; undefined bits are E_NOTIMPL
     // Readable headers are stored with the job; write-only ones go to the keychain (asynchronous:
     // the first form refuses them with E_ACCESSDENIED, the second stores them).
     Status setCustomHeaders(const QUuid &id, const QStringList &headers);
@@ -139,6 +140,7 @@ signals:
     void jobRemoved(const QUuid &id);
     void jobTransferred(const QUuid &id);
     void jobFailed(const QUuid &id);
+    void fileTransferred(const QUuid &id, int fileIndex); // all its bytes are in the temporary file
     void warning(const QUuid &id, const QString &message);
     void peerVerdicts(const QList<ferry::peercache::PeerVerdict> &verdicts); // strikes and bans to record
     // A job's file was validated (Complete, or SetValidationState(true)) and may be offered to

@@ -4,6 +4,7 @@
 #include "jobs/JobManager.h"
 
 #include "core/FileRules.h"
+#include "jobs/JobClock.h"
 
 #include <QDir>
 #include <QLoggingCategory>
@@ -102,15 +103,34 @@ Status JobManager::setMinimumRetryDelay(const QUuid &id, quint32 seconds)
 
 Status JobManager::setNotifyCmdLine(const QUuid &id, const QString &program, const QString &parameters)
 {
+    if (program.isEmpty() && !parameters.isEmpty())
+        return {hr::E_INVALIDARG, QStringLiteral("parameters without a program: give the program, or neither to clear the command line")};
     if (!program.isEmpty() && !QDir::isAbsolutePath(program))
         return {hr::E_INVALIDARG, QStringLiteral("the notification program must be an absolute path (no PATH search)")};
     if (parameters.size() > defaults::MaxNotifyParameters)
         return {hr::BG_E_STRING_TOO_LONG, QStringLiteral("the parameters are longer than %1 characters").arg(defaults::MaxNotifyParameters)};
-    return change(id, [&](Job &job) {
+    const Status s = change(id, [&](Job &job) {
         job.notifyProgram = program;
-        job.notifyParameters = program.isEmpty() ? QString() : parameters;
+        job.notifyParameters = parameters;
+        // Set while the job is TRANSFERRED or ERROR already: it runs now (commit keeps this only
+        // in those states and when the notify flags let it, docs/jobs.md §11).
+        job.notifyPending = !program.isEmpty();
         return Status();
     });
+    if (s && m_jobs[id].notifyPending) {
+        m_times->notifyAt(id, m_clock->monotonicMs());
+        scheduleSoon();
+    }
+    return s;
+}
+
+Status JobManager::setNotifyFlags(const QUuid &id, quint32 flags)
+{
+    if (flags & ~notifyflags::ValidMask)
+        return {hr::E_NOTIMPL, QStringLiteral("notify flags 0x%1 hold undefined bits; the flags are JOB_TRANSFERRED 0x1, JOB_ERROR 0x2, "
+                                              "DISABLE 0x4, JOB_MODIFICATION 0x8, FILE_TRANSFERRED 0x10, FILE_RANGES_TRANSFERRED 0x20")
+                                   .arg(flags, 0, 16)};
+    return change(id, [&](Job &job) { job.notifyFlags = flags; return Status(); });
 }
 
 // Readable headers are stored with the job. Write-only ones (MakeCustomHeadersWriteOnly) go to

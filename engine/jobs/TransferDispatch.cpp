@@ -261,11 +261,13 @@ void JobManager::onFinished(quint64 ticket, qint64 size, const QString &etag, co
     job->modificationTime = m_clock->now();
     if (job->hasPendingFiles()) {
         commit(*job);
+        emit fileTransferred(job->id, index);
         startJob(*job); // files of one job go strictly in order
         return;
     }
     job->toTransferred(m_clock->now());
     commit(*job);
+    emit fileTransferred(job->id, index);
     emit jobTransferred(job->id);
     scheduleSoon();
 }

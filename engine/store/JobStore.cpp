@@ -80,6 +80,7 @@ QByteArray jobProperties(const Job &j)
         {QStringLiteral("notifyProgram"), j.notifyProgram},
         {QStringLiteral("notifyParameters"), j.notifyParameters},
         {QStringLiteral("notifyPending"), j.notifyPending},
+        {QStringLiteral("notifyFlags"), double(j.notifyFlags)},
         {QStringLiteral("proxyUsage"), int(j.proxyUsage)},
         {QStringLiteral("proxyList"), j.proxyList},
         {QStringLiteral("proxyBypass"), j.proxyBypassList},
@@ -126,6 +127,7 @@ void applyProperties(Job &j, const QByteArray &json)
     j.notifyProgram = o.value(QLatin1String("notifyProgram")).toString();
     j.notifyParameters = o.value(QLatin1String("notifyParameters")).toString();
     j.notifyPending = o.value(QLatin1String("notifyPending")).toBool();
+    j.notifyFlags = quint32(o.value(QLatin1String("notifyFlags")).toDouble(notifyflags::Default)) & notifyflags::ValidMask;
     j.proxyUsage = ProxyUsage(o.value(QLatin1String("proxyUsage")).toInt());
     j.proxyList = o.value(QLatin1String("proxyList")).toString();
     j.proxyBypassList = o.value(QLatin1String("proxyBypass")).toString();
