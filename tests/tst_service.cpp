@@ -63,6 +63,7 @@ private slots:
     void resumeAllAndSuspendAllTouchOnlyTheCallersJobs();
     void feedShowsOnlyTheCallersJobs();
     void jobTakenAwayLeavesTheFeed();
+    void jobEventsReachOnlyThoseWhoSeeTheJob();
     void submitLeavesNothingBehindWhenAFileIsRefused();
 
 private:
@@ -227,6 +228,34 @@ void TestService::jobTakenAwayLeavesTheFeed()
     QCOMPARE(removed.size(), 1);
     QCOMPARE(removed.at(0).at(0).toUuid(), id);
     QCOMPARE(m_f->job(id).owner.uid, 0u);
+}
+
+// The BITS job events (notify flags) go only to feeds whose caller may see the job: Bob, another
+// user subscribed to the same engine, hears nothing of Alice's job.
+void TestService::jobEventsReachOnlyThoseWhoSeeTheJob()
+{
+    QUuid alices;
+    QVERIFY(m_f->jobs()->createJob(QStringLiteral("a"), m_alice, &alices));
+    QVERIFY(m_f->jobs()->setNotifyFlags(alices, notifyflags::JobTransferred | notifyflags::JobError | notifyflags::JobModification));
+    JobFeed *alicesFeed = m_service->subscribe(m_alice);
+    JobFeed *bobsFeed = m_service->subscribe(m_bob);
+    QSignalSpy alicesEvents(alicesFeed, &JobFeed::jobEvent);
+    QSignalSpy bobsEvents(bobsFeed, &JobFeed::jobEvent);
+    QSignalSpy bobsChanges(bobsFeed, &JobFeed::jobChanged);
+    alicesFeed->start();
+    bobsFeed->start();
+    QVERIFY(m_f->jobs()->setDescription(alices, QStringLiteral("private")));
+    QTRY_VERIFY_WITH_TIMEOUT(!alicesEvents.isEmpty(), 10000);
+    const JobEvent told = alicesEvents.constLast().at(0).value<JobEvent>();
+    QCOMPARE(told.name(), QStringLiteral("modification"));
+    QCOMPARE(told.job.description, QStringLiteral("private"));
+    // Bob's own job changing is the marker: everything told before it has reached his feed.
+    QUuid bobs;
+    QVERIFY(m_f->jobs()->createJob(QStringLiteral("b"), m_bob, &bobs));
+    QVERIFY(m_f->jobs()->setDescription(bobs, QStringLiteral("mine")));
+    QTRY_VERIFY_WITH_TIMEOUT(!bobsChanges.isEmpty(), 10000);
+    for (const QList<QVariant> &e : std::as_const(bobsEvents))
+        QVERIFY2(e.at(0).value<JobEvent>().job.id != alices, "Bob was told of Alice's job");
 }
 
 void TestService::submitLeavesNothingBehindWhenAFileIsRefused()
