@@ -51,6 +51,7 @@ private slots:
     void missingDefaultFolderIsCreated();
     void relativeFolderDisablesOk();
     void tooManyLinksDisableOk();
+    void linkLimitIsTheEnginesSetting();
     void pasteOfTextTakesItsLinks();
     void everyControlHasAnAccessibleName();
 
@@ -388,6 +389,24 @@ void tst_NewJobDialog::tooManyLinksDisableOk()
     QVERIFY(!okButton(d.get())->isEnabled());
     const QString status = find<QLabel>(d.get(), "urlStatus")->text();
     QVERIFY2(status.contains(QLatin1String("at most 200")), qPrintable(status));
+    urls.removeLast();
+    d->setUrls(urls);
+    QVERIFY(okButton(d.get())->isEnabled());
+}
+
+// The limit the dialog shows is the engine's maxFilesPerJob, not a number of its own.
+void tst_NewJobDialog::linkLimitIsTheEnginesSetting()
+{
+    QVERIFY(m_f->jobs()->setSetting(QStringLiteral("maxFilesPerJob"), QStringLiteral("3")));
+    QTRY_COMPARE_WITH_TIMEOUT(m_client->settings().maxFilesPerJob, 3, 10000);
+    auto d = open(m_f->downloadDir());
+    QList<QUrl> urls;
+    for (int i = 0; i < 4; ++i)
+        urls << QUrl(QStringLiteral("http://example.com/%1").arg(i));
+    d->setUrls(urls);
+    QVERIFY(!okButton(d.get())->isEnabled());
+    const QString status = find<QLabel>(d.get(), "urlStatus")->text();
+    QVERIFY2(status.contains(QLatin1String("at most 3")), qPrintable(status));
     urls.removeLast();
     d->setUrls(urls);
     QVERIFY(okButton(d.get())->isEnabled());

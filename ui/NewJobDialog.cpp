@@ -353,6 +353,7 @@ void NewJobDialog::validate()
 
     QString status;
     const int count = int(m_valid.size());
+    const int maxFiles = m_client->settings().maxFilesPerJob; // the engine's maxFilesPerJob, as it last told
     if (count == 0 && bad.isEmpty()) {
         status = tr("Type or paste the links to download, one per line.");
     } else {
@@ -362,11 +363,11 @@ void NewJobDialog::validate()
             if (bad.size() > 1)
                 status = plural(tr("%1 (and %n more line(s) with a problem)", nullptr, int(bad.size()) - 1), int(bad.size()) - 1)
                              .arg(status);
-        } else if (count > defaults::MaxFilesPerJob) {
-            status = tr("%1; a job holds at most %2 files").arg(status).arg(defaults::MaxFilesPerJob);
+        } else if (count > maxFiles) {
+            status = tr("%1; a job holds at most %2 files").arg(status).arg(maxFiles);
         }
     }
-    m_urlsOk = bad.isEmpty() && count > 0 && count <= defaults::MaxFilesPerJob;
+    m_urlsOk = bad.isEmpty() && count > 0 && count <= maxFiles;
     m_urlStatus->setText(status);
     m_name->setPlaceholderText(defaultName());
     updateReady();
