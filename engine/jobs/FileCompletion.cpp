@@ -145,6 +145,8 @@ bool removeTemporaryFiles(const Job &job)
 {
     bool leftovers = false;
     const OwnerIdentity identity(job.owner);
+    if (!identity.ok())
+        return false; // never as root in the owner's folder (docs/security.md): they stay
     for (const JobFile &f : std::as_const(job.files))
         if (QFile::exists(f.tempName) && !QFile::remove(f.tempName))
             leftovers = true;

@@ -396,15 +396,12 @@ void Transfer::completeFile()
     tell(transferevent::Finished{m_req.bytesTotal, m_req.etag, m_req.lastModified});
 }
 
+// Ends the attempt as stop() does (what is durable stays), and says why.
 void Transfer::finishWith(const TransferFailure &failure)
 {
     if (m_done)
         return;
-    m_done = true;
-    if (m_source)
-        m_source->stop();
-    checkpoint();
-    m_part.close();
+    stop();
     tell(transferevent::Failed{failure});
 }
 
